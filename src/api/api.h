@@ -1,0 +1,62 @@
+/*
+ * api: what the handlers of src/api/ share: a call (the request, who made it,
+ * the parsed body, the response being written) and the route tables, one per
+ * audience (citizen.c, staff.c). Routes are data: method, pattern with
+ * {params}, who may call, how big a body may be, and the handler. The router
+ * (router.c) matches, authenticates, checks roles, parses the JSON body, runs
+ * the handler and turns any enum ss_err into the error body of the contract:
+ * handlers only parse, call the core and render.
+ */
+#ifndef SS_API_API_H
+#define SS_API_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/app.h"
+#include "core/staff.h"
+#include "http/json.h"
+#include "http/server.h"
+
+#define SS_API_MAX_PARAMS 4
+
+enum ss_api_auth {
+	SS_AUTH_NONE,    /* anyone */
+	SS_AUTH_CITIZEN, /* a resident's bearer token */
+	SS_AUTH_STAFF,   /* a staff bearer token with one of the route's roles */
+};
+
+struct ss_api_call;
+typedef enum ss_err (*ss_api_fn)(struct ss_api_call *c);
+
+struct ss_api_route {
+	const char *method;
+	const char *pattern; /* "/v1/me/dependents/{id}" */
+	const char *name;    /* "GET /v1/me/dependents/{id}": metrics and logs */
+	enum ss_api_auth auth;
+	unsigned roles;  /* SS_AUTH_STAFF: the roles admitted (enum ss_role bits) */
+	size_t body_max; /* 0: no body; else the body is one JSON object of at most this many bytes */
+	ss_api_fn fn;
+};
+
+struct ss_api_call {
+	struct ss_app *app;
+	struct ss_http_req *req;
+	struct ss_http_resp *resp;
+	const struct ss_api_route *route;
+	const char *params[SS_API_MAX_PARAMS]; /* the {params} of the pattern, in order */
+	int64_t citizen_id;                     /* SS_AUTH_CITIZEN */
+	struct ss_staff staff;                  /* SS_AUTH_STAFF */
+	struct ss_json *body;                   /* routes with a body */
+	struct ss_jw w;                         /* writes resp->body */
+};
+
+/* The route tables, each ended by an entry with a NULL method. */
+extern const struct ss_api_route ss_api_citizen_routes[];
+extern const struct ss_api_route ss_api_staff_routes[];
+
+/* The X-Channel of a resident's request ("web" when absent); SS_INVALID for an unknown one. */
+enum ss_err ss_api_channel(struct ss_api_call *c, const char **channel) SS_MUST;
+
+#endif

@@ -1,0 +1,186 @@
+/* router: route matching, authentication, roles, body parsing, error rendering (see router.h). */
+#include "api/router.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "base/log.h"
+#include "core/identity.h"
+#include "http/metrics.h"
+
+static enum ss_err healthz(struct ss_api_call *c)
+{
+	ss_jw_obj_begin(&c->w);
+	ss_jw_kstr(&c->w, "status", "ok");
+	ss_jw_obj_end(&c->w);
+	return SS_OK;
+}
+
+static enum ss_err metrics(struct ss_api_call *c)
+{
+	c->resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	return ss_metrics_render(&c->resp->body);
+}
+
+static const struct ss_api_route system_routes[] = {
+	{"GET", "/healthz", "GET /healthz", SS_AUTH_NONE, 0, 0, healthz},
+	{"GET", "/metrics", "GET /metrics", SS_AUTH_NONE, 0, 0, metrics},
+	{NULL},
+};
+
+static const struct ss_api_route *const tables[] = {system_routes, ss_api_citizen_routes, ss_api_staff_routes};
+
+/* Matches path against pattern, collecting {params} into params (arena copies). */
+static bool match(const char *pattern, const char *path, struct ss_arena *a, const char **params)
+{
+	size_t np = 0;
+	while (*pattern && *path) {
+		if (*pattern == '{') {
+			const char *end = strchr(pattern, '}');
+			size_t n = strcspn(path, "/");
+			if (!end || n == 0 || np == SS_API_MAX_PARAMS)
+				return false;
+			params[np++] = ss_arena_strndup(a, path, n);
+			pattern = end + 1;
+			path += n;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return false;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+/* The route for method and path: SS_NOT_FOUND if no pattern fits, SS_METHOD if only other methods do. */
+static enum ss_err find(const char *method, const char *path, struct ss_arena *a, const char **params,
+			const struct ss_api_route **out)
+{
+	bool path_known = false;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		for (const struct ss_api_route *r = tables[t]; r->method; r++) {
+			if (!match(r->pattern, path, a, params))
+				continue;
+			path_known = true;
+			if (!strcmp(r->method, method)) {
+				*out = r;
+				return SS_OK;
+			}
+		}
+	}
+	if (path_known)
+		return ss_fail(SS_METHOD, NULL, "method %s is not allowed here", method);
+	return ss_fail(SS_NOT_FOUND, NULL, "no such endpoint");
+}
+
+static const char *bearer(const struct ss_http_req *req)
+{
+	const char *h = ss_http_header(req, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return h;
+}
+
+static enum ss_err authenticate(struct ss_api_call *c)
+{
+	const char *token = bearer(c->req);
+	enum ss_err err;
+	switch (c->route->auth) {
+	case SS_AUTH_NONE:
+		return SS_OK;
+	case SS_AUTH_CITIZEN:
+		return ss_identity_authenticate(c->app, token, &c->citizen_id);
+	case SS_AUTH_STAFF:
+		if ((err = ss_staff_authenticate(c->app, token, &c->staff)))
+			return err;
+		if (!(c->route->roles & (unsigned)c->staff.role))
+			return ss_fail(SS_DENIED, NULL, "role %s may not do this", ss_role_name(c->staff.role));
+		return SS_OK;
+	}
+	return ss_fail(SS_INTERNAL, NULL, "route has no authentication rule");
+}
+
+enum ss_err ss_api_channel(struct ss_api_call *c, const char **channel)
+{
+	const char *ch = ss_http_header(c->req, "X-Channel");
+	if (!ch) {
+		*channel = "web";
+		return SS_OK;
+	}
+	if (!ss_channel_is_valid(ch))
+		return ss_fail(SS_INVALID, "X-Channel", "X-Channel must be app, wechat, alipay or web");
+	*channel = ch;
+	return SS_OK;
+}
+
+static void render_error(struct ss_http_resp *resp, enum ss_err err)
+{
+	struct ss_jw w;
+	const char *msg = ss_err_message();
+	const char *field = ss_err_field();
+
+	if (err == SS_INTERNAL) { /* the detail is in the log, not in the answer */
+		msg = "internal error";
+		field = NULL;
+	} else if (!*msg) {
+		msg = ss_err_code(err);
+	}
+	resp->status = ss_err_status(err);
+	resp->content_type = "application/json";
+	ss_buf_reset(&resp->body);
+	ss_jw_init(&w, &resp->body);
+	ss_jw_obj_begin(&w);
+	ss_jw_key(&w, "error");
+	ss_jw_obj_begin(&w);
+	ss_jw_kstr(&w, "code", ss_err_code(err));
+	ss_jw_kstr(&w, "message", msg);
+	if (field)
+		ss_jw_kstr(&w, "field", field);
+	ss_jw_obj_end(&w);
+	ss_jw_obj_end(&w);
+	if (ss_jw_finish(&w) != SS_OK)
+		ss_log_error("error_render", "msg=\"error body too large\"");
+}
+
+void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp)
+{
+	struct ss_api_call c = {.app = ctx, .req = req, .resp = resp};
+	const struct ss_api_route *route = NULL;
+	enum ss_err err;
+
+	ss_err_clear();
+	ss_jw_init(&c.w, &resp->body);
+	if ((err = find(req->method, req->path, req->arena, c.params, &route)))
+		goto out;
+	c.route = route;
+	req->route = route->name;
+	if ((err = req->body_err))
+		goto out;
+	if ((err = authenticate(&c)))
+		goto out;
+	if (route->body_max && (err = ss_json_parse(req->body, req->body_len, &c.body)))
+		goto out;
+	if ((err = route->fn(&c)) || (err = ss_jw_finish(&c.w)))
+		goto out;
+out:
+	if (err) {
+		if (err == SS_TOO_BIG && req->body_err == SS_TOO_BIG)
+			(void)ss_fail(SS_TOO_BIG, NULL, "the request body is too large");
+		render_error(resp, err);
+	}
+	ss_json_free(c.body);
+}
+
+size_t ss_api_body_limit(void *ctx, const char *method, const char *path)
+{
+	struct ss_arena a;
+	const char *params[SS_API_MAX_PARAMS];
+	const struct ss_api_route *route = NULL;
+	ss_arena_init(&a);
+	bool found = find(method, path, &a, params, &route) == SS_OK;
+	ss_arena_release(&a);
+	return found ? route->body_max : 0;
+}

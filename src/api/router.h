@@ -1,0 +1,20 @@
+/*
+ * router: the application behind the HTTP server: route tables in, answers
+ * out, errors rendered in exactly one place as
+ * {"error":{"code","message","field"}} with the status of err.h's table.
+ * Also serves GET /healthz and GET /metrics. Thread-safe: the server calls it
+ * from its pool threads.
+ */
+#ifndef SS_API_ROUTER_H
+#define SS_API_ROUTER_H
+
+#include <stddef.h>
+
+#include "core/app.h"
+#include "http/server.h"
+
+/* The handler and body-limit callbacks for ss_http_start(); ctx is the struct ss_app. */
+void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp);
+size_t ss_api_body_limit(void *ctx, const char *method, const char *path);
+
+#endif

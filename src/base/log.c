@@ -1,0 +1,60 @@
+/* log: logfmt lines on standard error (see log.h). */
+#include "base/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/time.h"
+
+static enum ss_log_level min_level = SS_LOG_INFO;
+static int level_read;
+
+void ss_log_set_level(enum ss_log_level level)
+{
+	min_level = level;
+	level_read = 1;
+}
+
+static void read_env_level(void)
+{
+	const char *v = getenv("SUISHEN_LOG");
+	level_read = 1;
+	if (!v)
+		return;
+	if (!strcmp(v, "debug"))
+		min_level = SS_LOG_DEBUG;
+	else if (!strcmp(v, "warn"))
+		min_level = SS_LOG_WARN;
+	else if (!strcmp(v, "error"))
+		min_level = SS_LOG_ERROR;
+}
+
+void ss_log(enum ss_log_level level, const char *event, const char *fmt, ...)
+{
+	static const char *names[] = {"debug", "info", "warn", "error"};
+	char line[1024], ts[SS_TIME_TEXT];
+	va_list ap;
+
+	if (!level_read)
+		read_env_level();
+	if (level < min_level)
+		return;
+	ss_time_format(ss_time_now(), ts);
+	int n = snprintf(line, sizeof(line), "ts=%s level=%s event=%s ", ts, names[level], event);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	va_start(ap, fmt);
+	int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	size_t len = m < 0 ? (size_t)n : (size_t)n + (size_t)m;
+	if (len > sizeof(line) - 2)
+		len = sizeof(line) - 2;
+	while (len > 0 && line[len - 1] == ' ')
+		len--;
+	line[len++] = '\n';
+	ssize_t w = write(STDERR_FILENO, line, len);
+	(void)w;
+}

@@ -1,0 +1,38 @@
+/*
+ * str: small text helpers over bytes: hex, base32 (RFC 4648), UTF-8 checks,
+ * constant-time comparison. libc only; no allocation unless said.
+ */
+#ifndef SS_BASE_STR_H
+#define SS_BASE_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+/* Writes 2*n lowercase hex digits and a NUL to out (2*n+1 bytes). */
+void ss_hex_encode(const uint8_t *in, size_t n, char *out);
+
+/* Decodes exactly 2*n hex digits (either case) from in into n bytes; false if in is not that. */
+bool ss_hex_decode(const char *in, size_t inlen, uint8_t *out, size_t n);
+
+/* RFC 4648 base32 without padding; out needs (n*8+4)/5+1 bytes. */
+void ss_base32_encode(const uint8_t *in, size_t n, char *out);
+
+/* True if the n bytes at s are well-formed UTF-8 with no control characters (below U+0020, or U+007F). */
+bool ss_utf8_is_clean_text(const char *s, size_t n);
+
+/* Number of UTF-8 characters in a well-formed string. */
+size_t ss_utf8_count(const char *s, size_t n);
+
+/* Byte length of the UTF-8 character starting with lead byte c (1 for a stray byte). */
+size_t ss_utf8_char_len(unsigned char c);
+
+/* Compares n bytes in time independent of where they differ. */
+bool ss_ct_equal(const void *a, const void *b, size_t n);
+
+/* True if every one of the n bytes at s is an ASCII digit (and n > 0). */
+bool ss_str_is_digits(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * cmd_import: `suishen import population --data DIR FILE.csv` loads the
+ * population registry all or nothing, naming each bad line; a progress bar is
+ * drawn on standard error when it is a terminal. FILE may be '-' for standard
+ * input.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/time.h"
+#include "cli/cli.h"
+#include "core/registry.h"
+
+#define MAX_REPORTED 1000
+
+struct progress {
+	long long total; /* bytes in the file, 0 if unknown */
+	bool tty;
+	long long reported;
+	int64_t started_us;
+};
+
+static void on_bad_line(void *ctx, long line, const char *field, const char *reason)
+{
+	struct progress *p = ctx;
+	if (p->reported++ == MAX_REPORTED) {
+		fprintf(stderr, "... (further bad lines are counted, not listed)\n");
+		return;
+	}
+	if (p->reported > MAX_REPORTED)
+		return;
+	if (p->tty)
+		fputs("\r\033[K", stderr);
+	if (field)
+		fprintf(stderr, "line %ld: %s: %s\n", line, field, reason);
+	else
+		fprintf(stderr, "line %ld: %s\n", line, reason);
+}
+
+static void on_progress(void *ctx, long long bytes, long long rows)
+{
+	struct progress *p = ctx;
+	if (!p->tty)
+		return;
+	double secs = (double)(ss_time_mono_us() - p->started_us) / 1e6;
+	if (p->total > 0 && bytes >= 0) {
+		int pct = (int)(100.0 * (double)bytes / (double)p->total);
+		int bar = pct * 30 / 100;
+		fprintf(stderr, "\r[%.*s%*s] %3d%%  %lld rows  %.0f rows/s", bar, "##############################",
+			30 - bar, "", pct, rows, secs > 0 ? (double)rows / secs : 0.0);
+	} else {
+		fprintf(stderr, "\r%lld rows  %.0f rows/s", rows, secs > 0 ? (double)rows / secs : 0.0);
+	}
+}
+
+int ss_cmd_import(int argc, char **argv)
+{
+	static const char *const names[] = {"data", NULL};
+	const char *values[1] = {NULL}, *rest[2];
+	const char *usage = "population --data DIR FILE.csv";
+	int nrest;
+
+	if (!ss_cli_options("import", argc, argv, names, values, rest, &nrest, 2) || nrest != 2 || !values[0])
+		return ss_cli_usage("import", usage);
+	if (strcmp(rest[0], "population") != 0) {
+		fprintf(stderr, "suishen import: unknown kind '%s' (this version imports: population)\n", rest[0]);
+		return 2;
+	}
+	FILE *in = strcmp(rest[1], "-") ? fopen(rest[1], "rb") : stdin;
+	if (!in) {
+		fprintf(stderr, "suishen import: cannot open '%s'\n", rest[1]);
+		return 1;
+	}
+	struct ss_app *app = ss_cli_open("import", values[0], false);
+	if (!app) {
+		if (in != stdin)
+			fclose(in);
+		return 1;
+	}
+	struct stat st;
+	struct progress p = {.tty = isatty(STDERR_FILENO), .started_us = ss_time_mono_us()};
+	if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode))
+		p.total = (long long)st.st_size;
+	struct ss_import_report rep = {.bad_line = on_bad_line, .progress = on_progress, .ctx = &p};
+	enum ss_err err = ss_registry_import(app, in, &rep);
+	if (p.tty)
+		fputs("\r\033[K", stderr);
+	double secs = (double)(ss_time_mono_us() - p.started_us) / 1e6;
+	if (!err)
+		printf("imported %lld people in %.1f s\n", rep.rows, secs);
+	if (in != stdin)
+		fclose(in);
+	ss_app_close(app);
+	return err ? ss_cli_fail("import", err) : 0;
+}

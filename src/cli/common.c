@@ -1,0 +1,81 @@
+/* common: option parsing and error printing shared by the subcommands (see cli.h). */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ss_cli_fail(const char *cmd, enum ss_err err)
+{
+	const char *msg = ss_err_message();
+	fprintf(stderr, "suishen %s: %s\n", cmd, *msg ? msg : ss_err_code(err));
+	return 1;
+}
+
+int ss_cli_usage(const char *cmd, const char *usage)
+{
+	fprintf(stderr, "usage: suishen %s %s\n", cmd, usage);
+	return 2;
+}
+
+bool ss_cli_options(const char *cmd, int argc, char **argv, const char *const *names, const char **values,
+		    const char **rest, int *nrest, int maxrest)
+{
+	*nrest = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+		if (strncmp(arg, "--", 2) != 0 || !strcmp(arg, "--")) {
+			if (!strcmp(arg, "--"))
+				arg = ++i < argc ? argv[i] : NULL;
+			if (!arg)
+				break;
+			if (*nrest == maxrest) {
+				fprintf(stderr, "suishen %s: unexpected argument '%s'\n", cmd, arg);
+				return false;
+			}
+			rest[(*nrest)++] = arg;
+			continue;
+		}
+		const char *eq = strchr(arg, '=');
+		size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+		int k = 0;
+		while (names[k] && !(strlen(names[k]) == len && !strncmp(names[k], arg + 2, len)))
+			k++;
+		if (!names[k]) {
+			fprintf(stderr, "suishen %s: unknown option '%.*s'\n", cmd, (int)len + 2, arg);
+			return false;
+		}
+		if (eq) {
+			values[k] = eq + 1;
+		} else if (i + 1 < argc) {
+			values[k] = argv[++i];
+		} else {
+			fprintf(stderr, "suishen %s: option '--%s' needs a value\n", cmd, names[k]);
+			return false;
+		}
+	}
+	return true;
+}
+
+struct ss_app *ss_cli_open(const char *cmd, const char *data_dir, bool create)
+{
+	struct ss_app *app = NULL;
+	enum ss_err err = ss_app_open(data_dir, create, &app);
+	if (err) {
+		ss_cli_fail(cmd, err);
+		return NULL;
+	}
+	return app;
+}
+
+bool ss_cli_number(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}

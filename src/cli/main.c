@@ -1,0 +1,38 @@
+/* main: the `suishen` binary: dispatches to one subcommand (cli.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{"init", ss_cmd_init, "--data DIR                          create a data directory (idempotent)"},
+	{"serve", ss_cmd_serve, "--data DIR [--listen HOST:PORT] ...  serve the HTTP API"},
+	{"import", ss_cmd_import, "population --data DIR FILE.csv      load the population registry"},
+	{"staff", ss_cmd_staff, "create --data DIR --name N --role R  create a member of staff"},
+	{"keys", ss_cmd_keys, "rotate|list|retire --data DIR ...     manage the key ring"},
+};
+
+static int usage(FILE *out)
+{
+	fprintf(out, "usage: suishen COMMAND [OPTIONS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].help);
+	return out == stdout ? 0 : 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
+		return usage(stdout);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 2, argv + 2);
+	fprintf(stderr, "suishen: unknown command '%s'\n", argv[1]);
+	return usage(stderr);
+}

@@ -1,0 +1,57 @@
+/*
+ * app: one opened data directory: its store, its key ring, its settings.
+ *
+ * Every command and the server start by opening the data directory with
+ * ss_app_open(), which finds the master key (SUISHEN_MASTER_KEY, else
+ * DIR/master.key), opens the store (applying migrations), refuses a master key
+ * that is not the one the directory was initialised with, and loads the key
+ * ring. With create set (suishen init) it makes whatever is missing; opening
+ * an initialised directory again changes nothing, so init is idempotent.
+ *
+ * An app is shared by all threads of the server; its parts are thread-safe.
+ */
+#ifndef SS_CORE_APP_H
+#define SS_CORE_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "crypto/keyring.h"
+#include "store/store.h"
+
+struct ss_app_config {
+	int64_t session_ttl;   /* seconds a resident's session lasts (default 12 h) */
+	int64_t code_ttl;      /* seconds a code stays valid (default 60) */
+	int64_t login_delay_ms; /* first delay after repeated login failures (default 1000) */
+};
+
+struct ss_app {
+	char *data_dir;
+	struct ss_store *store;
+	struct ss_keyring *keys;
+	struct ss_app_config cfg;
+};
+
+/* Opens (with create: initialises) the data directory dir. Messages say what to do. */
+enum ss_err ss_app_open(const char *dir, bool create, struct ss_app **out) SS_MUST;
+
+/* Closes everything; NULL is a no-op. */
+void ss_app_close(struct ss_app *app);
+
+/* Makes a new current key of purpose (code or data); the previous one stays active. */
+enum ss_err ss_app_rotate_key(struct ss_app *app, enum ss_key_purpose purpose, uint32_t *key_id) SS_MUST;
+
+/* Retires a code key that is not current: codes made with it stop verifying. */
+enum ss_err ss_app_retire_key(struct ss_app *app, uint32_t key_id) SS_MUST;
+
+/* Brings the key ring in step with the store (keys rotated or retired by another process). */
+enum ss_err ss_app_reload_keys(struct ss_app *app) SS_MUST;
+
+/* Makes a random token (64 hex characters) and its SM3 hash for storing. */
+enum ss_err ss_app_new_token(char token[65], uint8_t hash[32]) SS_MUST;
+
+/* The SM3 hash under which a presented token is stored; false if it is not 64 hex characters. */
+bool ss_app_token_hash(const char *token, uint8_t hash[32]);
+
+#endif

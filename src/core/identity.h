@@ -1,0 +1,75 @@
+/*
+ * identity: residents: real-name registration against the population
+ * registry, log-in with password and TOTP, sessions, and the resident's own
+ * profile.
+ *
+ * Registration checks, in order: the fields' form (SS_INVALID naming the
+ * field), the ID number per GB 11643, the name against the registry for that
+ * number (SS_MISMATCH; also when the number is not in the registry), and that
+ * the number is not registered yet (SS_CONFLICT). Passwords are hashed with
+ * argon2id; the TOTP secret and the particulars are sealed (pii.h).
+ *
+ * Log-in answers SS_UNAUTHENTICATED for every wrong credential alike (unknown
+ * number, wrong password, wrong or missing OTP), with the same message and
+ * about the same time. Consecutive failures of one account slow it down, then
+ * lock it: from the 5th failure each next attempt must wait (login_delay_ms,
+ * doubling each time, at most 15 minutes), and at the 10th the account is
+ * locked for 15 minutes; an attempt that comes too early gets SS_RATE_LIMITED
+ * with the seconds to wait, and is not checked. The counts are stored, so a
+ * restart does not reset them. A success resets them.
+ *
+ * Sessions: opaque 64-hex-character tokens, stored only as SM3 hashes, with
+ * the channel and an expiry (session_ttl). Thread-safe.
+ */
+#ifndef SS_CORE_IDENTITY_H
+#define SS_CORE_IDENTITY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "core/app.h"
+#include "core/population.h"
+
+#define SS_TOTP_URI_MAX 192
+#define SS_PASSWORD_MIN 8
+#define SS_PASSWORD_MAX 128
+#define SS_LOGIN_SLOW_AFTER 5
+#define SS_LOGIN_LOCK_AFTER 10
+#define SS_LOGIN_LOCK_SECONDS (15 * 60)
+
+/* True if channel is one of app, wechat, alipay, web. */
+bool ss_channel_is_valid(const char *channel);
+
+struct ss_registration {
+	const char *name, *id_number, *phone, *password, *channel;
+};
+
+/* Registers a resident; on success the citizen id and the otpauth:// URI of the second factor. */
+enum ss_err ss_identity_register(struct ss_app *app, const struct ss_registration *reg, int64_t *citizen_id,
+				 char totp_uri[SS_TOTP_URI_MAX]) SS_MUST;
+
+struct ss_login {
+	char token[65];
+	int64_t expires_at;
+	int64_t retry_after; /* seconds, with SS_RATE_LIMITED */
+};
+
+/* Logs a resident in (otp may be NULL: that fails like a wrong one). */
+enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const char *password, const char *otp,
+			      const char *channel, struct ss_login *out) SS_MUST;
+
+/* The citizen a bearer token belongs to; SS_UNAUTHENTICATED if unknown or expired. */
+enum ss_err ss_identity_authenticate(struct ss_app *app, const char *token, int64_t *citizen_id) SS_MUST;
+
+struct ss_profile {
+	int64_t citizen_id;
+	char name[SS_NAME_MAX + 1];
+	char id_number[19];
+	char phone[SS_PHONE_MAX + 1];
+};
+
+/* A resident's particulars, in clear: callers mask them before they leave (mask.h). */
+enum ss_err ss_identity_profile(struct ss_app *app, int64_t citizen_id, struct ss_profile *out) SS_MUST;
+
+#endif

@@ -1,0 +1,162 @@
+/* registry: all-or-nothing import of the population registry (see registry.h). */
+#include "core/registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/csv.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/time.h"
+#include "core/pii.h"
+#include "core/population.h"
+
+#define MAX_RECORD 4096
+#define PROGRESS_EVERY 20000
+
+/* A set of the blind indexes seen in this file, to catch an ID number given twice. */
+struct seen {
+	struct slot {
+		uint8_t key[16]; /* the first 16 bytes of the blind index: collisions are out of reach */
+		long line;       /* 0: empty */
+	} *slots;
+	size_t cap, used;
+};
+
+static size_t slot_of(const struct seen *s, const uint8_t key[16])
+{
+	uint64_t h;
+	memcpy(&h, key, sizeof(h));
+	size_t i = (size_t)h & (s->cap - 1);
+	while (s->slots[i].line && memcmp(s->slots[i].key, key, 16) != 0)
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+/* Records key at line; returns the earlier line that had it, or 0. */
+static long seen_add(struct seen *s, const uint8_t key[16], long line)
+{
+	if (2 * (s->used + 1) > s->cap) {
+		struct seen bigger = {ss_calloc(s->cap ? 2 * s->cap : 1024, sizeof(struct slot)),
+				      s->cap ? 2 * s->cap : 1024, s->used};
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->slots[i].line)
+				bigger.slots[slot_of(&bigger, s->slots[i].key)] = s->slots[i];
+		free(s->slots);
+		*s = bigger;
+	}
+	size_t i = slot_of(s, key);
+	if (s->slots[i].line)
+		return s->slots[i].line;
+	memcpy(s->slots[i].key, key, 16);
+	s->slots[i].line = line;
+	s->used++;
+	return 0;
+}
+
+static void bad(struct ss_import_report *rep, long line, const char *field, const char *reason)
+{
+	rep->errors++;
+	if (rep->bad_line)
+		rep->bad_line(rep->ctx, line, field, reason);
+}
+
+/* Checks and stores one row; false if it was bad (and reported). */
+static bool import_row(struct ss_app *app, struct ss_csv *csv, struct seen *seen, struct ss_import_report *rep,
+		       struct ss_arena *a)
+{
+	const char *fields[6];
+	size_t lens[6];
+	struct ss_person p;
+	char reason[320];
+
+	if (csv->nfields != 6) {
+		snprintf(reason, sizeof(reason), "expected 6 fields, found %zu", csv->nfields);
+		bad(rep, csv->line, NULL, reason);
+		return false;
+	}
+	for (size_t i = 0; i < 6; i++)
+		fields[i] = ss_csv_field(csv, i, &lens[i]);
+	int64_t now = ss_time_now();
+	if (ss_population_check_row(fields, lens, now, &p)) {
+		bad(rep, csv->line, ss_err_field(), ss_err_message());
+		return false;
+	}
+	struct ss_person_row row = {.updated_at = now};
+	ss_pii_index(app, p.id.number, row.idx);
+	long earlier = seen_add(seen, row.idx, csv->line);
+	if (earlier) {
+		snprintf(reason, sizeof(reason), "the same ID number as line %ld", earlier);
+		bad(rep, csv->line, "id_number", reason);
+		return false;
+	}
+	if (rep->errors) /* the file will be refused: only check the rest */
+		return true;
+	char sex[2] = {p.sex, '\0'};
+	const char *particulars[] = {p.id.number, p.name, sex, p.birth_date, p.division, p.phone};
+	memcpy(row.division, p.division, sizeof(row.division));
+	if (ss_pii_seal(app, "person", particulars, 6, a, &row.sealed) ||
+	    app->store->ops->person_put(app->store, &row, NULL)) {
+		bad(rep, csv->line, NULL, ss_err_message());
+		return false;
+	}
+	return true;
+}
+
+enum ss_err ss_registry_import(struct ss_app *app, FILE *in, struct ss_import_report *rep)
+{
+	struct ss_csv csv;
+	struct seen seen = {0};
+	struct ss_arena a;
+	enum ss_err err;
+
+	rep->rows = rep->errors = 0;
+	ss_csv_init(&csv, in, MAX_RECORD);
+	ss_arena_init(&a);
+	if ((err = app->store->ops->begin(app->store)))
+		goto out;
+
+	err = ss_csv_next(&csv);
+	const char *hdr[SS_CSV_MAX_FIELDS];
+	size_t hlen[SS_CSV_MAX_FIELDS];
+	for (size_t i = 0; !err && i < csv.nfields; i++)
+		hdr[i] = ss_csv_field(&csv, i, &hlen[i]);
+	if (err == SS_NOT_FOUND) {
+		bad(rep, 1, NULL, "the file is empty: expected the header id_number,name,sex,birth_date,division,phone");
+	} else if (err || !ss_population_header_ok(hdr, hlen, csv.nfields)) {
+		bad(rep, 1, NULL, "the header must be id_number,name,sex,birth_date,division,phone");
+	} else {
+		long long rows = 0;
+		while ((err = ss_csv_next(&csv)) != SS_NOT_FOUND) {
+			if (err == SS_INVALID || err == SS_TOO_BIG) {
+				bad(rep, csv.line, NULL, ss_err_message());
+				continue;
+			}
+			if (import_row(app, &csv, &seen, rep, &a))
+				rows++;
+			if (rows % 256 == 0) { /* keep the arena small */
+				ss_arena_release(&a);
+				ss_arena_init(&a);
+			}
+			if (rep->progress && (rows + rep->errors) % PROGRESS_EVERY == 0)
+				rep->progress(rep->ctx, (long long)ftello(in), rows);
+		}
+		rep->rows = rows;
+	}
+	if (ferror(in))
+		bad(rep, 0, NULL, "read error");
+	if (rep->errors) {
+		app->store->ops->rollback(app->store);
+		rep->rows = 0;
+		err = ss_fail(SS_INVALID, NULL, "%lld bad lines: nothing was imported", rep->errors);
+	} else {
+		err = app->store->ops->commit(app->store);
+		if (!err)
+			ss_log_info("population_imported", "rows=%lld", rep->rows);
+	}
+out:
+	free(seen.slots);
+	ss_arena_release(&a);
+	ss_csv_release(&csv);
+	return err;
+}

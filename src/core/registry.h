@@ -1,0 +1,33 @@
+/*
+ * registry: loading the population registry from CSV, all or nothing.
+ *
+ * The whole file is read and checked in one transaction: every bad line is
+ * reported through the callback with its line number and reason, and if
+ * there was any, the transaction is rolled back and nothing is loaded. A
+ * person already in the registry (same ID number) has their particulars
+ * replaced; an ID number twice in one file is an error naming both lines.
+ * Single-threaded (a command-line job).
+ */
+#ifndef SS_CORE_REGISTRY_H
+#define SS_CORE_REGISTRY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/err.h"
+#include "core/app.h"
+
+struct ss_import_report {
+	/* Called for each bad line (line 0: the file as a whole). */
+	void (*bad_line)(void *ctx, long line, const char *field, const char *reason);
+	/* Called now and then with the bytes read so far. */
+	void (*progress)(void *ctx, long long bytes, long long rows);
+	void *ctx;
+	long long rows;   /* rows loaded (on success) */
+	long long errors; /* bad lines found */
+};
+
+/* Imports a population CSV from in. SS_INVALID if any line was bad (nothing loaded). */
+enum ss_err ss_registry_import(struct ss_app *app, FILE *in, struct ss_import_report *rep) SS_MUST;
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * store: the storage interface. Everything suishen keeps durably goes
+ * through the table of operations below; a back end (store_sqlite.c, later
+ * store_pg.c) fills it in. No back end's types appear above this line, so
+ * the domain (src/core/) never knows which database it runs on.
+ *
+ * Rows carry personal data only as sealed blobs (encrypted by the key ring
+ * before they get here) and blind indexes; the store never sees clear text.
+ *
+ * Threads: one struct ss_store may be used by any number of threads; each
+ * operation is atomic. ss_store_begin() .. ss_store_commit() group operations
+ * into one transaction that belongs to the calling thread until it ends (other
+ * threads wait). Blobs read back are copied into the arena the caller passes.
+ *
+ * Errors: SS_CONFLICT for a unique key already taken, SS_NOT_FOUND for a
+ * missing row, SS_BUSY when the database stays locked past the busy timeout,
+ * SS_INTERNAL for anything else (logged once by the back end).
+ */
+#ifndef SS_STORE_STORE_H
+#define SS_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+
+#define SS_INDEX_LEN 32 /* a blind index (HMAC-SM3) */
+
+struct ss_blob {
+	const uint8_t *p;
+	size_t n;
+};
+
+/* A key of the key ring, wrapped under the master key. */
+struct ss_key_row {
+	int64_t key_id;
+	const char *purpose; /* "code", "data", "index" */
+	const char *state;   /* "current", "active", "retired" */
+	struct ss_blob wrapped;
+	int64_t created_at;
+};
+
+/* A person of the population registry. */
+struct ss_person_row {
+	int64_t person_id;
+	uint8_t idx[SS_INDEX_LEN]; /* blind index of the ID number */
+	char division[7];          /* where the person is registered (GB/T 2260) */
+	struct ss_blob sealed;     /* the person's particulars, sealed */
+	int64_t updated_at;
+};
+
+/* A registered resident. */
+struct ss_citizen_row {
+	int64_t citizen_id;
+	int64_t person_id;
+	uint8_t idx[SS_INDEX_LEN];
+	struct ss_blob sealed;      /* name, ID number, phone: sealed */
+	struct ss_blob totp_sealed; /* the TOTP secret: sealed */
+	const char *password_hash;  /* PHC string */
+	const char *channel;        /* where the resident registered */
+	int64_t created_at;
+	/* login throttling */
+	int64_t failures;      /* consecutive failed logins */
+	int64_t blocked_until; /* no login attempt is checked before this time (unix ms) */
+};
+
+/* A session of a resident. */
+struct ss_session_row {
+	uint8_t token_hash[32];
+	int64_t citizen_id;
+	const char *channel;
+	int64_t created_at, expires_at;
+};
+
+/* A member of staff. */
+struct ss_staff_row {
+	int64_t staff_id;
+	const char *name;
+	const char *role;
+	uint8_t token_hash[32];
+	int64_t created_at;
+};
+
+struct ss_store;
+
+struct ss_store_ops {
+	const char *name;
+	void (*close)(struct ss_store *s);
+
+	enum ss_err (*begin)(struct ss_store *s);
+	enum ss_err (*commit)(struct ss_store *s);
+	void (*rollback)(struct ss_store *s);
+
+	enum ss_err (*meta_get)(struct ss_store *s, const char *key, struct ss_arena *a, struct ss_blob *out);
+	enum ss_err (*meta_set)(struct ss_store *s, const char *key, struct ss_blob value);
+
+	enum ss_err (*key_insert)(struct ss_store *s, const struct ss_key_row *row, int64_t *key_id);
+	enum ss_err (*key_set_state)(struct ss_store *s, int64_t key_id, const char *state);
+	/* Calls fn for every key, oldest first; stops at the first error fn returns. */
+	enum ss_err (*key_each)(struct ss_store *s, enum ss_err (*fn)(void *ctx, const struct ss_key_row *row),
+				void *ctx);
+
+	/* Inserts a person, or replaces the particulars of the person with the same idx. */
+	enum ss_err (*person_put)(struct ss_store *s, const struct ss_person_row *row, int64_t *person_id);
+	enum ss_err (*person_get)(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
+				  struct ss_person_row *out);
+	enum ss_err (*person_count)(struct ss_store *s, int64_t *count);
+
+	enum ss_err (*citizen_insert)(struct ss_store *s, const struct ss_citizen_row *row, int64_t *citizen_id);
+	enum ss_err (*citizen_by_idx)(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
+				      struct ss_citizen_row *out);
+	enum ss_err (*citizen_by_id)(struct ss_store *s, int64_t citizen_id, struct ss_arena *a,
+				     struct ss_citizen_row *out);
+	enum ss_err (*citizen_set_throttle)(struct ss_store *s, int64_t citizen_id, int64_t failures,
+					    int64_t blocked_until);
+	/* Replaces a citizen's sealed particulars and TOTP secret (re-encryption under a new key). */
+	enum ss_err (*citizen_reseal)(struct ss_store *s, int64_t citizen_id, struct ss_blob sealed,
+				      struct ss_blob totp_sealed);
+
+	enum ss_err (*session_insert)(struct ss_store *s, const struct ss_session_row *row);
+	enum ss_err (*session_get)(struct ss_store *s, const uint8_t token_hash[32], struct ss_arena *a,
+				   struct ss_session_row *out);
+	/* Removes sessions that expired before now. */
+	enum ss_err (*session_purge)(struct ss_store *s, int64_t now);
+
+	enum ss_err (*staff_insert)(struct ss_store *s, const struct ss_staff_row *row, int64_t *staff_id);
+	enum ss_err (*staff_by_token)(struct ss_store *s, const uint8_t token_hash[32], struct ss_arena *a,
+				      struct ss_staff_row *out);
+};
+
+struct ss_store {
+	const struct ss_store_ops *ops;
+};
+
+/*
+ * Opens (creating if asked) the store of a data directory and brings its
+ * schema up to date by applying the numbered migrations not yet applied, each
+ * in its own transaction. backend: "sqlite" (DIR/suishen.db). SS_NOT_FOUND if
+ * the database does not exist and create is false.
+ */
+enum ss_err ss_store_open(const char *backend, const char *data_dir, bool create, struct ss_store **out) SS_MUST;
+
+/* Closes the store; NULL is a no-op. */
+void ss_store_close(struct ss_store *s);
+
+/* The SQLite back end (store_sqlite.c). */
+enum ss_err ss_store_sqlite_open(const char *path, bool create, struct ss_store **out) SS_MUST;
+
+#endif

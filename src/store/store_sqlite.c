@@ -1,0 +1,709 @@
+/*
+ * store_sqlite: the embedded SQLite back end of the store (store.h).
+ *
+ * One connection in WAL mode with synchronous=FULL, so a commit is on disk
+ * when it returns; a busy timeout rides out other processes (an import while
+ * the server runs). Statements are prepared once and kept. A recursive mutex
+ * serialises the connection: an operation holds it for its statement, a
+ * transaction from begin to commit or rollback. The schema version is SQLite's
+ * user_version; migrations (migration.h) above it are applied at open.
+ */
+#include "store/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "store/migration.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_META_GET,
+	ST_META_SET,
+	ST_KEY_INSERT,
+	ST_KEY_STATE,
+	ST_KEY_EACH,
+	ST_PERSON_PUT,
+	ST_PERSON_GET,
+	ST_PERSON_COUNT,
+	ST_CITIZEN_INSERT,
+	ST_CITIZEN_BY_IDX,
+	ST_CITIZEN_BY_ID,
+	ST_CITIZEN_THROTTLE,
+	ST_CITIZEN_RESEAL,
+	ST_SESSION_INSERT,
+	ST_SESSION_GET,
+	ST_SESSION_PURGE,
+	ST_STAFF_INSERT,
+	ST_STAFF_BY_TOKEN,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+			"ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	[ST_KEY_INSERT] = "INSERT INTO keys (purpose, state, wrapped, created_at) VALUES (?1, ?2, ?3, ?4)",
+	[ST_KEY_STATE] = "UPDATE keys SET state = ?2 WHERE key_id = ?1",
+	[ST_KEY_EACH] = "SELECT key_id, purpose, state, wrapped, created_at FROM keys ORDER BY key_id",
+	[ST_PERSON_PUT] = "INSERT INTO population (idx, division, sealed, updated_at) VALUES (?1, ?2, ?3, ?4) "
+			  "ON CONFLICT (idx) DO UPDATE SET division = excluded.division, sealed = excluded.sealed, "
+			  "updated_at = excluded.updated_at RETURNING person_id",
+	[ST_PERSON_GET] = "SELECT person_id, division, sealed, updated_at FROM population WHERE idx = ?1",
+	[ST_PERSON_COUNT] = "SELECT count(*) FROM population",
+	[ST_CITIZEN_INSERT] = "INSERT INTO citizens (person_id, idx, sealed, totp_sealed, password_hash, channel, "
+			      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_CITIZEN_BY_IDX] = "SELECT citizen_id, person_id, idx, sealed, totp_sealed, password_hash, channel, "
+			      "created_at, failures, blocked_until FROM citizens WHERE idx = ?1",
+	[ST_CITIZEN_BY_ID] = "SELECT citizen_id, person_id, idx, sealed, totp_sealed, password_hash, channel, "
+			     "created_at, failures, blocked_until FROM citizens WHERE citizen_id = ?1",
+	[ST_CITIZEN_THROTTLE] = "UPDATE citizens SET failures = ?2, blocked_until = ?3 WHERE citizen_id = ?1",
+	[ST_CITIZEN_RESEAL] = "UPDATE citizens SET sealed = ?2, totp_sealed = ?3 WHERE citizen_id = ?1",
+	[ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, citizen_id, channel, created_at, expires_at) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_SESSION_GET] = "SELECT citizen_id, channel, created_at, expires_at FROM sessions WHERE token_hash = ?1",
+	[ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at < ?1",
+	[ST_STAFF_INSERT] = "INSERT INTO staff (name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+	[ST_STAFF_BY_TOKEN] = "SELECT staff_id, name, role, created_at FROM staff WHERE token_hash = ?1",
+};
+
+struct sq {
+	struct ss_store base;
+	sqlite3 *db;
+	pthread_mutex_t lock; /* recursive */
+	sqlite3_stmt *stmts[ST_COUNT];
+};
+
+static struct sq *SQ(struct ss_store *s)
+{
+	return (struct sq *)s;
+}
+
+/* Translates a SQLite result into an ss_err, logging what is not the caller's fault. */
+static enum ss_err translate(struct sq *q, int rc, const char *what)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return SS_OK;
+	case SQLITE_CONSTRAINT:
+		return ss_fail(SS_CONFLICT, NULL, "already exists");
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		ss_log_warn("store_busy", "op=%s", what);
+		return ss_fail(SS_BUSY, NULL, "the database is busy; try again");
+	default:
+		ss_log_error("store_error", "op=%s rc=%d msg=\"%s\"", what, rc, sqlite3_errmsg(q->db));
+		return ss_fail(SS_INTERNAL, NULL, "storage error");
+	}
+}
+
+static enum ss_err stmt(struct sq *q, enum stmt_id id, sqlite3_stmt **out)
+{
+	if (!q->stmts[id]) {
+		int rc = sqlite3_prepare_v3(q->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &q->stmts[id], NULL);
+		if (rc != SQLITE_OK)
+			return translate(q, rc, "prepare");
+	}
+	*out = q->stmts[id];
+	return SS_OK;
+}
+
+static void done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static void bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+	sqlite3_bind_blob(st, i, n ? p : "", (int)n, SQLITE_STATIC);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static struct ss_blob col_blob(sqlite3_stmt *st, int i, struct ss_arena *a)
+{
+	const void *p = sqlite3_column_blob(st, i);
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+	uint8_t *copy = ss_arena_alloc(a, n ? n : 1);
+	if (n)
+		memcpy(copy, p, n);
+	return (struct ss_blob){copy, n};
+}
+
+static const char *col_text(sqlite3_stmt *st, int i, struct ss_arena *a)
+{
+	const char *p = (const char *)sqlite3_column_text(st, i);
+	return ss_arena_strdup(a, p ? p : "");
+}
+
+static void col_fixed(sqlite3_stmt *st, int i, uint8_t *out, size_t n)
+{
+	const void *p = sqlite3_column_blob(st, i);
+	memset(out, 0, n);
+	if (p && (size_t)sqlite3_column_bytes(st, i) == n)
+		memcpy(out, p, n);
+}
+
+/* Runs a statement that returns no rows (or whose one row the caller ignores). */
+static enum ss_err run(struct sq *q, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	enum ss_err err = translate(q, rc, what);
+	done(st);
+	return err;
+}
+
+static void sq_close(struct ss_store *s)
+{
+	struct sq *q = SQ(s);
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(q->stmts[i]);
+	sqlite3_close(q->db);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+}
+
+static enum ss_err sq_begin(struct ss_store *s)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_BEGIN, &st);
+	if (!err)
+		err = run(q, st, "begin");
+	if (err)
+		pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_commit(struct ss_store *s)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = stmt(q, ST_COMMIT, &st);
+	if (!err)
+		err = run(q, st, "commit");
+	if (err) {
+		sqlite3_stmt *rb;
+		if (!stmt(q, ST_ROLLBACK, &rb))
+			(void)run(q, rb, "rollback");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static void sq_rollback(struct ss_store *s)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	if (!stmt(q, ST_ROLLBACK, &st))
+		(void)run(q, st, "rollback");
+	pthread_mutex_unlock(&q->lock);
+}
+
+static enum ss_err sq_meta_get(struct ss_store *s, const char *key, struct ss_arena *a, struct ss_blob *out)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_META_GET, &st))) {
+		bind_text(st, 1, key);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*out = col_blob(st, 0, a);
+		else
+			err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "meta_get");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_meta_set(struct ss_store *s, const char *key, struct ss_blob value)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_META_SET, &st))) {
+		bind_text(st, 1, key);
+		bind_blob(st, 2, value.p, value.n);
+		err = run(q, st, "meta_set");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_key_insert(struct ss_store *s, const struct ss_key_row *row, int64_t *key_id)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_KEY_INSERT, &st))) {
+		bind_text(st, 1, row->purpose);
+		bind_text(st, 2, row->state);
+		bind_blob(st, 3, row->wrapped.p, row->wrapped.n);
+		sqlite3_bind_int64(st, 4, row->created_at);
+		err = run(q, st, "key_insert");
+		if (!err)
+			*key_id = sqlite3_last_insert_rowid(q->db);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_key_set_state(struct ss_store *s, int64_t key_id, const char *state)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_KEY_STATE, &st))) {
+		sqlite3_bind_int64(st, 1, key_id);
+		bind_text(st, 2, state);
+		err = run(q, st, "key_set_state");
+		if (!err && sqlite3_changes(q->db) == 0)
+			err = ss_fail(SS_NOT_FOUND, "id", "no key %lld", (long long)key_id);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_key_each(struct ss_store *s, enum ss_err (*fn)(void *ctx, const struct ss_key_row *row),
+			       void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_KEY_EACH, &st))) {
+		int rc;
+		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct ss_key_row row = {
+				.key_id = sqlite3_column_int64(st, 0),
+				.purpose = (const char *)sqlite3_column_text(st, 1),
+				.state = (const char *)sqlite3_column_text(st, 2),
+				.wrapped = {sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3)},
+				.created_at = sqlite3_column_int64(st, 4),
+			};
+			err = fn(ctx, &row);
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = translate(q, rc, "key_each");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_person_put(struct ss_store *s, const struct ss_person_row *row, int64_t *person_id)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_PERSON_PUT, &st))) {
+		bind_blob(st, 1, row->idx, SS_INDEX_LEN);
+		bind_text(st, 2, row->division);
+		bind_blob(st, 3, row->sealed.p, row->sealed.n);
+		sqlite3_bind_int64(st, 4, row->updated_at);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			if (person_id)
+				*person_id = sqlite3_column_int64(st, 0);
+			rc = sqlite3_step(st);
+		}
+		err = translate(q, rc, "person_put");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_person_get(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
+				 struct ss_person_row *out)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_PERSON_GET, &st))) {
+		bind_blob(st, 1, idx, SS_INDEX_LEN);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			out->person_id = sqlite3_column_int64(st, 0);
+			memcpy(out->idx, idx, SS_INDEX_LEN);
+			const char *div = (const char *)sqlite3_column_text(st, 1);
+			snprintf(out->division, sizeof(out->division), "%s", div ? div : "");
+			out->sealed = col_blob(st, 2, a);
+			out->updated_at = sqlite3_column_int64(st, 3);
+		} else {
+			err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "person_get");
+		}
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_person_count(struct ss_store *s, int64_t *count)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_PERSON_COUNT, &st))) {
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*count = sqlite3_column_int64(st, 0);
+		else
+			err = translate(q, rc, "person_count");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_citizen_insert(struct ss_store *s, const struct ss_citizen_row *row, int64_t *citizen_id)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_CITIZEN_INSERT, &st))) {
+		sqlite3_bind_int64(st, 1, row->person_id);
+		bind_blob(st, 2, row->idx, SS_INDEX_LEN);
+		bind_blob(st, 3, row->sealed.p, row->sealed.n);
+		bind_blob(st, 4, row->totp_sealed.p, row->totp_sealed.n);
+		bind_text(st, 5, row->password_hash);
+		bind_text(st, 6, row->channel);
+		sqlite3_bind_int64(st, 7, row->created_at);
+		err = run(q, st, "citizen_insert");
+		if (!err)
+			*citizen_id = sqlite3_last_insert_rowid(q->db);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static void read_citizen(sqlite3_stmt *st, struct ss_arena *a, struct ss_citizen_row *out)
+{
+	out->citizen_id = sqlite3_column_int64(st, 0);
+	out->person_id = sqlite3_column_int64(st, 1);
+	col_fixed(st, 2, out->idx, SS_INDEX_LEN);
+	out->sealed = col_blob(st, 3, a);
+	out->totp_sealed = col_blob(st, 4, a);
+	out->password_hash = col_text(st, 5, a);
+	out->channel = col_text(st, 6, a);
+	out->created_at = sqlite3_column_int64(st, 7);
+	out->failures = sqlite3_column_int64(st, 8);
+	out->blocked_until = sqlite3_column_int64(st, 9);
+}
+
+static enum ss_err citizen_get(struct sq *q, enum stmt_id id, const uint8_t *idx, int64_t citizen_id,
+			       struct ss_arena *a, struct ss_citizen_row *out)
+{
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, id, &st))) {
+		if (idx)
+			bind_blob(st, 1, idx, SS_INDEX_LEN);
+		else
+			sqlite3_bind_int64(st, 1, citizen_id);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			read_citizen(st, a, out);
+		else
+			err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "citizen_get");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_citizen_by_idx(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
+				     struct ss_citizen_row *out)
+{
+	return citizen_get(SQ(s), ST_CITIZEN_BY_IDX, idx, 0, a, out);
+}
+
+static enum ss_err sq_citizen_by_id(struct ss_store *s, int64_t citizen_id, struct ss_arena *a,
+				    struct ss_citizen_row *out)
+{
+	return citizen_get(SQ(s), ST_CITIZEN_BY_ID, NULL, citizen_id, a, out);
+}
+
+static enum ss_err sq_citizen_set_throttle(struct ss_store *s, int64_t citizen_id, int64_t failures,
+					   int64_t blocked_until)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_CITIZEN_THROTTLE, &st))) {
+		sqlite3_bind_int64(st, 1, citizen_id);
+		sqlite3_bind_int64(st, 2, failures);
+		sqlite3_bind_int64(st, 3, blocked_until);
+		err = run(q, st, "citizen_set_throttle");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_citizen_reseal(struct ss_store *s, int64_t citizen_id, struct ss_blob sealed,
+				     struct ss_blob totp_sealed)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_CITIZEN_RESEAL, &st))) {
+		sqlite3_bind_int64(st, 1, citizen_id);
+		bind_blob(st, 2, sealed.p, sealed.n);
+		bind_blob(st, 3, totp_sealed.p, totp_sealed.n);
+		err = run(q, st, "citizen_reseal");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_session_insert(struct ss_store *s, const struct ss_session_row *row)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_SESSION_INSERT, &st))) {
+		bind_blob(st, 1, row->token_hash, 32);
+		sqlite3_bind_int64(st, 2, row->citizen_id);
+		bind_text(st, 3, row->channel);
+		sqlite3_bind_int64(st, 4, row->created_at);
+		sqlite3_bind_int64(st, 5, row->expires_at);
+		err = run(q, st, "session_insert");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_session_get(struct ss_store *s, const uint8_t token_hash[32], struct ss_arena *a,
+				  struct ss_session_row *out)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_SESSION_GET, &st))) {
+		bind_blob(st, 1, token_hash, 32);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			memcpy(out->token_hash, token_hash, 32);
+			out->citizen_id = sqlite3_column_int64(st, 0);
+			out->channel = col_text(st, 1, a);
+			out->created_at = sqlite3_column_int64(st, 2);
+			out->expires_at = sqlite3_column_int64(st, 3);
+		} else {
+			err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "session_get");
+		}
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_session_purge(struct ss_store *s, int64_t now)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_SESSION_PURGE, &st))) {
+		sqlite3_bind_int64(st, 1, now);
+		err = run(q, st, "session_purge");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_staff_insert(struct ss_store *s, const struct ss_staff_row *row, int64_t *staff_id)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_STAFF_INSERT, &st))) {
+		bind_text(st, 1, row->name);
+		bind_text(st, 2, row->role);
+		bind_blob(st, 3, row->token_hash, 32);
+		sqlite3_bind_int64(st, 4, row->created_at);
+		err = run(q, st, "staff_insert");
+		if (!err)
+			*staff_id = sqlite3_last_insert_rowid(q->db);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_staff_by_token(struct ss_store *s, const uint8_t token_hash[32], struct ss_arena *a,
+				     struct ss_staff_row *out)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_STAFF_BY_TOKEN, &st))) {
+		bind_blob(st, 1, token_hash, 32);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			out->staff_id = sqlite3_column_int64(st, 0);
+			out->name = col_text(st, 1, a);
+			out->role = col_text(st, 2, a);
+			memcpy(out->token_hash, token_hash, 32);
+			out->created_at = sqlite3_column_int64(st, 3);
+		} else {
+			err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "staff_by_token");
+		}
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static const struct ss_store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.meta_get = sq_meta_get,
+	.meta_set = sq_meta_set,
+	.key_insert = sq_key_insert,
+	.key_set_state = sq_key_set_state,
+	.key_each = sq_key_each,
+	.person_put = sq_person_put,
+	.person_get = sq_person_get,
+	.person_count = sq_person_count,
+	.citizen_insert = sq_citizen_insert,
+	.citizen_by_idx = sq_citizen_by_idx,
+	.citizen_by_id = sq_citizen_by_id,
+	.citizen_set_throttle = sq_citizen_set_throttle,
+	.citizen_reseal = sq_citizen_reseal,
+	.session_insert = sq_session_insert,
+	.session_get = sq_session_get,
+	.session_purge = sq_session_purge,
+	.staff_insert = sq_staff_insert,
+	.staff_by_token = sq_staff_by_token,
+};
+
+static enum ss_err exec(struct sq *q, const char *sql, const char *what)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(q->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		ss_log_error("store_error", "op=%s rc=%d msg=\"%s\"", what, rc, msg ? msg : "");
+		sqlite3_free(msg);
+		return ss_fail((rc & 0xff) == SQLITE_BUSY ? SS_BUSY : SS_INTERNAL, NULL, "cannot %s", what);
+	}
+	return SS_OK;
+}
+
+static enum ss_err user_version(struct sq *q, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(q->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return translate(q, rc, "user_version");
+	rc = sqlite3_step(st);
+	*version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? SS_OK : translate(q, rc, "user_version");
+}
+
+/* Applies each migration above the recorded version in its own transaction. */
+static enum ss_err migrate(struct sq *q)
+{
+	int version;
+	enum ss_err err = user_version(q, &version);
+	if (err)
+		return err;
+	for (const struct ss_migration *m = ss_sqlite_migrations; m->number; m++) {
+		if (m->number <= version)
+			continue;
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->number);
+		if ((err = exec(q, "BEGIN IMMEDIATE", "begin migration")))
+			return err;
+		/* another process may have migrated while we waited for the lock */
+		int now;
+		if ((err = user_version(q, &now)) || now >= m->number) {
+			(void)exec(q, "ROLLBACK", "end migration");
+			if (err)
+				return err;
+			continue;
+		}
+		if ((err = exec(q, m->sql, m->name)) || (err = exec(q, pragma, "record migration")) ||
+		    (err = exec(q, "COMMIT", "commit migration"))) {
+			(void)exec(q, "ROLLBACK", "roll back migration");
+			return err;
+		}
+		ss_log_info("migration_applied", "number=%d name=%s", m->number, m->name);
+	}
+	return SS_OK;
+}
+
+enum ss_err ss_store_sqlite_open(const char *path, bool create, struct ss_store **out)
+{
+	if (!create && access(path, F_OK) != 0)
+		return ss_fail(SS_NOT_FOUND, "data", "no database at '%s': run 'suishen init' first", path);
+
+	struct sq *q = ss_calloc(1, sizeof(*q));
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&q->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	q->base.ops = &sqlite_ops;
+
+	mode_t old = umask(077); /* the database and its WAL are readable by the owner only */
+	int rc = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	umask(old);
+	enum ss_err err = SS_OK;
+	if (rc != SQLITE_OK) {
+		err = ss_fail(SS_INTERNAL, "data", "cannot open database '%s': %s", path,
+			      q->db ? sqlite3_errmsg(q->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(q->db, 1);
+	if ((err = exec(q, "PRAGMA journal_mode = WAL", "enable WAL")) ||
+	    (err = exec(q, "PRAGMA synchronous = FULL", "set synchronous")) ||
+	    (err = exec(q, "PRAGMA foreign_keys = ON", "enable foreign keys")) ||
+	    (err = exec(q, "PRAGMA secure_delete = ON", "enable secure delete")) || (err = migrate(q)))
+		goto fail;
+	*out = &q->base;
+	return SS_OK;
+fail:
+	sq_close(&q->base);
+	return err;
+}
