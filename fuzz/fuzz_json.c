@@ -18,14 +18,14 @@
 #include "base/str.h"
 #include "http/json.h"
 
-#define CHECK(x)                  \
-	do {                      \
-		if (!(x))         \
-			abort();  \
+#define CHECK(x)                 \
+	do {                     \
+		if (!(x))        \
+			abort(); \
 	} while (0)
 
-static const char *const keys[] = {"a", "code", "name", "id_number", "attributes", "dose", "temperature", "places",
-				   "ok", ""};
+static const char *const keys[] = {"a",    "code",        "name",   "id_number", "attributes",
+                                   "dose", "temperature", "places", "ok",        ""};
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 /* What the getters accepted for one key, to compare after the round trip. */

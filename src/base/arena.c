@@ -11,7 +11,7 @@
 #include "base/mem.h"
 
 #define BLOCK_SIZE 4096
-#define ALIGN 16
+#define ALIGN      16
 
 struct ss_arena_block {
 	struct ss_arena_block *next;
@@ -76,17 +76,19 @@ char *ss_arena_strdup(struct ss_arena *a, const char *s)
 char *ss_arena_printf(struct ss_arena *a, const char *fmt, ...)
 {
 	va_list ap, copy;
+	char small[128];
 
-	/* also keeps GCC 12 with -fsanitize=undefined from warning of a null format below */
-	assert(fmt);
 	va_start(ap, fmt);
 	va_copy(copy, ap);
-	int n = vsnprintf(NULL, 0, fmt, copy);
+	int n = vsnprintf(small, sizeof(small), fmt, copy);
 	va_end(copy);
 	if (n < 0)
 		n = 0;
 	char *p = ss_arena_alloc(a, (size_t)n + 1);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	if ((size_t)n < sizeof(small))
+		memcpy(p, small, (size_t)n + 1);
+	else
+		vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return p;
 }

@@ -98,31 +98,31 @@ enum ss_err ss_csv_next(struct ss_csv *r)
 	r->line = line;
 
 /* counts one raw byte of the record */
-#define COUNT()                                                                                    \
-	do {                                                                                       \
-		if (++raw > max && !err)                                                           \
-			err = ss_fail(SS_TOO_BIG, NULL, "record is longer than %zu bytes", max);  \
+#define COUNT()                                                                                  \
+	do {                                                                                     \
+		if (++raw > max && !err)                                                         \
+			err = ss_fail(SS_TOO_BIG, NULL, "record is longer than %zu bytes", max); \
 	} while (0)
 /* stores one byte of the current field (once an error is found, stores nothing) */
-#define PUT(ch)                                                                                    \
-	do {                                                                                       \
-		if (!err) {                                                                        \
-			if (len + 2 > cap) {                                                       \
-				r->text.len = len;                                                 \
-				grow(&r->text, len);                                               \
-				buf = r->text.ptr;                                                 \
-				cap = r->text.cap;                                                 \
-			}                                                                          \
-			buf[len++] = (char)(ch);                                                   \
-		}                                                                                  \
+#define PUT(ch)                                      \
+	do {                                         \
+		if (!err) {                          \
+			if (len + 2 > cap) {         \
+				r->text.len = len;   \
+				grow(&r->text, len); \
+				buf = r->text.ptr;   \
+				cap = r->text.cap;   \
+			}                            \
+			buf[len++] = (char)(ch);     \
+		}                                    \
 	} while (0)
 /* a byte that goes into the field as it is */
-#define DATA(ch)                                                                                   \
-	do {                                                                                       \
-		COUNT();                                                                           \
-		if ((ch) == '\0' && !err)                                                          \
-			err = ss_fail(SS_INVALID, NULL, "record contains a nul byte");             \
-		PUT(ch);                                                                           \
+#define DATA(ch)                                                                       \
+	do {                                                                           \
+		COUNT();                                                               \
+		if ((ch) == '\0' && !err)                                              \
+			err = ss_fail(SS_INVALID, NULL, "record contains a nul byte"); \
+		PUT(ch);                                                               \
 	} while (0)
 /* ends the current field */
 #define END_FIELD()                                                                                \

@@ -33,7 +33,7 @@ void ss_time_format(int64_t t, char out[SS_TIME_TEXT])
 	gmtime_r(&tt, &tm);
 	/* not strftime's %Y, which does not pad years before 1000 to the four digits RFC 3339 requires */
 	int n = snprintf(out, SS_TIME_TEXT, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	if (n < 0 || n >= SS_TIME_TEXT) /* cannot happen (an int year has at most 11 characters); tells GCC so */
 		out[0] = '\0';
 }

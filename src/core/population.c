@@ -80,7 +80,7 @@ static enum ss_err check_birth_date(const char *s, size_t n, int64_t now, char o
 }
 
 enum ss_err ss_population_check_row(const char *const fields[6], const size_t lens[6], int64_t now,
-				    struct ss_person *out)
+                                    struct ss_person *out)
 {
 	enum ss_err err;
 

@@ -17,14 +17,14 @@
 #include "base/err.h"
 #include "core/idcard.h"
 
-#define SS_NAME_MAX 64   /* bytes of UTF-8 */
+#define SS_NAME_MAX  64 /* bytes of UTF-8 */
 #define SS_PHONE_MAX 20
 
 struct ss_person {
 	struct ss_idcard id;
 	char name[SS_NAME_MAX + 1];
-	char sex;                 /* 'M' or 'F' */
-	char birth_date[11];      /* YYYY-MM-DD */
+	char sex;            /* 'M' or 'F' */
+	char birth_date[11]; /* YYYY-MM-DD */
 	char division[7];
 	char phone[SS_PHONE_MAX + 1]; /* may be empty */
 };
@@ -48,7 +48,7 @@ struct ss_person {
  * the number, is the authority for them.
  */
 enum ss_err ss_population_check_row(const char *const fields[6], const size_t lens[6], int64_t now,
-				    struct ss_person *out) SS_MUST;
+                                    struct ss_person *out) SS_MUST;
 
 /* True if the given 6 header fields are exactly the expected header. */
 bool ss_population_header_ok(const char *const fields[], const size_t lens[], size_t n);

@@ -3,9 +3,12 @@
  * OpenSSL 3's EVP. This folder holds the only files that include OpenSSL headers.
  *
  * The hot-path primitives (SM3, HMAC-SM3, SM4-CTR, HMAC-SHA1) keep their
- * OpenSSL contexts per thread and re-key them on each call, so no call
- * allocates; every function here may be called from any thread. Contexts of a
- * thread are freed when the thread exits.
+ * OpenSSL contexts per thread and re-key them only when the key differs from
+ * the previous call's on that thread, so no call creates an OpenSSL context
+ * (OpenSSL 3.0 itself still allocates inside SM3 and HMAC re-initialisation);
+ * every function here may be called from any thread. Contexts and the
+ * remembered key of a thread are wiped and freed when the thread exits. The
+ * fast functions start lazily and abort if ss_crypto_init() would have failed.
  *
  * An OpenSSL failure is logged once with its error queue and becomes
  * SS_INTERNAL. Private-key operations stay inside this folder.
@@ -81,6 +84,9 @@ enum ss_err ss_sm2_private_bytes(const struct ss_sm2_key *key, uint8_t out[SS_SM
 enum ss_err ss_sm2_public_bytes(const struct ss_sm2_key *key, uint8_t out[SS_SM2_PUB_LEN]) SS_MUST;
 
 /*
+ * An SM2 user id longer than 8191 bytes (the standard's 16-bit bit length)
+ * gives SS_INVALID in sign and verify.
+ *
  * Signs n bytes of msg with SM3 and the user id (NULL: SS_SM2_DEFAULT_ID), writing
  * the DER signature to sig (at least SS_SM2_SIG_MAX bytes) and its length to siglen.
  */

@@ -112,7 +112,7 @@ static enum ss_err seal_with(const struct key *k, const char *ad, const void *pl
 }
 
 static enum ss_err open_with(const struct key *k, const char *ad, const uint8_t *blob, size_t n, uint8_t *out,
-			     size_t *outlen)
+                             size_t *outlen)
 {
 	uint8_t tag[32];
 	size_t len = n - SS_SEAL_OVERHEAD;
@@ -126,7 +126,7 @@ static enum ss_err open_with(const struct key *k, const char *ad, const uint8_t 
 }
 
 void ss_keyring_wrap(const struct ss_keyring *kr, enum ss_key_purpose purpose, const uint8_t secret[SS_KEY_LEN],
-		     uint8_t out[SS_KEY_WRAPPED_LEN])
+                     uint8_t out[SS_KEY_WRAPPED_LEN])
 {
 	char ad[32];
 	snprintf(ad, sizeof(ad), "key:%s", ss_key_purpose_name(purpose));
@@ -137,7 +137,7 @@ void ss_keyring_wrap(const struct ss_keyring *kr, enum ss_key_purpose purpose, c
 }
 
 enum ss_err ss_keyring_unwrap(const struct ss_keyring *kr, enum ss_key_purpose purpose, const uint8_t *wrapped,
-			      size_t n, uint8_t secret[SS_KEY_LEN])
+                              size_t n, uint8_t secret[SS_KEY_LEN])
 {
 	char ad[32];
 	size_t len;
@@ -164,7 +164,7 @@ static struct key *current(const struct ss_keyring *kr, enum ss_key_purpose purp
 }
 
 void ss_keyring_add(struct ss_keyring *kr, uint32_t key_id, enum ss_key_purpose purpose,
-		    const uint8_t secret[SS_KEY_LEN], enum ss_key_state state)
+                    const uint8_t secret[SS_KEY_LEN], enum ss_key_state state)
 {
 	pthread_rwlock_wrlock(&kr->lock);
 	struct key *k = find(kr, key_id);
@@ -244,7 +244,7 @@ uint32_t ss_keyring_sealed_key_id(const uint8_t *blob, size_t n)
 }
 
 enum ss_err ss_keyring_open(const struct ss_keyring *kr, const char *ad, const uint8_t *blob, size_t n, uint8_t *out,
-			    size_t *outlen)
+                            size_t *outlen)
 {
 	struct ss_keyring *w = (struct ss_keyring *)kr;
 	enum ss_err err;
@@ -261,7 +261,7 @@ enum ss_err ss_keyring_open(const struct ss_keyring *kr, const char *ad, const u
 }
 
 void ss_keyring_blind(const struct ss_keyring *kr, const char *domain, const void *data, size_t n,
-		      uint8_t out[SS_BLIND_LEN])
+                      uint8_t out[SS_BLIND_LEN])
 {
 	struct ss_keyring *w = (struct ss_keyring *)kr;
 	pthread_rwlock_rdlock(&w->lock);
@@ -277,7 +277,7 @@ void ss_keyring_blind(const struct ss_keyring *kr, const char *domain, const voi
 }
 
 bool ss_keyring_get(const struct ss_keyring *kr, uint32_t key_id, enum ss_key_purpose purpose, uint8_t enc[16],
-		    uint8_t mac[32])
+                    uint8_t mac[32])
 {
 	struct ss_keyring *w = (struct ss_keyring *)kr;
 	pthread_rwlock_rdlock(&w->lock);

@@ -19,7 +19,13 @@
 /* Hashes a password with a fresh random salt into out (NUL-terminated PHC string). */
 enum ss_err ss_password_hash(const char *password, size_t n, char out[SS_PASSWORD_HASH_MAX]) SS_MUST;
 
-/* True if password matches the PHC string hash; false for a wrong password or a malformed hash. */
+/*
+ * True if password matches the PHC string hash; false for a wrong password or a
+ * malformed hash. Without running argon2 it refuses anything but
+ * "$argon2id$v=19$", strings of SS_PASSWORD_HASH_MAX characters or more, and
+ * parameters above 1 GiB of memory, 64 passes or 16 lanes, so a tampered
+ * stored hash cannot make one log-in exhaust the machine.
+ */
 bool ss_password_verify(const char *hash, const char *password, size_t n);
 
 #endif

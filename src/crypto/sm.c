@@ -119,6 +119,7 @@ static void tls_free(void *p)
 
 	if (!t)
 		return;
+	tls = NULL; /* this runs on the exiting thread: a later call there starts afresh */
 	EVP_MD_CTX_free(t->sm3);
 	EVP_CIPHER_CTX_free(t->sm4);
 	EVP_MAC_CTX_free(t->hmac_sm3.ctx);
@@ -469,7 +470,6 @@ static enum ss_err sig_start(const struct ss_sm2_key *key, const char *id, bool 
 		return ss_fail(SS_INVALID, NULL, "sm2 user id longer than %d bytes", SM2_ID_MAX);
 	if (!(*md = EVP_MD_CTX_new()))
 		return internal("sm2 md");
-	/* The pkey is not modified; OpenSSL's init functions just take it non-const. */
 	if (sign)
 		ok = EVP_DigestSignInit_ex(*md, &pctx, "SM3", NULL, NULL, key->pkey, NULL) > 0;
 	else

@@ -34,7 +34,7 @@ uint32_t ss_totp_code(const uint8_t secret[SS_TOTP_SECRET_LEN], int64_t t)
 	return hotp(secret, step_of(t));
 }
 
-bool ss_totp_check(const uint8_t secret[SS_TOTP_SECRET_LEN], int64_t t, const char *otp, int64_t not_after_step,
+bool ss_totp_check(const uint8_t secret[SS_TOTP_SECRET_LEN], int64_t t, const char *otp, int64_t last_used_step,
                    int64_t *step)
 {
 	uint32_t want = 0;
@@ -59,7 +59,7 @@ bool ss_totp_check(const uint8_t secret[SS_TOTP_SECRET_LEN], int64_t t, const ch
 	for (int64_t s = now - 1; s <= now + 1; s++) {
 		bool match = hotp(secret, s) == want;
 
-		if (match && s > not_after_step) {
+		if (match && s > last_used_step) {
 			ok = true;
 			found = s;
 		}

@@ -19,11 +19,13 @@ uint32_t ss_totp_code(const uint8_t secret[SS_TOTP_SECRET_LEN], int64_t t);
 
 /*
  * Checks a 6-character decimal otp against the steps t-30s, t and t+30s (clock
- * drift). On a match writes the matching step number (t / 30) to step and
- * returns true. A step at or below not_after_step is refused, so a code can be
- * used only once (pass -1 to accept any).
+ * drift). On a match writes the matching step number (t / 30) to step (which
+ * may be NULL) and returns true; when two steps of the window give the same
+ * code, the later step is reported. A step at or below last_used_step (the
+ * last step already used) is refused, so a code can be used only once; pass -1
+ * to accept any.
  */
-bool ss_totp_check(const uint8_t secret[SS_TOTP_SECRET_LEN], int64_t t, const char *otp, int64_t not_after_step,
+bool ss_totp_check(const uint8_t secret[SS_TOTP_SECRET_LEN], int64_t t, const char *otp, int64_t last_used_step,
 		   int64_t *step);
 
 #endif

@@ -89,7 +89,7 @@ enum ss_err ss_json_parse(const char *text, size_t n, struct ss_json **out)
 		int line, col;
 		line_col(text, deep, &line, &col);
 		return ss_fail(SS_INVALID, NULL, "malformed JSON: nested deeper than %d levels at line %d column %d",
-			       MAX_DEPTH, line, col);
+		               MAX_DEPTH, line, col);
 	}
 	/* JSON_DECODE_ANY so that a bare scalar gets the clearer "must be a JSON object" below */
 	json_t *v = json_loadb(text, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
@@ -106,7 +106,7 @@ enum ss_err ss_json_parse(const char *text, size_t n, struct ss_json **out)
 		if (cut)
 			*cut = '\0';
 		return ss_fail(SS_INVALID, NULL, "malformed JSON: %s at line %d column %d", jerr.text, jerr.line,
-			       jerr.column);
+		               jerr.column);
 	}
 	if (!json_is_object(v)) {
 		json_decref(v);
@@ -143,8 +143,7 @@ static bool no_nul(const json_t *v)
 	return strlen(json_string_value(v)) == json_string_length(v);
 }
 
-enum ss_err ss_json_get_str(const struct ss_json *obj, const char *key, bool required, size_t maxlen,
-			    const char **out)
+enum ss_err ss_json_get_str(const struct ss_json *obj, const char *key, bool required, size_t maxlen, const char **out)
 {
 	json_t *v = member(obj, key);
 
@@ -166,7 +165,7 @@ enum ss_err ss_json_get_str(const struct ss_json *obj, const char *key, bool req
 
 /* An absent optional number leaves *out as it was, so callers may preset a default. */
 enum ss_err ss_json_get_int(const struct ss_json *obj, const char *key, bool required, int64_t min, int64_t max,
-			    int64_t *out, bool *present)
+                            int64_t *out, bool *present)
 {
 	json_t *v = member(obj, key);
 
@@ -186,7 +185,7 @@ enum ss_err ss_json_get_int(const struct ss_json *obj, const char *key, bool req
 }
 
 enum ss_err ss_json_get_num(const struct ss_json *obj, const char *key, bool required, double min, double max,
-			    double *out, bool *present)
+                            double *out, bool *present)
 {
 	json_t *v = member(obj, key);
 
@@ -235,7 +234,7 @@ enum ss_err ss_json_get_obj(const struct ss_json *obj, const char *key, bool req
 }
 
 enum ss_err ss_json_get_arr(const struct ss_json *obj, const char *key, bool required, size_t maxlen,
-			    const struct ss_json **out)
+                            const struct ss_json **out)
 {
 	json_t *v = member(obj, key);
 
@@ -343,7 +342,7 @@ static void open_(struct ss_jw *w, char c)
 	/* deeper than need_comma can track: a programmer error, but refused rather than overrun */
 	if (w->depth >= (int)(sizeof(w->need_comma) / sizeof(w->need_comma[0]))) {
 		w->err = ss_fail(SS_TOO_BIG, NULL, "JSON nested deeper than %zu levels",
-				 sizeof(w->need_comma) / sizeof(w->need_comma[0]));
+		                 sizeof(w->need_comma) / sizeof(w->need_comma[0]));
 		return;
 	}
 	putc_(w, c);

@@ -20,16 +20,15 @@
 #include <stddef.h>
 #include <string.h>
 
-#define MAX_ROUTES 128  /* distinct route patterns; more are counted as dropped */
-#define MAX_STATUSES 16 /* distinct statuses per route; more are counted as dropped */
+#define MAX_ROUTES   128 /* distinct route patterns; more are counted as dropped */
+#define MAX_STATUSES 16  /* distinct statuses per route; more are counted as dropped */
 #define MAX_COUNTERS 64
 
 /* Upper bounds of the histogram buckets in microseconds, and as Prometheus writes them in seconds. */
-static const int64_t bucket_us[] = {100,   250,    500,    1000,   2500,    5000,    10000,
-				    25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000};
-static const char *const bucket_le[] = {"0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005",
-					"0.01",   "0.025",   "0.05",   "0.1",   "0.25",   "0.5",
-					"1",      "2.5",     "5"};
+static const int64_t bucket_us[] = {100,   250,    500,    1000,   2500,    5000,    10000,  25000,
+                                    50000, 100000, 250000, 500000, 1000000, 2500000, 5000000};
+static const char *const bucket_le[] = {"0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025",
+                                        "0.05",   "0.1",     "0.25",   "0.5",   "1",      "2.5",   "5"};
 #define NBUCKETS (sizeof(bucket_us) / sizeof(bucket_us[0]))
 
 struct status_slot {
@@ -84,7 +83,7 @@ static struct route_slot *route_slot(const char *name)
 		if (!cur) {
 			const char *expected = NULL;
 			if (atomic_compare_exchange_strong_explicit(&r->name, &expected, name, memory_order_acq_rel,
-								    memory_order_acquire))
+			                                            memory_order_acquire))
 				return r;
 			cur = expected; /* another thread claimed it first: maybe for the same name */
 		}
@@ -101,8 +100,8 @@ static struct status_slot *status_slot(struct route_slot *r, int status)
 		int cur = atomic_load_explicit(&s->status, memory_order_acquire);
 		if (cur == 0) {
 			int expected = 0;
-			if (atomic_compare_exchange_strong_explicit(&s->status, &expected, status,
-								    memory_order_acq_rel, memory_order_acquire))
+			if (atomic_compare_exchange_strong_explicit(&s->status, &expected, status, memory_order_acq_rel,
+			                                            memory_order_acquire))
 				return s;
 			cur = expected;
 		}
@@ -142,7 +141,7 @@ void ss_metrics_count(const char *name, const char *help, uint64_t n)
 		if (!cur) {
 			const char *expected = NULL;
 			if (atomic_compare_exchange_strong_explicit(&c->name, &expected, name, memory_order_acq_rel,
-								    memory_order_acquire)) {
+			                                            memory_order_acquire)) {
 				atomic_store_explicit(&c->help, help, memory_order_release);
 				cur = name;
 			} else {
@@ -255,7 +254,7 @@ static void render_durations(struct out *o)
 		put_label(o, name);
 		if (!o->err)
 			o->err = ss_buf_printf(o->buf, "\"} %llu.%06llu\n", (unsigned long long)(sum / 1000000),
-					       (unsigned long long)(sum % 1000000));
+			                       (unsigned long long)(sum % 1000000));
 		put(o, "suishen_http_request_duration_seconds_count{route=\"");
 		put_label(o, name);
 		put(o, "\"} ");

@@ -138,18 +138,18 @@ static const char *remote_text(struct MHD_Connection *conn, struct ss_arena *are
 
 /* Runs the application handler for complete request r and queues its response. */
 static enum MHD_Result answer(struct ss_http_server *srv, struct MHD_Connection *conn, struct request *r,
-			      const char *method, const char *url)
+                              const char *method, const char *url)
 {
 	struct ss_http_req req = {
-		.method = method,
-		.path = url,
-		.body = r->too_big ? "" : ss_buf_str(&r->body),
-		.body_len = r->too_big ? 0 : r->body.len,
-		.body_err = r->too_big ? SS_TOO_BIG : SS_OK,
-		.remote = remote_text(conn, &r->arena),
-		.route = NULL,
-		.arena = &r->arena,
-		.conn = conn,
+	        .method = method,
+	        .path = url,
+	        .body = r->too_big ? "" : ss_buf_str(&r->body),
+	        .body_len = r->too_big ? 0 : r->body.len,
+	        .body_err = r->too_big ? SS_TOO_BIG : SS_OK,
+	        .remote = remote_text(conn, &r->arena),
+	        .route = NULL,
+	        .arena = &r->arena,
+	        .conn = conn,
 	};
 	struct ss_http_resp resp = {.status = 200, .content_type = "application/json"};
 
@@ -160,8 +160,7 @@ static enum MHD_Result answer(struct ss_http_server *srv, struct MHD_Connection 
 	r->route = req.route;
 	r->status = resp.status;
 	if (r->status < 100 || r->status > 999) {
-		ss_log_error("http_bad_status", "route=\"%s\" status=%d", r->route ? r->route : "unmatched",
-			     r->status);
+		ss_log_error("http_bad_status", "route=\"%s\" status=%d", r->route ? r->route : "unmatched", r->status);
 		r->status = 500;
 		ss_buf_release(&resp.body);
 		resp.content_type = NULL;
@@ -192,8 +191,7 @@ static enum MHD_Result answer(struct ss_http_server *srv, struct MHD_Connection 
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-				 const char *version, const char *upload_data, size_t *upload_data_size,
-				 void **con_cls)
+                                 const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
 	struct ss_http_server *srv = cls;
 	struct request *r = *con_cls;
@@ -226,8 +224,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	return answer(srv, conn, r, method, url);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	struct ss_http_server *srv = cls;
 	struct request *r = *con_cls;
@@ -240,7 +237,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		ss_metrics_observe(r->route, r->status, dur_us);
 		/* the route pattern only: never the URL, which may carry anything */
 		ss_log_info("request", "route=\"%s\" status=%d dur_us=%lld", r->route ? r->route : "unmatched",
-			    r->status, (long long)dur_us);
+		            r->status, (long long)dur_us);
 	} else {
 		/* the peer left, timed out or the server stopped before the request was complete */
 		ss_log_debug("request_abandoned", "reason=%d dur_us=%lld", (int)toe, (long long)dur_us);
@@ -329,9 +326,10 @@ static enum ss_err parse_listen(const char *listen, struct sockaddr_storage *sa,
 	}
 	return SS_OK;
 bad:
-	return ss_fail(SS_INVALID, "listen", "bad listen address '%s' (want HOST:PORT, with HOST an IPv4 address, "
-					     "localhost or [IPv6])",
-		       listen ? listen : "");
+	return ss_fail(SS_INVALID, "listen",
+	               "bad listen address '%s' (want HOST:PORT, with HOST an IPv4 address, "
+	               "localhost or [IPv6])",
+	               listen ? listen : "");
 }
 
 /* As many connections as the file-descriptor limit leaves room for, at most CONN_MAX. */
@@ -376,12 +374,12 @@ enum ss_err ss_http_start(const struct ss_http_config *cfg, struct ss_http_serve
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	if (v6)
 		flags |= MHD_USE_IPv6;
-	srv->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
-		MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+	srv->daemon =
+	        MHD_start_daemon(flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
+	                         MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	                         (size_t)CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+	                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
 	if (!srv->daemon) {
 		free(srv);
 		/* the address parsed, so what failed is the bind (in use, or not ours); MHD has logged why */

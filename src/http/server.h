@@ -27,7 +27,7 @@
 
 struct ss_http_req {
 	const char *method;   /* "GET", "POST", ... */
-	const char *path;     /* the URL path, without the query string */
+	const char *path;     /* the URL path, percent-decoded ("%2F" is "/"), without the query string */
 	const char *body;     /* NUL-terminated; "" when there is none */
 	size_t body_len;      /* bytes of body, not counting the NUL */
 	enum ss_err body_err; /* SS_OK, or SS_TOO_BIG if the body passed its limit (body is then "") */
@@ -40,7 +40,7 @@ struct ss_http_req {
 struct ss_http_resp {
 	int status;               /* default 200 */
 	const char *content_type; /* default "application/json" */
-	struct ss_buf body;       /* what to send */
+	struct ss_buf body;       /* what to send; at most 16 MiB unless the handler re-initialises it */
 	size_t nheaders;
 	const char *header_names[SS_HTTP_MAX_RESP_HEADERS];
 	const char *header_values[SS_HTTP_MAX_RESP_HEADERS];
@@ -65,7 +65,7 @@ struct ss_http_config {
 	const char *listen;  /* "HOST:PORT"; port 0 picks a free one */
 	unsigned threads;    /* pool size; 0 means the number of CPUs */
 	ss_http_handler_fn handler;
-	ss_http_body_limit_fn body_limit;
+	ss_http_body_limit_fn body_limit; /* NULL: no request may have a body */
 	void *ctx;           /* passed to handler and body_limit */
 };
 

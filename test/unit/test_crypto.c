@@ -664,6 +664,54 @@ static void test_threads(void)
 	}
 }
 
+/* One key shared by threads that sign and verify at once; each checks the others' signatures too. */
+struct sm2_job {
+	const struct ss_sm2_key *key;
+	uint8_t sig[SS_SM2_SIG_MAX];
+	size_t siglen;
+	int wrong;
+};
+
+static void *sm2_thread(void *arg)
+{
+	struct sm2_job *j = arg;
+	uint8_t sig[SS_SM2_SIG_MAX];
+	size_t siglen = 0;
+
+	for (int i = 0; i < 20; i++) {
+		char msg[32];
+		int n = snprintf(msg, sizeof(msg), "message %d", i);
+		if (ss_sm2_sign(j->key, NULL, msg, (size_t)n, sig, &siglen) != SS_OK ||
+		    ss_sm2_verify(j->key, NULL, msg, (size_t)n, sig, siglen) != SS_OK ||
+		    ss_sm2_verify(j->key, NULL, "shared", 6, j->sig, j->siglen) != SS_OK ||
+		    ss_sm2_verify(j->key, "other id", msg, (size_t)n, sig, siglen) != SS_INVALID)
+			j->wrong++;
+	}
+	return NULL;
+}
+
+static void test_sm2_threads(void)
+{
+	struct ss_sm2_key *k = NULL;
+	struct sm2_job jobs[4];
+	pthread_t th[4];
+
+	CHECK(ss_sm2_generate(&k) == SS_OK);
+	if (!k)
+		return;
+	for (int t = 0; t < 4; t++) {
+		jobs[t] = (struct sm2_job){.key = k};
+		CHECK(ss_sm2_sign(k, NULL, "shared", 6, jobs[t].sig, &jobs[t].siglen) == SS_OK);
+	}
+	for (int t = 0; t < 4; t++)
+		CHECK(pthread_create(&th[t], NULL, sm2_thread, &jobs[t]) == 0);
+	for (int t = 0; t < 4; t++) {
+		CHECK(pthread_join(th[t], NULL) == 0);
+		CHECK(jobs[t].wrong == 0);
+	}
+	ss_sm2_free(k);
+}
+
 static void test_password(void)
 {
 	static const char pw[] = "correct horse battery staple";
@@ -809,6 +857,7 @@ int main(void)
 	RUN(test_sm4_ctr_key_switch);
 	RUN(test_sm4_ctr_carry);
 	RUN(test_threads);
+	RUN(test_sm2_threads);
 	RUN(test_password);
 	RUN(test_totp_rules);
 	return check_done();

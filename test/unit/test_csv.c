@@ -141,7 +141,10 @@ static void test_bom(void)
 	CHECK_STR(read_all("\xef\xbb\xbf"), "end@1");
 	CHECK_STR(read_all("\xef\xbb\xbf\"q\"\n"), "1:[q]\nend@2");
 	/* only at the very start */
-	CHECK_STR(read_all("a\n\xef\xbb\xbf" "b\n"), "1:[a]\n2:[\xef\xbb\xbf" "b]\nend@3");
+	CHECK_STR(read_all("a\n\xef\xbb\xbf"
+	                   "b\n"),
+	          "1:[a]\n2:[\xef\xbb\xbf"
+	          "b]\nend@3");
 	/* a partial mark is data */
 	CHECK_STR(read_all("\xef\xbbx,y\n"), "1:[\xef\xbbx|y]\nend@2");
 	CHECK_STR(read_all("\xef,y\n"), "1:[\xef|y]\nend@2");
@@ -319,12 +322,12 @@ static void test_population_bad_rows(void)
 	CHECK_STR(ss_err_field(), "name");
 	CHECK_STR(row_why("11010519491231002X,   ,F,1949-12-31,310104,"), "name must not be empty");
 	CHECK_STR(row_why("11010519491231002X,a\tb,F,1949-12-31,310104,"),
-		  "name must be UTF-8 text without control characters");
+	          "name must be UTF-8 text without control characters");
 	CHECK_STR(row_why("11010519491231002X,\xe5\xbc,F,1949-12-31,310104,"),
-		  "name must be UTF-8 text without control characters");
+	          "name must be UTF-8 text without control characters");
 	CHECK_STR(row_why("11010519491231002X,"
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,F,1949-12-31,310104,"),
-		  "name must be at most 64 bytes");
+	                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,F,1949-12-31,310104,"),
+	          "name must be at most 64 bytes");
 
 	CHECK_STR(row_why("11010519491231002X,张三,X,1949-12-31,310104,"), "sex must be M or F");
 	CHECK_STR(ss_err_field(), "sex");
@@ -350,23 +353,18 @@ static void test_population_bad_rows(void)
 
 	CHECK_STR(row_why("11010519491231002X,张三,F,1949-12-31,310104,123456"), "phone must be 7-15 digits");
 	CHECK_STR(ss_err_field(), "phone");
-	CHECK_STR(row_why("11010519491231002X,张三,F,1949-12-31,310104,1234567890123456"),
-		  "phone must be 7-15 digits");
+	CHECK_STR(row_why("11010519491231002X,张三,F,1949-12-31,310104,1234567890123456"), "phone must be 7-15 digits");
 	CHECK_STR(row_why("11010519491231002X,张三,F,1949-12-31,310104,138-0013-8000"), "phone must be 7-15 digits");
 	CHECK_STR(row_why("11010519491231002X,张三,F,1949-12-31,310104,+"), "phone must be 7-15 digits");
-	CHECK_STR(row_why("11010519491231002X,张三,F,1949-12-31,310104,++8613800138000"),
-		  "phone must be 7-15 digits");
+	CHECK_STR(row_why("11010519491231002X,张三,F,1949-12-31,310104,++8613800138000"), "phone must be 7-15 digits");
 }
 
 static void test_population_messages_hold_no_values(void)
 {
 	static const char *const bad[] = {
-		"11010519491231003X,张三,F,1949-12-31,310104,",
-		"11010519491231002X,张三\x01,F,1949-12-31,310104,",
-		"11010519491231002X,张三,Q,1949-12-31,310104,",
-		"11010519491231002X,张三,F,1949-13-31,310104,",
-		"11010519491231002X,张三,F,1949-12-31,319999,",
-		"11010519491231002X,张三,F,1949-12-31,310104,13800",
+	        "11010519491231003X,张三,F,1949-12-31,310104,", "11010519491231002X,张三\x01,F,1949-12-31,310104,",
+	        "11010519491231002X,张三,Q,1949-12-31,310104,", "11010519491231002X,张三,F,1949-13-31,310104,",
+	        "11010519491231002X,张三,F,1949-12-31,319999,", "11010519491231002X,张三,F,1949-12-31,310104,13800",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK(strcmp(row_why(bad[i]), "") != 0);
@@ -446,11 +444,11 @@ static void test_population_header(void)
 static void test_population_file(void)
 {
 	const char *in = "id_number,name,sex,birth_date,division,phone\n"
-			 "11010519491231002X,张三,F,1949-12-31,310104,13800138000\n"
-			 "\n"
-			 "11010519491231002X,\"欧阳, 小明\",M,1949-12-31,310115,\n"
-			 "11010519491231003X,李四,M,1949-12-31,310115,\n"
-			 "11010519491231002X,王五,M,1949-12-31\n";
+	                 "11010519491231002X,张三,F,1949-12-31,310104,13800138000\n"
+	                 "\n"
+	                 "11010519491231002X,\"欧阳, 小明\",M,1949-12-31,310115,\n"
+	                 "11010519491231003X,李四,M,1949-12-31,310115,\n"
+	                 "11010519491231002X,王五,M,1949-12-31\n";
 	FILE *f = fmemopen((void *)in, strlen(in), "r");
 	struct ss_csv r;
 	struct ss_buf report;

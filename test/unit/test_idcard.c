@@ -115,7 +115,9 @@ static void test_length(void)
 	/* a NUL inside counts as a character, which is not a digit */
 	struct ss_idcard id;
 	CHECK(ss_idcard_parse("11010519491231002X", 17, now(), &id) == SS_INVALID);
-	CHECK(ss_idcard_parse("1101051949\0" "1231002X", 18, now(), &id) == SS_INVALID);
+	CHECK(ss_idcard_parse("1101051949\0"
+	                      "1231002X",
+	                      18, now(), &id) == SS_INVALID);
 	CHECK_STR(ss_err_message(), "the first 17 characters must be digits");
 }
 
@@ -243,8 +245,8 @@ static void test_division_shanghai_current(void)
 {
 	const char *code, *zh, *en;
 	static const char *const codes[16] = {"310101", "310104", "310105", "310106", "310107", "310109",
-					      "310110", "310112", "310113", "310114", "310115", "310116",
-					      "310117", "310118", "310120", "310151"};
+	                                      "310110", "310112", "310113", "310114", "310115", "310116",
+	                                      "310117", "310118", "310120", "310151"};
 
 	CHECK(ss_division_shanghai_count() == 16);
 	for (int i = 0; i < 16 && i < ss_division_shanghai_count(); i++) {
@@ -274,10 +276,10 @@ static void test_division_shanghai_current(void)
 static void test_division_shanghai_retired(void)
 {
 	static const char *const retired[][2] = {
-		{"310100", "市辖区"}, {"310102", "南市区"}, {"310103", "卢湾区"}, {"310108", "闸北区"},
-		{"310111", "吴淞区"}, {"310119", "南汇区"}, {"310221", "上海县"}, {"310222", "嘉定县"},
-		{"310223", "宝山县"}, {"310224", "川沙县"}, {"310225", "南汇县"}, {"310226", "奉贤县"},
-		{"310227", "松江县"}, {"310228", "金山县"}, {"310229", "青浦县"}, {"310230", "崇明县"},
+	        {"310100", "市辖区"}, {"310102", "南市区"}, {"310103", "卢湾区"}, {"310108", "闸北区"},
+	        {"310111", "吴淞区"}, {"310119", "南汇区"}, {"310221", "上海县"}, {"310222", "嘉定县"},
+	        {"310223", "宝山县"}, {"310224", "川沙县"}, {"310225", "南汇县"}, {"310226", "奉贤县"},
+	        {"310227", "松江县"}, {"310228", "金山县"}, {"310229", "青浦县"}, {"310230", "崇明县"},
 	};
 	for (size_t i = 0; i < sizeof(retired) / sizeof(retired[0]); i++) {
 		CHECK(ss_division_is_valid(retired[i][0]));
@@ -285,8 +287,8 @@ static void test_division_shanghai_retired(void)
 		CHECK_STR(why(make(retired[i][0], "19700101", "011")), "");
 	}
 	/* never Shanghai codes */
-	static const char *const never[] = {"310199", "310121", "310152", "310150", "310231", "310300",
-					    "310001", "319001", "310220", "310201"};
+	static const char *const never[] = {"310199", "310121", "310152", "310150", "310231",
+	                                    "310300", "310001", "319001", "310220", "310201"};
 	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
 		CHECK(!ss_division_is_valid(never[i]));
 		CHECK(ss_division_name(never[i]) == NULL);
@@ -353,8 +355,8 @@ static void test_division_names(void)
 
 	/* all 34 province-level divisions of GB/T 2260 */
 	static const char *const all[] = {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34",
-					  "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52",
-					  "53", "54", "61", "62", "63", "64", "65", "71", "81", "82"};
+	                                  "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52",
+	                                  "53", "54", "61", "62", "63", "64", "65", "71", "81", "82"};
 	int known = 0;
 	for (int p = 0; p < 100; p++) {
 		char code[7] = {(char)('0' + p / 10), (char)('0' + p % 10), '0', '0', '0', '0', '\0'};

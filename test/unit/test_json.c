@@ -117,7 +117,7 @@ static void test_parse_depth(void)
 
 	/* brackets inside strings do not count */
 	n = (size_t)snprintf(text, sizeof(text), "{\"a\":\"%s\"}",
-			     "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[[[[");
+	                     "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[[[[");
 	CHECK(ss_json_parse(text, n, &v) == SS_OK);
 	ss_json_free(v);
 
@@ -130,7 +130,7 @@ static void test_parse_depth(void)
 static void test_get_str(void)
 {
 	struct ss_json *v = parse("{\"name\":\"\xe5\xbc\xa0\xe4\xb8\x89\",\"n\":5,\"ctl\":\"a\\nb\",\"nul\":null,"
-				  "\"long\":\"abcdefghij\",\"c1\":\"\\u0085\",\"empty\":\"\"}");
+	                          "\"long\":\"abcdefghij\",\"c1\":\"\\u0085\",\"empty\":\"\"}");
 	const char *s = "unchanged";
 
 	CHECK(v != NULL);
@@ -245,8 +245,8 @@ static void test_get_bool(void)
 
 static void test_get_obj_arr(void)
 {
-	struct ss_json *v =
-		parse("{\"attributes\":{\"level\":\"high\",\"dose\":2},\"places\":[\"310101\",\"310104\",7],\"s\":\"x\"}");
+	struct ss_json *v = parse(
+	        "{\"attributes\":{\"level\":\"high\",\"dose\":2},\"places\":[\"310101\",\"310104\",7],\"s\":\"x\"}");
 	const struct ss_json *o = NULL, *a = NULL;
 	const char *s = NULL;
 	int64_t i = 0;
@@ -343,7 +343,7 @@ static void test_writer(void)
 	ss_jw_obj_end(&w);
 	CHECK(ss_jw_finish(&w) == SS_OK);
 	CHECK_STR(ss_buf_str(&out), "{\"a\":\"x\",\"n\":-12,\"arr\":[1,[],{},true,false,null,36.8,null],"
-				    "\"raw\":{\"k\":[1]},\"t\":\"2026-11-26T08:00:00Z\",\"e\":{}}");
+	                            "\"raw\":{\"k\":[1]},\"t\":\"2026-11-26T08:00:00Z\",\"e\":{}}");
 
 	/* and it parses back */
 	struct ss_json *v = NULL;
@@ -409,10 +409,16 @@ static void test_writer_escaping(void)
 	ss_jw_init(&w, &out);
 	ss_jw_obj_begin(&w);
 	ss_jw_key(&w, "s");
-	ss_jw_strn(&w, "a\xff" "b\xe5\xbc" "c\xc2", 7);
+	ss_jw_strn(&w,
+	           "a\xff"
+	           "b\xe5\xbc"
+	           "c\xc2",
+	           7);
 	ss_jw_obj_end(&w);
 	CHECK(ss_jw_finish(&w) == SS_OK);
-	CHECK_STR(ss_buf_str(&out), "{\"s\":\"a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd" "c\xef\xbf\xbd\"}");
+	CHECK_STR(ss_buf_str(&out), "{\"s\":\"a\xef\xbf\xbd"
+	                            "b\xef\xbf\xbd\xef\xbf\xbd"
+	                            "c\xef\xbf\xbd\"}");
 	CHECK(ss_json_parse(out.ptr, out.len, &v) == SS_OK);
 	ss_json_free(v);
 
@@ -513,10 +519,10 @@ static void test_metrics(void)
 	char copy[sizeof(route_a)];
 	memcpy(copy, route_a, sizeof(route_a));
 
-	ss_metrics_observe(route_a, 201, 50);    /* le 0.0001 */
-	ss_metrics_observe(route_a, 201, 300);   /* le 0.0005 */
-	ss_metrics_observe(copy, 201, 7000000);  /* +Inf */
-	ss_metrics_observe(route_a, 400, 100);   /* exactly on a bound: le 0.0001 */
+	ss_metrics_observe(route_a, 201, 50);   /* le 0.0001 */
+	ss_metrics_observe(route_a, 201, 300);  /* le 0.0005 */
+	ss_metrics_observe(copy, 201, 7000000); /* +Inf */
+	ss_metrics_observe(route_a, 400, 100);  /* exactly on a bound: le 0.0001 */
 	ss_metrics_observe(NULL, 404, 10);
 	ss_metrics_observe(route_q, 200, 1);
 	ss_metrics_count("suishen_scans_total", "Scans recorded.", 2);
@@ -533,11 +539,14 @@ static void test_metrics(void)
 	CHECK(strstr(s, "suishen_http_requests_total{route=\"unmatched\",status=\"404\"} 1\n") != NULL);
 	CHECK(strstr(s, "suishen_http_requests_total{route=\"GET /v1/\\\"odd\\\\route\\\"\",status=\"200\"} 1\n") !=
 	      NULL);
-	CHECK(strstr(s, "suishen_http_request_duration_seconds_bucket{route=\"POST /v1/citizens\",le=\"0.0001\"} 2\n") !=
+	CHECK(strstr(s,
+	             "suishen_http_request_duration_seconds_bucket{route=\"POST /v1/citizens\",le=\"0.0001\"} 2\n") !=
 	      NULL);
-	CHECK(strstr(s, "suishen_http_request_duration_seconds_bucket{route=\"POST /v1/citizens\",le=\"0.00025\"} 2\n") !=
+	CHECK(strstr(s,
+	             "suishen_http_request_duration_seconds_bucket{route=\"POST /v1/citizens\",le=\"0.00025\"} 2\n") !=
 	      NULL);
-	CHECK(strstr(s, "suishen_http_request_duration_seconds_bucket{route=\"POST /v1/citizens\",le=\"0.0005\"} 3\n") !=
+	CHECK(strstr(s,
+	             "suishen_http_request_duration_seconds_bucket{route=\"POST /v1/citizens\",le=\"0.0005\"} 3\n") !=
 	      NULL);
 	CHECK(strstr(s, "suishen_http_request_duration_seconds_bucket{route=\"POST /v1/citizens\",le=\"5\"} 3\n") !=
 	      NULL);
@@ -546,7 +555,7 @@ static void test_metrics(void)
 	CHECK(strstr(s, "suishen_http_request_duration_seconds_sum{route=\"POST /v1/citizens\"} 7.000450\n") != NULL);
 	CHECK(strstr(s, "suishen_http_request_duration_seconds_count{route=\"POST /v1/citizens\"} 4\n") != NULL);
 	CHECK(strstr(s, "# HELP suishen_scans_total Scans recorded.\n# TYPE suishen_scans_total counter\n"
-			"suishen_scans_total 5\n") != NULL);
+	                "suishen_scans_total 5\n") != NULL);
 	/* one series per route, however many copies of its text */
 	const char *first = strstr(s, "route=\"POST /v1/citizens\",status=\"201\"");
 	CHECK(first && !strstr(first + 1, "route=\"POST /v1/citizens\",status=\"201\""));
