@@ -133,14 +133,19 @@ def main():
             div = divisions[shanghai_all + int((u - 0.85) / 0.15 * others)]
         if div[3] <= 0:
             div = divisions[0]
-        date_index = int(rnd() * div[3])
-        date = dates[date_index]
-        seq_index = int(rnd() * 1000)
-        # ID numbers are unique: on a collision, the next sequence number of the same parity (same sex)
-        key = (div[4] * ndates + date_index) * 1000
-        while key + seq_index in used:
-            seq_index = (seq_index + 2) % 1000
+        # ID numbers are unique: on a collision, the next sequence number of the same parity (same sex),
+        # and another date if all 500 of those are taken
+        tries = 500
+        while tries == 500:
+            date_index = int(rnd() * div[3])
+            seq_index = int(rnd() * 1000)
+            key = (div[4] * ndates + date_index) * 1000
+            tries = 0
+            while key + seq_index in used and tries < 500:
+                seq_index = (seq_index + 2) % 1000
+                tries += 1
         used.add(key + seq_index)
+        date = dates[date_index]
         seq = seqs[seq_index]
         u = rnd()
         if u < 0.01:

@@ -78,6 +78,11 @@ char *ss_arena_printf(struct ss_arena *a, const char *fmt, ...)
 	va_list ap, copy;
 	char small[128];
 
+	/*
+	 * Not only for callers: without it GCC 12 with -fsanitize=undefined warns of a null format here
+	 * (on UBSan's recover-and-continue path), which -Werror makes a build failure.
+	 */
+	assert(fmt);
 	va_start(ap, fmt);
 	va_copy(copy, ap);
 	int n = vsnprintf(small, sizeof(small), fmt, copy);

@@ -166,6 +166,8 @@ enum ss_err ss_csv_next(struct ss_csv *r)
 				if (nf == 0 && raw == 0) {
 					if (c == EOF) {
 						r->next_line = line;
+						if (ferror(in))
+							return ss_fail(SS_INTERNAL, NULL, "cannot read the input");
 						return SS_NOT_FOUND;
 					}
 					/* a blank line: the record starts on the next one */
@@ -264,6 +266,8 @@ enum ss_err ss_csv_next(struct ss_csv *r)
 end_record:
 	if (c == '\n')
 		line++;
+	if (c == EOF && ferror(in) && err != SS_INTERNAL)
+		err = ss_fail(SS_INTERNAL, NULL, "cannot read the input");
 	r->next_line = line;
 	r->text.len = err ? 0 : len;
 	if (r->text.ptr)

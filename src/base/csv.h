@@ -38,13 +38,14 @@ void ss_csv_release(struct ss_csv *r);
  * Reads the next record. Returns SS_OK with r->nfields set, SS_NOT_FOUND at the
  * end of the input, SS_INVALID for a malformed record (an unterminated quote,
  * text after a closing quote, a quote inside an unquoted field, a NUL byte,
- * more than SS_CSV_MAX_FIELDS fields) and SS_TOO_BIG for an over-long one; after
- * SS_INVALID or SS_TOO_BIG the reader has skipped to the start of the next
- * record, so the caller can report and go on (the error's message is set with
- * ss_fail(); r->line names the line the bad record starts on). After a quoting
- * error the rest of the bad record is read leniently (a quote opens a quoted
- * field only at the start of a field), which finds the next record in the
- * usual cases of a stray quote.
+ * more than SS_CSV_MAX_FIELDS fields), SS_TOO_BIG for an over-long one, and
+ * SS_INTERNAL if the stream reports a read error (which getc() would otherwise
+ * pass off as the end). After SS_INVALID or SS_TOO_BIG the reader has skipped
+ * to the start of the next record, so the caller can report and go on (the
+ * message is set with ss_fail(); r->line is the line the bad record starts on).
+ * After a quoting error the rest of the bad record is read leniently (a quote
+ * opens a quoted field only at the start of a field), which finds the next
+ * record in the usual cases of a stray quote.
  *
  * A record's size, checked against max_record, is its raw bytes (quotes and
  * commas included) without its line end. A UTF-8 byte-order mark at the very

@@ -28,8 +28,7 @@ bool ss_division_is_valid(const char code[6]);
  */
 const char *ss_division_name(const char code[6]);
 
-/* The current Shanghai districts: their count and the i-th (0 <= i < count) code ("310101") and Chinese and English
- * names. */
+/* The current Shanghai districts: their count, and the i-th one's (0 <= i < count) code, Chinese and English names. */
 int ss_division_shanghai_count(void);
 void ss_division_shanghai_at(int i, const char **code, const char **name_zh, const char **name_en);
 

@@ -211,6 +211,22 @@ static void test_nul_byte(void)
 	CHECK_STR(read_n("\"a\0b\"\nd\n", 8, 1024), "1:invalid_argument\n2:[d]\nend@3");
 }
 
+/* A read error must not pass for the end of the input: an import would stop short without a word. */
+static void test_read_error(void)
+{
+	struct ss_csv r;
+	FILE *f = fopen("/", "r"); /* a directory: opens, then every read fails with EISDIR */
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	ss_csv_init(&r, f, 1024);
+	CHECK(ss_csv_next(&r) == SS_INTERNAL);
+	CHECK_STR(ss_err_message(), "cannot read the input");
+	ss_csv_release(&r);
+	fclose(f);
+}
+
 static void test_many_records_reuse_buffer(void)
 {
 	struct ss_buf in;
@@ -491,6 +507,7 @@ int main(void)
 	RUN(test_unterminated_quote);
 	RUN(test_bad_quoting_resyncs);
 	RUN(test_nul_byte);
+	RUN(test_read_error);
 	RUN(test_many_records_reuse_buffer);
 	RUN(test_population_good_row);
 	RUN(test_population_bad_rows);
