@@ -26,7 +26,7 @@ static enum ss_err metrics(struct ss_api_call *c)
 static const struct ss_api_route system_routes[] = {
 	{"GET", "/healthz", "GET /healthz", SS_AUTH_NONE, 0, 0, healthz},
 	{"GET", "/metrics", "GET /metrics", SS_AUTH_NONE, 0, 0, metrics},
-	{NULL},
+	{.method = NULL},
 };
 
 static const struct ss_api_route *const tables[] = {system_routes, ss_api_citizen_routes, ss_api_staff_routes};
