@@ -1,0 +1,276 @@
+"""The command line and the server's life cycle.
+
+Covers `suishen init` (idempotent, keeps the data; master.key mode 0600), the master key (a different
+SUISHEN_MASTER_KEY is refused at start with a message, and nothing is harmed), `suishen keys rotate` and `keys list`
+(data sealed under old keys still reads), `suishen import population` (all or nothing, every bad line named by
+number, a wrong header refused, a later file updates a person, a duplicated ID number names both lines), shutdown on
+SIGTERM (exit 0 promptly; a request in flight at the signal completes), and durability (a registration answered 201
+survives `kill -9`).
+"""
+import json
+import os
+import re
+import signal
+import socket
+import stat
+import time
+
+from conftest import CSV_HEADER, assert_error, clean_env, make_id_number, make_person
+
+# -- init and the master key -----------------------------------------------------------------------------------------
+
+
+def test_init_is_idempotent_and_keeps_data(fresh_city):
+    city = fresh_city
+    p = city.register_new()
+    city.stop()
+    key_before = (city.data / "master.key").read_bytes()
+    for _ in range(2):
+        r = city.cli("init", "--data", city.data)
+        assert r.returncode == 0, r.stderr
+    assert (city.data / "master.key").read_bytes() == key_before
+    city.start()
+    city.login_ok(p)
+    # registering again is still a conflict: the citizen was kept, not recreated
+    assert_error(city.register(p), 409, "conflict")
+
+
+def test_master_key_file_is_private(bare_city):
+    key = bare_city.data / "master.key"
+    assert key.is_file()
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    text = key.read_text().strip()
+    assert re.fullmatch(r"[0-9a-fA-F]{64}", text), "master.key holds 64 hex characters"
+
+
+def test_wrong_master_key_is_refused(fresh_city):
+    city = fresh_city
+    p = city.register_new()
+    city.stop()
+    key_file = city.data / "master.key"
+    key_before = key_file.read_bytes()
+    db_files = sorted(f.name for f in city.data.iterdir())
+    other = os.urandom(32).hex()
+    assert other != key_before.decode().strip().lower()
+    log_start = len(city.log_bytes())
+    proc = city.spawn(env=clean_env(SUISHEN_MASTER_KEY=other))
+    try:
+        rc = proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert rc != 0, "serve started with a wrong master key"
+    message = city.log_bytes()[log_start:].decode("utf-8", "replace")
+    assert "master key" in message.lower(), f"stderr does not mention the master key: {message!r}"
+    assert other not in message, "the offered key was echoed to the log"
+    # nothing was overwritten: the right key still opens everything
+    assert key_file.read_bytes() == key_before
+    assert set(db_files) <= {f.name for f in city.data.iterdir()}
+    city.start(env=clean_env(SUISHEN_MASTER_KEY=key_before.decode().strip()))
+    city.login_ok(p)
+
+
+# -- keys ------------------------------------------------------------------------------------------------------------
+
+
+def key_lines(city):
+    """Runs `suishen keys list`; returns [(id, purpose, state)], allowing one header line."""
+    r = city.cli("keys", "list", "--data", city.data)
+    assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
+    keys = []
+    for i, ln in enumerate(lines):
+        fields = ln.replace(",", " ").split()
+        if not fields[0].isdigit():
+            assert i == 0, f"not a key line: {ln!r}"
+            continue
+        assert len(fields) >= 3, f"a key line names id, purpose and state: {ln!r}"
+        keys.append((int(fields[0]), fields[1], fields[2]))
+    assert keys, r.stdout
+    ids = [k[0] for k in keys]
+    assert len(set(ids)) == len(ids), r.stdout
+    for _, purpose, state in keys:
+        assert purpose in ("code", "data", "index"), r.stdout
+        assert state.isalpha(), r.stdout
+    return keys
+
+
+def test_keys_list(bare_city):
+    keys = key_lines(bare_city)
+    assert {k[1] for k in keys} >= {"code", "data"}
+
+
+def test_keys_rotate_keeps_old_data_readable(fresh_city):
+    city = fresh_city
+    old = city.new_person(name="欧阳小明")
+    city.register_ok(old, phone="13812345678")
+    city.stop()
+    before = key_lines(city)
+    r = city.cli("keys", "rotate", "--data", city.data)
+    assert r.returncode == 0, r.stderr
+    after_default = key_lines(city)
+    assert len(after_default) > len(before)
+    r = city.cli("keys", "rotate", "--data", city.data, "--purpose", "data")
+    assert r.returncode == 0, r.stderr
+    after_data = key_lines(city)
+    assert len(after_data) == len(after_default) + 1
+    new = [k for k in after_data if k[0] not in {k0[0] for k0 in after_default}]
+    assert len(new) == 1 and new[0][1] == "data", after_data
+    city.start()
+    # sealed under the old keys: still logs in, still decrypts
+    r = city.get("/v1/me", token=city.login_ok(old))
+    assert r.status_code == 200, r.text
+    me = r.json()
+    assert me["citizen_id"] == old.citizen_id
+    assert me["name"] == "欧***"
+    assert me["id_number"] == old.id_number[:2] + "*" * 14 + old.id_number[-2:]
+    assert me["phone"] == "138****5678"
+    # sealed under the new keys
+    fresh = city.new_person(name="张三")
+    city.register_ok(fresh, phone="13900001111")
+    me = city.get("/v1/me", token=city.login_ok(fresh)).json()
+    assert (me["name"], me["phone"]) == ("张*", "139****1111")
+    assert me["id_number"] == fresh.id_number[:2] + "*" * 14 + fresh.id_number[-2:]
+
+
+# -- import population -----------------------------------------------------------------------------------------------
+
+
+def test_import_good_file(bare_city):
+    city = bare_city
+    people = [make_person() for _ in range(3)]
+    r = city.import_file(city.write_csv(people))
+    assert r.returncode == 0, r.stderr
+    city.start()
+    for p in people:
+        assert city.register(p).status_code == 201
+
+
+def test_import_with_bad_lines_loads_nothing(bare_city):
+    city = bare_city
+    good = [make_person() for _ in range(4)]
+    bad_check = make_person()
+    bad_check.id_number = bad_check.id_number[:17] + ("0" if bad_check.id_number[17] != "0" else "1")
+    bad_date = make_person()
+    bad_date.id_number = make_id_number(bad_date.division, "19900230", 321)
+    bad_date.birth_date = "1990-02-30"
+    empty_name = make_person()
+    empty_name.name = ""
+    rows = [good[0], bad_check, good[1], bad_date, good[2], empty_name, good[3]]  # lines 2..8
+    r = city.import_file(city.write_csv(rows))
+    assert r.returncode != 0
+    for n in (3, 5, 7):
+        assert re.search(rf"\bline {n}:", r.stderr), f"line {n} not reported: {r.stderr!r}"
+    for n in (1, 2, 4, 6, 8):
+        assert not re.search(rf"\bline {n}:", r.stderr), f"good line {n} reported: {r.stderr!r}"
+    city.start()
+    for p in good:
+        assert_error(city.register(p), 422, "real_name_mismatch")
+
+
+def test_import_wrong_header(bare_city):
+    city = bare_city
+    p = make_person()
+    for header in ("id,name,sex,birth_date,division,phone", "name,id_number,sex,birth_date,division,phone", ""):
+        r = city.import_file(city.write_csv([p], header=header))
+        assert r.returncode != 0, f"header {header!r} accepted"
+        assert r.stderr.strip()
+    city.start()
+    assert_error(city.register(p), 422, "real_name_mismatch")
+
+
+def test_import_missing_file(bare_city):
+    r = bare_city.import_file(bare_city.root / "no-such-file.csv")
+    assert r.returncode != 0
+    assert r.stderr.strip()
+
+
+def test_import_again_updates_a_person(bare_city):
+    city = bare_city
+    p, q = make_person(name="张伟"), make_person(name="李娜")
+    assert city.import_file(city.write_csv([p, q])).returncode == 0
+    p.name = "张伟伟"
+    r = city.import_file(city.write_csv([p]))
+    assert r.returncode == 0, r.stderr
+    city.start()
+    assert_error(city.register(p, name="张伟"), 422, "real_name_mismatch")
+    assert city.register(p).status_code == 201
+    # a person the second file did not mention is still there
+    assert city.register(q).status_code == 201
+
+
+def test_import_duplicate_id_names_both_lines(bare_city):
+    city = bare_city
+    a, b, c = make_person(), make_person(), make_person()
+    twin = make_person()
+    twin.id_number, twin.name = a.id_number, "王五"
+    r = city.import_file(city.write_csv([a, b, twin, c]))  # lines 2, 3, 4, 5
+    assert r.returncode != 0
+    assert re.search(r"\b4\b", r.stderr) and re.search(r"\b2\b", r.stderr), r.stderr
+    assert not re.search(r"\bline 3:", r.stderr) and not re.search(r"\bline 5:", r.stderr), r.stderr
+    city.start()
+    for p in (a, b, c):
+        assert_error(city.register(p), 422, "real_name_mismatch")
+
+
+# -- shutdown and durability -----------------------------------------------------------------------------------------
+
+
+def read_head(sock):
+    """Reads one response head (up to the blank line); returns (status, head bytes, what followed)."""
+    data = b""
+    deadline = time.monotonic() + 10
+    while b"\r\n\r\n" not in data:
+        assert time.monotonic() < deadline
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed: {data!r}"
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), head, rest
+
+
+def test_sigterm_exits_zero_promptly_with_idle_connection(fresh_city):
+    city = fresh_city
+    with socket.create_connection(("127.0.0.1", city.port), timeout=10) as s:
+        s.sendall(f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{city.port}\r\n\r\n".encode())
+        status, _, _ = read_head(s)
+        assert status == 200
+        # the connection stays open (keep-alive) and idle
+        t0 = time.monotonic()
+        city.proc.send_signal(signal.SIGTERM)
+        rc = city.proc.wait(timeout=5)
+        assert rc == 0
+        assert time.monotonic() - t0 < 5
+        city.proc = None
+
+
+def test_request_in_flight_at_sigterm_completes(fresh_city):
+    city = fresh_city
+    p = city.new_person()
+    city.remember_person(p)
+    body = json.dumps(p.body(), ensure_ascii=False).encode()
+    head = (f"POST /v1/citizens HTTP/1.1\r\nHost: 127.0.0.1:{city.port}\r\nContent-Type: application/json\r\n"
+            f"X-Channel: app\r\nContent-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", city.port), timeout=10) as s:
+        s.sendall(head)
+        # 100 Continue: the server has the request in hand and waits for its body
+        status, _, _ = read_head(s)
+        assert status == 100
+        city.proc.send_signal(signal.SIGTERM)
+        s.sendall(body)
+        status, resp_head, rest = read_head(s)
+        assert status == 201, resp_head + rest
+    assert city.proc.wait(timeout=15) == 0
+    city.proc = None
+    city.start()
+    assert_error(city.register(p), 409, "conflict")
+
+
+def test_registration_survives_kill_9(fresh_city):
+    city = fresh_city
+    p = city.register_new()
+    city.kill()
+    city.start()
+    city.login_ok(p)
+    assert_error(city.register(p), 409, "conflict")
