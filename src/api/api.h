@@ -46,10 +46,10 @@ struct ss_api_call {
 	struct ss_http_resp *resp;
 	const struct ss_api_route *route;
 	const char *params[SS_API_MAX_PARAMS]; /* the {params} of the pattern, in order */
-	int64_t citizen_id;                     /* SS_AUTH_CITIZEN */
-	struct ss_staff staff;                  /* SS_AUTH_STAFF */
-	struct ss_json *body;                   /* routes with a body */
-	struct ss_jw w;                         /* writes resp->body */
+	int64_t citizen_id;                    /* SS_AUTH_CITIZEN */
+	struct ss_staff staff;                 /* SS_AUTH_STAFF */
+	struct ss_json *body;                  /* routes with a body */
+	struct ss_jw w;                        /* writes resp->body */
 };
 
 /* The route tables, each ended by an entry with a NULL method. */

@@ -76,8 +76,8 @@ static enum ss_err me(struct ss_api_call *c)
 }
 
 const struct ss_api_route ss_api_citizen_routes[] = {
-	{"POST", "/v1/citizens", "POST /v1/citizens", SS_AUTH_NONE, 0, SMALL_BODY, citizens_create},
-	{"POST", "/v1/sessions", "POST /v1/sessions", SS_AUTH_NONE, 0, SMALL_BODY, sessions_create},
-	{"GET", "/v1/me", "GET /v1/me", SS_AUTH_CITIZEN, 0, 0, me},
-	{.method = NULL},
+        {"POST", "/v1/citizens", "POST /v1/citizens", SS_AUTH_NONE, 0, SMALL_BODY, citizens_create},
+        {"POST", "/v1/sessions", "POST /v1/sessions", SS_AUTH_NONE, 0, SMALL_BODY, sessions_create},
+        {"GET", "/v1/me", "GET /v1/me", SS_AUTH_CITIZEN, 0, 0, me},
+        {.method = NULL},
 };

@@ -24,9 +24,9 @@ static enum ss_err metrics(struct ss_api_call *c)
 }
 
 static const struct ss_api_route system_routes[] = {
-	{"GET", "/healthz", "GET /healthz", SS_AUTH_NONE, 0, 0, healthz},
-	{"GET", "/metrics", "GET /metrics", SS_AUTH_NONE, 0, 0, metrics},
-	{.method = NULL},
+        {"GET", "/healthz", "GET /healthz", SS_AUTH_NONE, 0, 0, healthz},
+        {"GET", "/metrics", "GET /metrics", SS_AUTH_NONE, 0, 0, metrics},
+        {.method = NULL},
 };
 
 static const struct ss_api_route *const tables[] = {system_routes, ss_api_citizen_routes, ss_api_staff_routes};
@@ -54,7 +54,7 @@ static bool match(const char *pattern, const char *path, struct ss_arena *a, con
 
 /* The route for method and path: SS_NOT_FOUND if no pattern fits, SS_METHOD if only other methods do. */
 static enum ss_err find(const char *method, const char *path, struct ss_arena *a, const char **params,
-			const struct ss_api_route **out)
+                        const struct ss_api_route **out)
 {
 	bool path_known = false;
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {

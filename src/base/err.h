@@ -15,18 +15,18 @@
 
 #include <stdbool.h>
 
-#define SS_ERR_MAP(X)                                  \
-	X(OK, 200, "ok")                               \
-	X(INVALID, 400, "invalid_argument")            \
-	X(UNAUTHENTICATED, 401, "unauthenticated")     \
-	X(DENIED, 403, "permission_denied")            \
-	X(NOT_FOUND, 404, "not_found")                 \
-	X(METHOD, 405, "method_not_allowed")           \
-	X(CONFLICT, 409, "conflict")                   \
-	X(TOO_BIG, 413, "too_large")                   \
-	X(MISMATCH, 422, "real_name_mismatch")         \
-	X(RATE_LIMITED, 429, "rate_limited")           \
-	X(INTERNAL, 500, "internal")                   \
+#define SS_ERR_MAP(X)                              \
+	X(OK, 200, "ok")                           \
+	X(INVALID, 400, "invalid_argument")        \
+	X(UNAUTHENTICATED, 401, "unauthenticated") \
+	X(DENIED, 403, "permission_denied")        \
+	X(NOT_FOUND, 404, "not_found")             \
+	X(METHOD, 405, "method_not_allowed")       \
+	X(CONFLICT, 409, "conflict")               \
+	X(TOO_BIG, 413, "too_large")               \
+	X(MISMATCH, 422, "real_name_mismatch")     \
+	X(RATE_LIMITED, 429, "rate_limited")       \
+	X(INTERNAL, 500, "internal")               \
 	X(BUSY, 503, "unavailable")
 
 enum ss_err {
@@ -49,8 +49,7 @@ const char *ss_err_code(enum ss_err err);
  * "id_number", "bad check digit");`. Messages are lowercase, no full stop, and
  * never contain personal data.
  */
-enum ss_err ss_fail(enum ss_err err, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+enum ss_err ss_fail(enum ss_err err, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The message of this thread's last ss_fail(), or "" if none since ss_err_clear(). */
 const char *ss_err_message(void);

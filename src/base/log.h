@@ -17,8 +17,8 @@ void ss_log_set_level(enum ss_log_level level);
 /* Writes one line: ts, level, event, then the formatted key=value text. */
 void ss_log(enum ss_log_level level, const char *event, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-#define ss_log_info(event, ...) ss_log(SS_LOG_INFO, event, __VA_ARGS__)
-#define ss_log_warn(event, ...) ss_log(SS_LOG_WARN, event, __VA_ARGS__)
+#define ss_log_info(event, ...)  ss_log(SS_LOG_INFO, event, __VA_ARGS__)
+#define ss_log_warn(event, ...)  ss_log(SS_LOG_WARN, event, __VA_ARGS__)
 #define ss_log_error(event, ...) ss_log(SS_LOG_ERROR, event, __VA_ARGS__)
 #define ss_log_debug(event, ...) ss_log(SS_LOG_DEBUG, event, __VA_ARGS__)
 

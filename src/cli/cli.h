@@ -30,7 +30,7 @@ int ss_cli_usage(const char *cmd, const char *usage);
  * Returns false (after printing why) on an unknown option or a missing value.
  */
 bool ss_cli_options(const char *cmd, int argc, char **argv, const char *const *names, const char **values,
-		    const char **rest, int *nrest, int maxrest);
+                    const char **rest, int *nrest, int maxrest);
 
 /* Opens the data directory (creating it with create), printing the error if it cannot. */
 struct ss_app *ss_cli_open(const char *cmd, const char *data_dir, bool create);

@@ -49,7 +49,7 @@ static void on_progress(void *ctx, long long bytes, long long rows)
 		int pct = (int)(100.0 * (double)bytes / (double)p->total);
 		int bar = pct * 30 / 100;
 		fprintf(stderr, "\r[%.*s%*s] %3d%%  %lld rows  %.0f rows/s", bar, "##############################",
-			30 - bar, "", pct, rows, secs > 0 ? (double)rows / secs : 0.0);
+		        30 - bar, "", pct, rows, secs > 0 ? (double)rows / secs : 0.0);
 	} else {
 		fprintf(stderr, "\r%lld rows  %.0f rows/s", rows, secs > 0 ? (double)rows / secs : 0.0);
 	}

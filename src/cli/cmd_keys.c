@@ -18,8 +18,8 @@ int ss_cmd_keys(int argc, char **argv)
 	static const char *const names[] = {"data", "purpose", "id", NULL};
 	const char *values[3] = {NULL}, *rest[1];
 	const char *usage = "rotate --data DIR [--purpose code|data]\n"
-			    "       suishen keys list --data DIR\n"
-			    "       suishen keys retire --data DIR --id KEY_ID";
+	                    "       suishen keys list --data DIR\n"
+	                    "       suishen keys retire --data DIR --id KEY_ID";
 	int nrest;
 
 	if (!ss_cli_options("keys", argc, argv, names, values, rest, &nrest, 1) || nrest != 1 || !values[0])

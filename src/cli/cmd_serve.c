@@ -18,15 +18,15 @@
 #include "http/server.h"
 
 #define HOUSEKEEPING_SECONDS 10
-#define DRAIN_MS 10000
+#define DRAIN_MS             10000
 
 int ss_cmd_serve(int argc, char **argv)
 {
-	static const char *const names[] = {"data",    "listen",         "code-ttl",    "threads",
-					    "session-ttl", "login-delay-ms", NULL};
+	static const char *const names[] = {"data",        "listen",         "code-ttl", "threads",
+	                                    "session-ttl", "login-delay-ms", NULL};
 	const char *values[6] = {NULL, "127.0.0.1:8080", "60", "0", "43200", "1000"}, *rest[1];
 	const char *usage = "--data DIR [--listen HOST:PORT] [--code-ttl SECONDS] [--threads N] "
-			    "[--session-ttl SECONDS] [--login-delay-ms MS]";
+	                    "[--session-ttl SECONDS] [--login-delay-ms MS]";
 	long long code_ttl, threads, session_ttl, delay;
 	int nrest;
 
@@ -53,10 +53,10 @@ int ss_cmd_serve(int argc, char **argv)
 	app->cfg.login_delay_ms = delay;
 
 	struct ss_http_config cfg = {.listen = values[1],
-				     .threads = (unsigned)threads,
-				     .handler = ss_api_handle,
-				     .body_limit = ss_api_body_limit,
-				     .ctx = app};
+	                             .threads = (unsigned)threads,
+	                             .handler = ss_api_handle,
+	                             .body_limit = ss_api_body_limit,
+	                             .ctx = app};
 	struct ss_http_server *srv;
 	enum ss_err err = ss_http_start(&cfg, &srv);
 	if (err) {

@@ -20,7 +20,7 @@ int ss_cli_usage(const char *cmd, const char *usage)
 }
 
 bool ss_cli_options(const char *cmd, int argc, char **argv, const char *const *names, const char **values,
-		    const char **rest, int *nrest, int maxrest)
+                    const char **rest, int *nrest, int maxrest)
 {
 	*nrest = 0;
 	for (int i = 0; i < argc; i++) {

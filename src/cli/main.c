@@ -9,11 +9,11 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
-	{"init", ss_cmd_init, "--data DIR                          create a data directory (idempotent)"},
-	{"serve", ss_cmd_serve, "--data DIR [--listen HOST:PORT] ...  serve the HTTP API"},
-	{"import", ss_cmd_import, "population --data DIR FILE.csv      load the population registry"},
-	{"staff", ss_cmd_staff, "create --data DIR --name N --role R  create a member of staff"},
-	{"keys", ss_cmd_keys, "rotate|list|retire --data DIR ...     manage the key ring"},
+        {"init", ss_cmd_init, "--data DIR                          create a data directory (idempotent)"},
+        {"serve", ss_cmd_serve, "--data DIR [--listen HOST:PORT] ...  serve the HTTP API"},
+        {"import", ss_cmd_import, "population --data DIR FILE.csv      load the population registry"},
+        {"staff", ss_cmd_staff, "create --data DIR --name N --role R  create a member of staff"},
+        {"keys", ss_cmd_keys, "rotate|list|retire --data DIR ...     manage the key ring"},
 };
 
 static int usage(FILE *out)

@@ -53,7 +53,8 @@ static enum ss_err read_master(const char *dir, bool create, uint8_t key[SS_MAST
 
 	if (env && *env) {
 		if (!parse_master(env, strlen(env), key))
-			return ss_fail(SS_INVALID, "SUISHEN_MASTER_KEY", "master key in SUISHEN_MASTER_KEY must be 64 hex characters");
+			return ss_fail(SS_INVALID, "SUISHEN_MASTER_KEY",
+			               "master key in SUISHEN_MASTER_KEY must be 64 hex characters");
 		return SS_OK;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, MASTER_FILE);
@@ -61,9 +62,10 @@ static enum ss_err read_master(const char *dir, bool create, uint8_t key[SS_MAST
 	if (fd < 0 && errno == ENOENT && create)
 		return write_master(path, key);
 	if (fd < 0)
-		return ss_fail(SS_INVALID, "data",
-			       "no master key: set SUISHEN_MASTER_KEY or restore '%s' (without it the data cannot be read)",
-			       path);
+		return ss_fail(
+		        SS_INVALID, "data",
+		        "no master key: set SUISHEN_MASTER_KEY or restore '%s' (without it the data cannot be read)",
+		        path);
 	struct stat st;
 	if (fstat(fd, &st) == 0 && (st.st_mode & 077)) {
 		close(fd);
@@ -91,12 +93,12 @@ static enum ss_err check_master(struct ss_app *app, bool create)
 		err = app->store->ops->meta_set(app->store, "master_check", (struct ss_blob){check, sizeof(check)});
 	else if (err == SS_NOT_FOUND)
 		err = ss_fail(SS_INVALID, "data", "data directory '%s' is not initialised: run 'suishen init'",
-			      app->data_dir);
+		              app->data_dir);
 	else if (!err && (stored.n != sizeof(check) || !ss_ct_equal(stored.p, check, sizeof(check))))
 		err = ss_fail(SS_INVALID, "data",
-			      "wrong master key: it is not the key data directory '%s' was initialised with "
-			      "(check SUISHEN_MASTER_KEY or %s/" MASTER_FILE ")",
-			      app->data_dir, app->data_dir);
+		              "wrong master key: it is not the key data directory '%s' was initialised with "
+		              "(check SUISHEN_MASTER_KEY or %s/" MASTER_FILE ")",
+		              app->data_dir, app->data_dir);
 	ss_arena_release(&a);
 	return err;
 }
@@ -125,7 +127,7 @@ static enum ss_err load_key(void *ctx, const struct ss_key_row *row)
 	}
 	if (ss_keyring_unwrap(lc->app->keys, purpose, row->wrapped.p, row->wrapped.n, secret))
 		return ss_fail(SS_INVALID, "data", "key %lld does not unwrap under this master key",
-			       (long long)row->key_id);
+		               (long long)row->key_id);
 	ss_keyring_add(lc->app->keys, (uint32_t)row->key_id, purpose, secret, state);
 	ss_wipe(secret, sizeof(secret));
 	if (state == SS_KEY_CURRENT)
@@ -147,9 +149,9 @@ static enum ss_err new_key(struct ss_app *app, enum ss_key_purpose purpose, uint
 	if ((err = s->ops->begin(s)))
 		goto out;
 	struct ss_key_row row = {.purpose = ss_key_purpose_name(purpose),
-				 .state = "current",
-				 .wrapped = {wrapped, sizeof(wrapped)},
-				 .created_at = ss_time_now()};
+	                         .state = "current",
+	                         .wrapped = {wrapped, sizeof(wrapped)},
+	                         .created_at = ss_time_now()};
 	if ((err = s->ops->key_insert(s, &row, &id)) || (old && (err = s->ops->key_set_state(s, old, "active")))) {
 		s->ops->rollback(s);
 		goto out;
@@ -180,7 +182,7 @@ static enum ss_err load_keys(struct ss_app *app, bool create)
 			continue;
 		if (!create)
 			return ss_fail(SS_INVALID, "data", "data directory '%s' has no %s key: run 'suishen init'",
-				       app->data_dir, ss_key_purpose_name((enum ss_key_purpose)p));
+			               app->data_dir, ss_key_purpose_name((enum ss_key_purpose)p));
 		err = new_key(app, (enum ss_key_purpose)p, NULL);
 	}
 	return err;
@@ -209,7 +211,7 @@ enum ss_err ss_app_open(const char *dir, bool create, struct ss_app **out)
 	if ((err = ss_store_open("sqlite", dir, create, &app->store))) {
 		if (err == SS_NOT_FOUND)
 			err = ss_fail(SS_INVALID, "data", "data directory '%s' is not initialised: run 'suishen init'",
-				      dir);
+			              dir);
 		goto fail;
 	}
 	if ((err = check_master(app, create)) || (err = load_keys(app, create)))
@@ -235,7 +237,7 @@ enum ss_err ss_app_rotate_key(struct ss_app *app, enum ss_key_purpose purpose, u
 {
 	if (purpose == SS_KEY_INDEX)
 		return ss_fail(SS_INVALID, "purpose",
-			       "the index key cannot be rotated: blind indexes of stored data depend on it");
+		               "the index key cannot be rotated: blind indexes of stored data depend on it");
 	return new_key(app, purpose, key_id);
 }
 
@@ -266,7 +268,7 @@ enum ss_err ss_app_retire_key(struct ss_app *app, uint32_t key_id)
 		return ss_fail(SS_NOT_FOUND, "id", "no key %u", key_id);
 	if (strcmp(fc.purpose, "code") != 0)
 		return ss_fail(SS_INVALID, "id", "only code keys can be retired; %s key %u still opens stored data",
-			       fc.purpose, key_id);
+		               fc.purpose, key_id);
 	if (!strcmp(fc.state, "current"))
 		return ss_fail(SS_INVALID, "id", "key %u is current: rotate first", key_id);
 	if ((err = app->store->ops->key_set_state(app->store, key_id, "retired")))

@@ -21,8 +21,8 @@
 #include "store/store.h"
 
 struct ss_app_config {
-	int64_t session_ttl;   /* seconds a resident's session lasts (default 12 h) */
-	int64_t code_ttl;      /* seconds a code stays valid (default 60) */
+	int64_t session_ttl;    /* seconds a resident's session lasts (default 12 h) */
+	int64_t code_ttl;       /* seconds a code stays valid (default 60) */
 	int64_t login_delay_ms; /* first delay after repeated login failures (default 1000) */
 };
 

@@ -14,8 +14,8 @@
 #include "crypto/totp.h"
 
 #define AD_CITIZEN "citizen"
-#define AD_TOTP "citizen-totp"
-#define AD_PERSON "person"
+#define AD_TOTP    "citizen-totp"
+#define AD_PERSON  "person"
 
 bool ss_channel_is_valid(const char *channel)
 {
@@ -31,13 +31,13 @@ static enum ss_err check_password(const char *pw)
 	size_t n = strlen(pw);
 	if (n < SS_PASSWORD_MIN || n > SS_PASSWORD_MAX)
 		return ss_fail(SS_INVALID, "password", "password must be %d to %d bytes", SS_PASSWORD_MIN,
-			       SS_PASSWORD_MAX);
+		               SS_PASSWORD_MAX);
 	return SS_OK;
 }
 
 /* The registry's particulars of the person with this ID number; SS_MISMATCH when there is none. */
 static enum ss_err registry_name(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
-				 struct ss_person_row *person, const char **name)
+                                 struct ss_person_row *person, const char **name)
 {
 	const char *fields[6];
 	enum ss_err err = app->store->ops->person_get(app->store, idx, a, person);
@@ -50,7 +50,7 @@ static enum ss_err registry_name(struct ss_app *app, const uint8_t idx[SS_INDEX_
 }
 
 enum ss_err ss_identity_register(struct ss_app *app, const struct ss_registration *reg, int64_t *citizen_id,
-				 char totp_uri[SS_TOTP_URI_MAX])
+                                 char totp_uri[SS_TOTP_URI_MAX])
 {
 	char name[SS_NAME_MAX + 1], phone[SS_PHONE_MAX + 1];
 	struct ss_idcard id;
@@ -108,8 +108,8 @@ enum ss_err ss_identity_register(struct ss_app *app, const struct ss_registratio
 	char b32[64];
 	ss_base32_encode(secret, sizeof(secret), b32);
 	snprintf(totp_uri, SS_TOTP_URI_MAX,
-		 "otpauth://totp/suishen:%lld?secret=%s&issuer=suishen&algorithm=SHA1&digits=6&period=30",
-		 (long long)*citizen_id, b32);
+	         "otpauth://totp/suishen:%lld?secret=%s&issuer=suishen&algorithm=SHA1&digits=6&period=30",
+	         (long long)*citizen_id, b32);
 	ss_wipe(b32, sizeof(b32));
 	ss_log_info("citizen_registered", "citizen_id=%lld channel=%s", (long long)*citizen_id, reg->channel);
 out:
@@ -151,7 +151,7 @@ static bool totp_matches(struct ss_app *app, const struct ss_citizen_row *c, con
 }
 
 enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const char *password, const char *otp,
-			      const char *channel, struct ss_login *out)
+                              const char *channel, struct ss_login *out)
 {
 	struct ss_idcard id;
 	struct ss_citizen_row c;
@@ -160,7 +160,7 @@ enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const c
 
 	/* a dummy hash keeps an unknown number as slow as a known one */
 	static const char dummy[] = "$argon2id$v=19$m=19456,t=2,p=1$c3Vpc2hlbmR1bW15c2FsdA$"
-				    "zJ0iGjmU0dyvQ8y4gE6c2cGXJxqFQyI4xW0Qm1l5o9k";
+	                            "zJ0iGjmU0dyvQ8y4gE6c2cGXJxqFQyI4xW0Qm1l5o9k";
 	memset(out, 0, sizeof(*out));
 	if (!id_number || !password || ss_idcard_parse(id_number, strlen(id_number), ss_time_now(), &id)) {
 		(void)ss_password_verify(dummy, "x", 1);
@@ -181,7 +181,7 @@ enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const c
 	if (c.blocked_until > now_ms) {
 		out->retry_after = (c.blocked_until - now_ms + 999) / 1000;
 		err = ss_fail(SS_RATE_LIMITED, NULL, "too many failed log-ins for this account: try again in %lld s",
-			      (long long)out->retry_after);
+		              (long long)out->retry_after);
 		goto out;
 	}
 	bool ok = ss_password_verify(c.password_hash, password, strlen(password));
@@ -190,10 +190,10 @@ enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const c
 		int64_t failures = c.failures + 1;
 		int64_t delay = delay_after(app, failures);
 		if ((err = app->store->ops->citizen_set_throttle(app->store, c.citizen_id, failures,
-								  delay ? now_ms + delay : 0)))
+		                                                 delay ? now_ms + delay : 0)))
 			goto out;
 		ss_log_info("login_failed", "citizen_id=%lld failures=%lld", (long long)c.citizen_id,
-			    (long long)failures);
+		            (long long)failures);
 		err = wrong_credentials();
 		goto out;
 	}
@@ -201,7 +201,8 @@ enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const c
 		goto out;
 	struct ss_session_row s = {.citizen_id = c.citizen_id, .channel = channel, .created_at = ss_time_now()};
 	s.expires_at = s.created_at + app->cfg.session_ttl;
-	if ((err = ss_app_new_token(out->token, s.token_hash)) || (err = app->store->ops->session_insert(app->store, &s)))
+	if ((err = ss_app_new_token(out->token, s.token_hash)) ||
+	    (err = app->store->ops->session_insert(app->store, &s)))
 		goto out;
 	out->expires_at = s.expires_at;
 	ss_log_info("login", "citizen_id=%lld channel=%s", (long long)c.citizen_id, channel);

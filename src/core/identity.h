@@ -31,11 +31,11 @@
 #include "core/app.h"
 #include "core/population.h"
 
-#define SS_TOTP_URI_MAX 192
-#define SS_PASSWORD_MIN 8
-#define SS_PASSWORD_MAX 128
-#define SS_LOGIN_SLOW_AFTER 5
-#define SS_LOGIN_LOCK_AFTER 10
+#define SS_TOTP_URI_MAX       192
+#define SS_PASSWORD_MIN       8
+#define SS_PASSWORD_MAX       128
+#define SS_LOGIN_SLOW_AFTER   5
+#define SS_LOGIN_LOCK_AFTER   10
 #define SS_LOGIN_LOCK_SECONDS (15 * 60)
 
 /* True if channel is one of app, wechat, alipay, web. */
@@ -47,7 +47,7 @@ struct ss_registration {
 
 /* Registers a resident; on success the citizen id and the otpauth:// URI of the second factor. */
 enum ss_err ss_identity_register(struct ss_app *app, const struct ss_registration *reg, int64_t *citizen_id,
-				 char totp_uri[SS_TOTP_URI_MAX]) SS_MUST;
+                                 char totp_uri[SS_TOTP_URI_MAX]) SS_MUST;
 
 struct ss_login {
 	char token[65];
@@ -57,7 +57,7 @@ struct ss_login {
 
 /* Logs a resident in (otp may be NULL: that fails like a wrong one). */
 enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const char *password, const char *otp,
-			      const char *channel, struct ss_login *out) SS_MUST;
+                              const char *channel, struct ss_login *out) SS_MUST;
 
 /* The citizen a bearer token belongs to; SS_UNAUTHENTICATED if unknown or expired. */
 enum ss_err ss_identity_authenticate(struct ss_app *app, const char *token, int64_t *citizen_id) SS_MUST;

@@ -12,7 +12,7 @@ void ss_pii_index(const struct ss_app *app, const char *id_number, uint8_t idx[S
 }
 
 enum ss_err ss_pii_seal(const struct ss_app *app, const char *ad, const char *const *fields, size_t n,
-			struct ss_arena *a, struct ss_blob *out)
+                        struct ss_arena *a, struct ss_blob *out)
 {
 	size_t len = 0;
 	for (size_t i = 0; i < n; i++)
@@ -34,7 +34,7 @@ enum ss_err ss_pii_seal(const struct ss_app *app, const char *ad, const char *co
 }
 
 enum ss_err ss_pii_open(const struct ss_app *app, const char *ad, struct ss_blob blob, struct ss_arena *a,
-			const char **fields, size_t n)
+                        const char **fields, size_t n)
 {
 	size_t len = 0;
 	if (blob.n < SS_SEAL_OVERHEAD)

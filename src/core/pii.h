@@ -21,7 +21,7 @@ void ss_pii_index(const struct ss_app *app, const char *id_number, uint8_t idx[S
 
 /* Seals n text fields (none may contain a NUL) for the use ad; the blob is allocated from a. */
 enum ss_err ss_pii_seal(const struct ss_app *app, const char *ad, const char *const *fields, size_t n,
-			struct ss_arena *a, struct ss_blob *out) SS_MUST;
+                        struct ss_arena *a, struct ss_blob *out) SS_MUST;
 
 /*
  * Opens a blob made by ss_pii_seal for ad into exactly n fields (arena
@@ -29,6 +29,6 @@ enum ss_err ss_pii_seal(const struct ss_app *app, const char *ad, const char *co
  * and is logged.
  */
 enum ss_err ss_pii_open(const struct ss_app *app, const char *ad, struct ss_blob blob, struct ss_arena *a,
-			const char **fields, size_t n) SS_MUST;
+                        const char **fields, size_t n) SS_MUST;
 
 #endif

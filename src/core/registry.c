@@ -11,7 +11,7 @@
 #include "core/pii.h"
 #include "core/population.h"
 
-#define MAX_RECORD 4096
+#define MAX_RECORD     4096
 #define PROGRESS_EVERY 20000
 
 /* A set of the blind indexes seen in this file, to catch an ID number given twice. */
@@ -19,7 +19,7 @@ struct seen {
 	struct slot {
 		uint8_t key[16]; /* the first 16 bytes of the blind index: collisions are out of reach */
 		long line;       /* 0: empty */
-	} *slots;
+	} * slots;
 	size_t cap, used;
 };
 
@@ -38,7 +38,7 @@ static long seen_add(struct seen *s, const uint8_t key[16], long line)
 {
 	if (2 * (s->used + 1) > s->cap) {
 		struct seen bigger = {ss_calloc(s->cap ? 2 * s->cap : 1024, sizeof(struct slot)),
-				      s->cap ? 2 * s->cap : 1024, s->used};
+		                      s->cap ? 2 * s->cap : 1024, s->used};
 		for (size_t i = 0; i < s->cap; i++)
 			if (s->slots[i].line)
 				bigger.slots[slot_of(&bigger, s->slots[i].key)] = s->slots[i];
@@ -63,7 +63,7 @@ static void bad(struct ss_import_report *rep, long line, const char *field, cons
 
 /* Checks and stores one row; false if it was bad (and reported). */
 static bool import_row(struct ss_app *app, struct ss_csv *csv, struct seen *seen, struct ss_import_report *rep,
-		       struct ss_arena *a)
+                       struct ss_arena *a)
 {
 	const char *fields[6];
 	size_t lens[6];
@@ -122,7 +122,8 @@ enum ss_err ss_registry_import(struct ss_app *app, FILE *in, struct ss_import_re
 	for (size_t i = 0; !err && i < csv.nfields; i++)
 		hdr[i] = ss_csv_field(&csv, i, &hlen[i]);
 	if (err == SS_NOT_FOUND) {
-		bad(rep, 1, NULL, "the file is empty: expected the header id_number,name,sex,birth_date,division,phone");
+		bad(rep, 1, NULL,
+		    "the file is empty: expected the header id_number,name,sex,birth_date,division,phone");
 	} else if (err || !ss_population_header_ok(hdr, hlen, csv.nfields)) {
 		bad(rep, 1, NULL, "the header must be id_number,name,sex,birth_date,division,phone");
 	} else {

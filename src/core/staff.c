@@ -12,8 +12,9 @@ static const struct {
 	enum ss_role role;
 	const char *name;
 } roles[] = {
-	{SS_ROLE_ADMIN, "admin"},       {SS_ROLE_OPERATOR, "operator"}, {SS_ROLE_HANDLER, "handler"},
-	{SS_ROLE_EPIDEMIOLOGIST, "epidemiologist"}, {SS_ROLE_SECURITY, "security"},
+        {SS_ROLE_ADMIN, "admin"},       {SS_ROLE_OPERATOR, "operator"},
+        {SS_ROLE_HANDLER, "handler"},   {SS_ROLE_EPIDEMIOLOGIST, "epidemiologist"},
+        {SS_ROLE_SECURITY, "security"},
 };
 
 bool ss_role_parse(const char *name, enum ss_role *out)
@@ -32,8 +33,7 @@ const char *ss_role_name(enum ss_role role)
 	return "unknown";
 }
 
-enum ss_err ss_staff_create(struct ss_app *app, const char *name, const char *role, int64_t *staff_id,
-			    char token[65])
+enum ss_err ss_staff_create(struct ss_app *app, const char *name, const char *role, int64_t *staff_id, char token[65])
 {
 	enum ss_role r;
 	size_t n = strlen(name);

@@ -15,8 +15,8 @@
 
 enum ss_role {
 	SS_ROLE_ADMIN = 1 << 0,
-	SS_ROLE_OPERATOR = 1 << 1,       /* hotline 12345 */
-	SS_ROLE_HANDLER = 1 << 2,        /* appeals */
+	SS_ROLE_OPERATOR = 1 << 1, /* hotline 12345 */
+	SS_ROLE_HANDLER = 1 << 2,  /* appeals */
 	SS_ROLE_EPIDEMIOLOGIST = 1 << 3,
 	SS_ROLE_SECURITY = 1 << 4,
 };
@@ -34,7 +34,7 @@ struct ss_staff {
 
 /* Creates a member of staff; the token is shown once and only its hash kept. */
 enum ss_err ss_staff_create(struct ss_app *app, const char *name, const char *role, int64_t *staff_id,
-			    char token[65]) SS_MUST;
+                            char token[65]) SS_MUST;
 
 /* The member of staff a token belongs to; SS_UNAUTHENTICATED if none. */
 enum ss_err ss_staff_authenticate(struct ss_app *app, const char *token, struct ss_staff *out) SS_MUST;

@@ -22,13 +22,13 @@
 
 #include "base/err.h"
 
-#define SS_SM3_LEN 32
-#define SS_SM4_KEY_LEN 16
-#define SS_SM4_IV_LEN 16
-#define SS_SHA1_LEN 20
-#define SS_SM2_PRIV_LEN 32
-#define SS_SM2_PUB_LEN 65 /* uncompressed point: 04 || x || y */
-#define SS_SM2_SIG_MAX 72 /* DER-encoded (r, s) */
+#define SS_SM3_LEN        32
+#define SS_SM4_KEY_LEN    16
+#define SS_SM4_IV_LEN     16
+#define SS_SHA1_LEN       20
+#define SS_SM2_PRIV_LEN   32
+#define SS_SM2_PUB_LEN    65 /* uncompressed point: 04 || x || y */
+#define SS_SM2_SIG_MAX    72 /* DER-encoded (r, s) */
 #define SS_SM2_DEFAULT_ID "1234567812345678"
 
 /*
@@ -52,7 +52,7 @@ struct ss_iov {
 	size_t n;
 };
 void ss_hmac_sm3_v(const uint8_t *key, size_t keylen, const struct ss_iov *parts, size_t count,
-		   uint8_t out[SS_SM3_LEN]);
+                   uint8_t out[SS_SM3_LEN]);
 
 /* HMAC-SHA1 (for RFC 6238 TOTP only). */
 void ss_hmac_sha1(const uint8_t *key, size_t keylen, const void *data, size_t n, uint8_t out[SS_SHA1_LEN]);
@@ -63,7 +63,7 @@ void ss_hmac_sha1(const uint8_t *key, size_t keylen, const void *data, size_t n,
  * be the same buffer.
  */
 void ss_sm4_ctr(const uint8_t key[SS_SM4_KEY_LEN], const uint8_t iv[SS_SM4_IV_LEN], const void *in, size_t n,
-		void *out);
+                void *out);
 
 /* An SM2 key pair (GB/T 32918), or a public key alone. Opaque. */
 struct ss_sm2_key;
@@ -91,11 +91,11 @@ enum ss_err ss_sm2_public_bytes(const struct ss_sm2_key *key, uint8_t out[SS_SM2
  * the DER signature to sig (at least SS_SM2_SIG_MAX bytes) and its length to siglen.
  */
 enum ss_err ss_sm2_sign(const struct ss_sm2_key *key, const char *id, const void *msg, size_t n, uint8_t *sig,
-			size_t *siglen) SS_MUST;
+                        size_t *siglen) SS_MUST;
 
 /* SS_OK if sig is a valid signature of msg under key and id (NULL: default id); SS_INVALID otherwise. */
-enum ss_err ss_sm2_verify(const struct ss_sm2_key *key, const char *id, const void *msg, size_t n,
-			  const uint8_t *sig, size_t siglen) SS_MUST;
+enum ss_err ss_sm2_verify(const struct ss_sm2_key *key, const char *id, const void *msg, size_t n, const uint8_t *sig,
+                          size_t siglen) SS_MUST;
 
 /* NULL is a no-op. Private material is wiped. */
 void ss_sm2_free(struct ss_sm2_key *key);

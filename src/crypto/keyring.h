@@ -28,11 +28,11 @@
 
 #include "base/err.h"
 
-#define SS_KEY_LEN 32
-#define SS_MASTER_KEY_LEN 32
-#define SS_SEAL_OVERHEAD (1 + 4 + 16 + 16)
+#define SS_KEY_LEN         32
+#define SS_MASTER_KEY_LEN  32
+#define SS_SEAL_OVERHEAD   (1 + 4 + 16 + 16)
 #define SS_KEY_WRAPPED_LEN (SS_KEY_LEN + SS_SEAL_OVERHEAD)
-#define SS_BLIND_LEN 32
+#define SS_BLIND_LEN       32
 
 enum ss_key_purpose { SS_KEY_CODE, SS_KEY_DATA, SS_KEY_INDEX, SS_KEY_PURPOSES };
 enum ss_key_state { SS_KEY_CURRENT, SS_KEY_ACTIVE, SS_KEY_RETIRED };
@@ -54,15 +54,15 @@ void ss_keyring_master_check(const struct ss_keyring *kr, uint8_t out[32]);
 
 /* Wraps a key's secret for storage (out: SS_KEY_WRAPPED_LEN bytes). */
 void ss_keyring_wrap(const struct ss_keyring *kr, enum ss_key_purpose purpose, const uint8_t secret[SS_KEY_LEN],
-		     uint8_t out[SS_KEY_WRAPPED_LEN]);
+                     uint8_t out[SS_KEY_WRAPPED_LEN]);
 
 /* Unwraps a stored key; SS_INVALID if it was not wrapped under this master key for this purpose. */
 enum ss_err ss_keyring_unwrap(const struct ss_keyring *kr, enum ss_key_purpose purpose, const uint8_t *wrapped,
-			      size_t n, uint8_t secret[SS_KEY_LEN]) SS_MUST;
+                              size_t n, uint8_t secret[SS_KEY_LEN]) SS_MUST;
 
 /* Adds a key (its secret is copied); a CURRENT key demotes the previous current key of its purpose to ACTIVE. */
 void ss_keyring_add(struct ss_keyring *kr, uint32_t key_id, enum ss_key_purpose purpose,
-		    const uint8_t secret[SS_KEY_LEN], enum ss_key_state state);
+                    const uint8_t secret[SS_KEY_LEN], enum ss_key_state state);
 
 /* Forgets a key (retired): what was sealed or made with it no longer opens. */
 void ss_keyring_remove(struct ss_keyring *kr, uint32_t key_id);
@@ -79,7 +79,7 @@ uint32_t ss_keyring_current_id(const struct ss_keyring *kr, enum ss_key_purpose 
  * SS_INTERNAL if there is no current data key.
  */
 enum ss_err ss_keyring_seal(const struct ss_keyring *kr, const char *ad, const void *plain, size_t n,
-			    uint8_t *out) SS_MUST;
+                            uint8_t *out) SS_MUST;
 
 /*
  * Opens a sealed blob made for ad; out must hold n - SS_SEAL_OVERHEAD bytes.
@@ -87,20 +87,20 @@ enum ss_err ss_keyring_seal(const struct ss_keyring *kr, const char *ad, const v
  * not in the ring.
  */
 enum ss_err ss_keyring_open(const struct ss_keyring *kr, const char *ad, const uint8_t *blob, size_t n, uint8_t *out,
-			    size_t *outlen) SS_MUST;
+                            size_t *outlen) SS_MUST;
 
 /* The id of the key a sealed blob was made with (0 if the blob is too short). */
 uint32_t ss_keyring_sealed_key_id(const uint8_t *blob, size_t n);
 
 /* Blind index of n bytes in a domain ("id_number"): HMAC-SM3 under the index key. */
 void ss_keyring_blind(const struct ss_keyring *kr, const char *domain, const void *data, size_t n,
-		      uint8_t out[SS_BLIND_LEN]);
+                      uint8_t out[SS_BLIND_LEN]);
 
 /*
  * The derived SM4 and MAC keys of key_id if it has the given purpose (for the
  * code format, which has its own layout); false if there is no such key.
  */
-bool ss_keyring_get(const struct ss_keyring *kr, uint32_t key_id, enum ss_key_purpose purpose,
-		    uint8_t enc[16], uint8_t mac[32]);
+bool ss_keyring_get(const struct ss_keyring *kr, uint32_t key_id, enum ss_key_purpose purpose, uint8_t enc[16],
+                    uint8_t mac[32]);
 
 #endif

@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 #define SS_TOTP_SECRET_LEN 20
-#define SS_TOTP_STEP 30
-#define SS_TOTP_DIGITS 6
+#define SS_TOTP_STEP       30
+#define SS_TOTP_DIGITS     6
 
 /* The 6-digit code (0..999999) for the 30-second step that contains unix time t. */
 uint32_t ss_totp_code(const uint8_t secret[SS_TOTP_SECRET_LEN], int64_t t);
@@ -26,6 +26,6 @@ uint32_t ss_totp_code(const uint8_t secret[SS_TOTP_SECRET_LEN], int64_t t);
  * to accept any.
  */
 bool ss_totp_check(const uint8_t secret[SS_TOTP_SECRET_LEN], int64_t t, const char *otp, int64_t last_used_step,
-		   int64_t *step);
+                   int64_t *step);
 
 #endif

@@ -36,27 +36,27 @@ void ss_json_free(struct ss_json *v);
  * as long as obj.
  */
 enum ss_err ss_json_get_str(const struct ss_json *obj, const char *key, bool required, size_t maxlen,
-			    const char **out) SS_MUST;
+                            const char **out) SS_MUST;
 
 /* An integer member within [min, max]; absent and not required: SS_OK with *present = false. */
 enum ss_err ss_json_get_int(const struct ss_json *obj, const char *key, bool required, int64_t min, int64_t max,
-			    int64_t *out, bool *present) SS_MUST;
+                            int64_t *out, bool *present) SS_MUST;
 
 /* A number member (integer or real) within [min, max]. */
 enum ss_err ss_json_get_num(const struct ss_json *obj, const char *key, bool required, double min, double max,
-			    double *out, bool *present) SS_MUST;
+                            double *out, bool *present) SS_MUST;
 
 /* A boolean member. */
 enum ss_err ss_json_get_bool(const struct ss_json *obj, const char *key, bool required, bool *out,
-			     bool *present) SS_MUST;
+                             bool *present) SS_MUST;
 
 /* An object member (borrowed from obj), or NULL if absent and not required. */
 enum ss_err ss_json_get_obj(const struct ss_json *obj, const char *key, bool required,
-			    const struct ss_json **out) SS_MUST;
+                            const struct ss_json **out) SS_MUST;
 
 /* An array member (borrowed from obj) of at most maxlen elements, or NULL if absent and not required. */
 enum ss_err ss_json_get_arr(const struct ss_json *obj, const char *key, bool required, size_t maxlen,
-			    const struct ss_json **out) SS_MUST;
+                            const struct ss_json **out) SS_MUST;
 
 /* Elements of an array value: count, and the i-th (borrowed). */
 size_t ss_json_arr_len(const struct ss_json *arr);

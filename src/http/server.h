@@ -62,11 +62,11 @@ typedef void (*ss_http_handler_fn)(void *ctx, struct ss_http_req *req, struct ss
 typedef size_t (*ss_http_body_limit_fn)(void *ctx, const char *method, const char *path);
 
 struct ss_http_config {
-	const char *listen;  /* "HOST:PORT"; port 0 picks a free one */
-	unsigned threads;    /* pool size; 0 means the number of CPUs */
+	const char *listen; /* "HOST:PORT"; port 0 picks a free one */
+	unsigned threads;   /* pool size; 0 means the number of CPUs */
 	ss_http_handler_fn handler;
 	ss_http_body_limit_fn body_limit; /* NULL: no request may have a body */
-	void *ctx;           /* passed to handler and body_limit */
+	void *ctx;                        /* passed to handler and body_limit */
 };
 
 struct ss_http_server;

@@ -100,34 +100,34 @@ struct ss_store_ops {
 	enum ss_err (*key_set_state)(struct ss_store *s, int64_t key_id, const char *state);
 	/* Calls fn for every key, oldest first; stops at the first error fn returns. */
 	enum ss_err (*key_each)(struct ss_store *s, enum ss_err (*fn)(void *ctx, const struct ss_key_row *row),
-				void *ctx);
+	                        void *ctx);
 
 	/* Inserts a person, or replaces the particulars of the person with the same idx. */
 	enum ss_err (*person_put)(struct ss_store *s, const struct ss_person_row *row, int64_t *person_id);
 	enum ss_err (*person_get)(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
-				  struct ss_person_row *out);
+	                          struct ss_person_row *out);
 	enum ss_err (*person_count)(struct ss_store *s, int64_t *count);
 
 	enum ss_err (*citizen_insert)(struct ss_store *s, const struct ss_citizen_row *row, int64_t *citizen_id);
 	enum ss_err (*citizen_by_idx)(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
-				      struct ss_citizen_row *out);
+	                              struct ss_citizen_row *out);
 	enum ss_err (*citizen_by_id)(struct ss_store *s, int64_t citizen_id, struct ss_arena *a,
-				     struct ss_citizen_row *out);
+	                             struct ss_citizen_row *out);
 	enum ss_err (*citizen_set_throttle)(struct ss_store *s, int64_t citizen_id, int64_t failures,
-					    int64_t blocked_until);
+	                                    int64_t blocked_until);
 	/* Replaces a citizen's sealed particulars and TOTP secret (re-encryption under a new key). */
 	enum ss_err (*citizen_reseal)(struct ss_store *s, int64_t citizen_id, struct ss_blob sealed,
-				      struct ss_blob totp_sealed);
+	                              struct ss_blob totp_sealed);
 
 	enum ss_err (*session_insert)(struct ss_store *s, const struct ss_session_row *row);
 	enum ss_err (*session_get)(struct ss_store *s, const uint8_t token_hash[32], struct ss_arena *a,
-				   struct ss_session_row *out);
+	                           struct ss_session_row *out);
 	/* Removes sessions that expired before now. */
 	enum ss_err (*session_purge)(struct ss_store *s, int64_t now);
 
 	enum ss_err (*staff_insert)(struct ss_store *s, const struct ss_staff_row *row, int64_t *staff_id);
 	enum ss_err (*staff_by_token)(struct ss_store *s, const uint8_t token_hash[32], struct ss_arena *a,
-				      struct ss_staff_row *out);
+	                              struct ss_staff_row *out);
 };
 
 struct ss_store {

@@ -50,34 +50,34 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_BEGIN] = "BEGIN IMMEDIATE",
-	[ST_COMMIT] = "COMMIT",
-	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-	[ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
-			"ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	[ST_KEY_INSERT] = "INSERT INTO keys (purpose, state, wrapped, created_at) VALUES (?1, ?2, ?3, ?4)",
-	[ST_KEY_STATE] = "UPDATE keys SET state = ?2 WHERE key_id = ?1",
-	[ST_KEY_EACH] = "SELECT key_id, purpose, state, wrapped, created_at FROM keys ORDER BY key_id",
-	[ST_PERSON_PUT] = "INSERT INTO population (idx, division, sealed, updated_at) VALUES (?1, ?2, ?3, ?4) "
-			  "ON CONFLICT (idx) DO UPDATE SET division = excluded.division, sealed = excluded.sealed, "
-			  "updated_at = excluded.updated_at RETURNING person_id",
-	[ST_PERSON_GET] = "SELECT person_id, division, sealed, updated_at FROM population WHERE idx = ?1",
-	[ST_PERSON_COUNT] = "SELECT count(*) FROM population",
-	[ST_CITIZEN_INSERT] = "INSERT INTO citizens (person_id, idx, sealed, totp_sealed, password_hash, channel, "
-			      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_CITIZEN_BY_IDX] = "SELECT citizen_id, person_id, idx, sealed, totp_sealed, password_hash, channel, "
-			      "created_at, failures, blocked_until FROM citizens WHERE idx = ?1",
-	[ST_CITIZEN_BY_ID] = "SELECT citizen_id, person_id, idx, sealed, totp_sealed, password_hash, channel, "
-			     "created_at, failures, blocked_until FROM citizens WHERE citizen_id = ?1",
-	[ST_CITIZEN_THROTTLE] = "UPDATE citizens SET failures = ?2, blocked_until = ?3 WHERE citizen_id = ?1",
-	[ST_CITIZEN_RESEAL] = "UPDATE citizens SET sealed = ?2, totp_sealed = ?3 WHERE citizen_id = ?1",
-	[ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, citizen_id, channel, created_at, expires_at) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_SESSION_GET] = "SELECT citizen_id, channel, created_at, expires_at FROM sessions WHERE token_hash = ?1",
-	[ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at < ?1",
-	[ST_STAFF_INSERT] = "INSERT INTO staff (name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-	[ST_STAFF_BY_TOKEN] = "SELECT staff_id, name, role, created_at FROM staff WHERE token_hash = ?1",
+        [ST_BEGIN] = "BEGIN IMMEDIATE",
+        [ST_COMMIT] = "COMMIT",
+        [ST_ROLLBACK] = "ROLLBACK",
+        [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+        [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [ST_KEY_INSERT] = "INSERT INTO keys (purpose, state, wrapped, created_at) VALUES (?1, ?2, ?3, ?4)",
+        [ST_KEY_STATE] = "UPDATE keys SET state = ?2 WHERE key_id = ?1",
+        [ST_KEY_EACH] = "SELECT key_id, purpose, state, wrapped, created_at FROM keys ORDER BY key_id",
+        [ST_PERSON_PUT] = "INSERT INTO population (idx, division, sealed, updated_at) VALUES (?1, ?2, ?3, ?4) "
+                          "ON CONFLICT (idx) DO UPDATE SET division = excluded.division, sealed = excluded.sealed, "
+                          "updated_at = excluded.updated_at RETURNING person_id",
+        [ST_PERSON_GET] = "SELECT person_id, division, sealed, updated_at FROM population WHERE idx = ?1",
+        [ST_PERSON_COUNT] = "SELECT count(*) FROM population",
+        [ST_CITIZEN_INSERT] = "INSERT INTO citizens (person_id, idx, sealed, totp_sealed, password_hash, channel, "
+                              "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        [ST_CITIZEN_BY_IDX] = "SELECT citizen_id, person_id, idx, sealed, totp_sealed, password_hash, channel, "
+                              "created_at, failures, blocked_until FROM citizens WHERE idx = ?1",
+        [ST_CITIZEN_BY_ID] = "SELECT citizen_id, person_id, idx, sealed, totp_sealed, password_hash, channel, "
+                             "created_at, failures, blocked_until FROM citizens WHERE citizen_id = ?1",
+        [ST_CITIZEN_THROTTLE] = "UPDATE citizens SET failures = ?2, blocked_until = ?3 WHERE citizen_id = ?1",
+        [ST_CITIZEN_RESEAL] = "UPDATE citizens SET sealed = ?2, totp_sealed = ?3 WHERE citizen_id = ?1",
+        [ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, citizen_id, channel, created_at, expires_at) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5)",
+        [ST_SESSION_GET] = "SELECT citizen_id, channel, created_at, expires_at FROM sessions WHERE token_hash = ?1",
+        [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at < ?1",
+        [ST_STAFF_INSERT] = "INSERT INTO staff (name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+        [ST_STAFF_BY_TOKEN] = "SELECT staff_id, name, role, created_at FROM staff WHERE token_hash = ?1",
 };
 
 struct sq {
@@ -291,7 +291,7 @@ static enum ss_err sq_key_set_state(struct ss_store *s, int64_t key_id, const ch
 }
 
 static enum ss_err sq_key_each(struct ss_store *s, enum ss_err (*fn)(void *ctx, const struct ss_key_row *row),
-			       void *ctx)
+                               void *ctx)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
@@ -301,11 +301,11 @@ static enum ss_err sq_key_each(struct ss_store *s, enum ss_err (*fn)(void *ctx, 
 		int rc;
 		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 			struct ss_key_row row = {
-				.key_id = sqlite3_column_int64(st, 0),
-				.purpose = (const char *)sqlite3_column_text(st, 1),
-				.state = (const char *)sqlite3_column_text(st, 2),
-				.wrapped = {sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3)},
-				.created_at = sqlite3_column_int64(st, 4),
+			        .key_id = sqlite3_column_int64(st, 0),
+			        .purpose = (const char *)sqlite3_column_text(st, 1),
+			        .state = (const char *)sqlite3_column_text(st, 2),
+			        .wrapped = {sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3)},
+			        .created_at = sqlite3_column_int64(st, 4),
 			};
 			err = fn(ctx, &row);
 		}
@@ -342,7 +342,7 @@ static enum ss_err sq_person_put(struct ss_store *s, const struct ss_person_row 
 }
 
 static enum ss_err sq_person_get(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
-				 struct ss_person_row *out)
+                                 struct ss_person_row *out)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
@@ -422,7 +422,7 @@ static void read_citizen(sqlite3_stmt *st, struct ss_arena *a, struct ss_citizen
 }
 
 static enum ss_err citizen_get(struct sq *q, enum stmt_id id, const uint8_t *idx, int64_t citizen_id,
-			       struct ss_arena *a, struct ss_citizen_row *out)
+                               struct ss_arena *a, struct ss_citizen_row *out)
 {
 	sqlite3_stmt *st = NULL;
 	enum ss_err err = SS_OK;
@@ -444,19 +444,19 @@ static enum ss_err citizen_get(struct sq *q, enum stmt_id id, const uint8_t *idx
 }
 
 static enum ss_err sq_citizen_by_idx(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
-				     struct ss_citizen_row *out)
+                                     struct ss_citizen_row *out)
 {
 	return citizen_get(SQ(s), ST_CITIZEN_BY_IDX, idx, 0, a, out);
 }
 
 static enum ss_err sq_citizen_by_id(struct ss_store *s, int64_t citizen_id, struct ss_arena *a,
-				    struct ss_citizen_row *out)
+                                    struct ss_citizen_row *out)
 {
 	return citizen_get(SQ(s), ST_CITIZEN_BY_ID, NULL, citizen_id, a, out);
 }
 
 static enum ss_err sq_citizen_set_throttle(struct ss_store *s, int64_t citizen_id, int64_t failures,
-					   int64_t blocked_until)
+                                           int64_t blocked_until)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
@@ -473,7 +473,7 @@ static enum ss_err sq_citizen_set_throttle(struct ss_store *s, int64_t citizen_i
 }
 
 static enum ss_err sq_citizen_reseal(struct ss_store *s, int64_t citizen_id, struct ss_blob sealed,
-				     struct ss_blob totp_sealed)
+                                     struct ss_blob totp_sealed)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
@@ -508,7 +508,7 @@ static enum ss_err sq_session_insert(struct ss_store *s, const struct ss_session
 }
 
 static enum ss_err sq_session_get(struct ss_store *s, const uint8_t token_hash[32], struct ss_arena *a,
-				  struct ss_session_row *out)
+                                  struct ss_session_row *out)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
@@ -566,7 +566,7 @@ static enum ss_err sq_staff_insert(struct ss_store *s, const struct ss_staff_row
 }
 
 static enum ss_err sq_staff_by_token(struct ss_store *s, const uint8_t token_hash[32], struct ss_arena *a,
-				     struct ss_staff_row *out)
+                                     struct ss_staff_row *out)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
@@ -591,29 +591,29 @@ static enum ss_err sq_staff_by_token(struct ss_store *s, const uint8_t token_has
 }
 
 static const struct ss_store_ops sqlite_ops = {
-	.name = "sqlite",
-	.close = sq_close,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.meta_get = sq_meta_get,
-	.meta_set = sq_meta_set,
-	.key_insert = sq_key_insert,
-	.key_set_state = sq_key_set_state,
-	.key_each = sq_key_each,
-	.person_put = sq_person_put,
-	.person_get = sq_person_get,
-	.person_count = sq_person_count,
-	.citizen_insert = sq_citizen_insert,
-	.citizen_by_idx = sq_citizen_by_idx,
-	.citizen_by_id = sq_citizen_by_id,
-	.citizen_set_throttle = sq_citizen_set_throttle,
-	.citizen_reseal = sq_citizen_reseal,
-	.session_insert = sq_session_insert,
-	.session_get = sq_session_get,
-	.session_purge = sq_session_purge,
-	.staff_insert = sq_staff_insert,
-	.staff_by_token = sq_staff_by_token,
+        .name = "sqlite",
+        .close = sq_close,
+        .begin = sq_begin,
+        .commit = sq_commit,
+        .rollback = sq_rollback,
+        .meta_get = sq_meta_get,
+        .meta_set = sq_meta_set,
+        .key_insert = sq_key_insert,
+        .key_set_state = sq_key_set_state,
+        .key_each = sq_key_each,
+        .person_put = sq_person_put,
+        .person_get = sq_person_get,
+        .person_count = sq_person_count,
+        .citizen_insert = sq_citizen_insert,
+        .citizen_by_idx = sq_citizen_by_idx,
+        .citizen_by_id = sq_citizen_by_id,
+        .citizen_set_throttle = sq_citizen_set_throttle,
+        .citizen_reseal = sq_citizen_reseal,
+        .session_insert = sq_session_insert,
+        .session_get = sq_session_get,
+        .session_purge = sq_session_purge,
+        .staff_insert = sq_staff_insert,
+        .staff_by_token = sq_staff_by_token,
 };
 
 static enum ss_err exec(struct sq *q, const char *sql, const char *what)
@@ -691,7 +691,7 @@ enum ss_err ss_store_sqlite_open(const char *path, bool create, struct ss_store 
 	enum ss_err err = SS_OK;
 	if (rc != SQLITE_OK) {
 		err = ss_fail(SS_INTERNAL, "data", "cannot open database '%s': %s", path,
-			      q->db ? sqlite3_errmsg(q->db) : "out of memory");
+		              q->db ? sqlite3_errmsg(q->db) : "out of memory");
 		goto fail;
 	}
 	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);

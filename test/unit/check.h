@@ -15,33 +15,33 @@
 
 static int check_case_failed, check_cases, check_failed_cases;
 
-#define CHECK(expr)                                                                     \
-	do {                                                                            \
-		if (!(expr)) {                                                          \
+#define CHECK(expr)                                                                       \
+	do {                                                                              \
+		if (!(expr)) {                                                            \
 			printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
-			check_case_failed = 1;                                          \
-		}                                                                       \
+			check_case_failed = 1;                                            \
+		}                                                                         \
 	} while (0)
 
 #define CHECK_STR(a, b)                                                                            \
 	do {                                                                                       \
 		const char *check_a_ = (a), *check_b_ = (b);                                       \
-		if (!check_a_ || !check_b_ || strcmp(check_a_, check_b_) != 0) {                  \
-			printf("# %s:%d: %s is \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #a,   \
-			       check_a_ ? check_a_ : "(null)", check_b_ ? check_b_ : "(null)");     \
+		if (!check_a_ || !check_b_ || strcmp(check_a_, check_b_) != 0) {                   \
+			printf("# %s:%d: %s is \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #a, \
+			       check_a_ ? check_a_ : "(null)", check_b_ ? check_b_ : "(null)");    \
 			check_case_failed = 1;                                                     \
 		}                                                                                  \
 	} while (0)
 
-#define RUN(fn)                                                                     \
-	do {                                                                        \
-		check_case_failed = 0;                                              \
-		fn();                                                               \
-		check_cases++;                                                      \
-		if (check_case_failed)                                              \
-			check_failed_cases++;                                       \
+#define RUN(fn)                                                                              \
+	do {                                                                                 \
+		check_case_failed = 0;                                                       \
+		fn();                                                                        \
+		check_cases++;                                                               \
+		if (check_case_failed)                                                       \
+			check_failed_cases++;                                                \
 		printf("%sok %d - %s\n", check_case_failed ? "not " : "", check_cases, #fn); \
-		fflush(stdout);                                                     \
+		fflush(stdout);                                                              \
 	} while (0)
 
 static inline int check_done(void)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/str.h"
 #include "check.h"
 
 #define HEX_MAX 256 /* bytes; the longest value in test/vectors/ is 128 */
@@ -119,17 +120,6 @@ static const char *get(const struct vec *v, const char *name)
 	return "";
 }
 
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes the hex field name of v into out; returns its length, or SIZE_MAX if it is not hex. */
 static size_t hex(const struct vec *v, const char *name, uint8_t out[HEX_MAX])
 {
@@ -138,13 +128,7 @@ static size_t hex(const struct vec *v, const char *name, uint8_t out[HEX_MAX])
 
 	if (n % 2 || n / 2 > HEX_MAX)
 		return SIZE_MAX;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return SIZE_MAX;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return n / 2;
+	return ss_hex_decode(s, n, out, n / 2) ? n / 2 : SIZE_MAX;
 }
 
 static uint64_t num(const struct vec *v, const char *name, int base)

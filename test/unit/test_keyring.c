@@ -53,7 +53,8 @@ static void test_wrong_master(void)
 static void test_seal_open(void)
 {
 	struct ss_keyring *kr = ring();
-	const char msg[] = "张三\0" "310101199001011234";
+	const char msg[] = "张三\0"
+	                   "310101199001011234";
 	uint8_t blob[sizeof(msg) + SS_SEAL_OVERHEAD], out[sizeof(msg)];
 	size_t n;
 	CHECK(ss_keyring_seal(kr, "citizen", msg, sizeof(msg), blob) == SS_OK);
