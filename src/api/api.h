@@ -16,6 +16,7 @@
 
 #include "core/app.h"
 #include "core/staff.h"
+#include "core/terminal.h"
 #include "http/json.h"
 #include "http/server.h"
 
@@ -25,6 +26,7 @@ enum ss_api_auth {
 	SS_AUTH_NONE,    /* anyone */
 	SS_AUTH_CITIZEN, /* a resident's bearer token */
 	SS_AUTH_STAFF,   /* a staff bearer token with one of the route's roles */
+	SS_AUTH_TERMINAL, /* a request signed by a terminal (sign.h) */
 };
 
 struct ss_api_call;
@@ -47,7 +49,8 @@ struct ss_api_call {
 	const struct ss_api_route *route;
 	const char *params[SS_API_MAX_PARAMS]; /* the {params} of the pattern, in order */
 	int64_t citizen_id;                    /* SS_AUTH_CITIZEN */
-	struct ss_staff staff;                 /* SS_AUTH_STAFF */
+	struct ss_staff staff; /* SS_AUTH_STAFF */
+	struct ss_terminal terminal; /* SS_AUTH_TERMINAL */
 	struct ss_json *body;                  /* routes with a body */
 	struct ss_jw w;                        /* writes resp->body */
 };
@@ -55,8 +58,15 @@ struct ss_api_call {
 /* The route tables, each ended by an entry with a NULL method. */
 extern const struct ss_api_route ss_api_citizen_routes[];
 extern const struct ss_api_route ss_api_staff_routes[];
+extern const struct ss_api_route ss_api_terminal_routes[];
 
 /* The X-Channel of a resident's request ("web" when absent); SS_INVALID for an unknown one. */
 enum ss_err ss_api_channel(struct ss_api_call *c, const char **channel) SS_MUST;
+
+/* The error body of err with message msg, rendered into the request's arena (for deferred answers). */
+const char *ss_api_error_body(struct ss_api_call *c, enum ss_err err, const char *msg);
+
+/* Allows caching of a response for max_age seconds (0: not at all, "no-store"). */
+void ss_api_cache(struct ss_api_call *c, int max_age);
 
 #endif

@@ -1,9 +1,17 @@
 /* citizen: the residents' endpoints: register, log in, own profile (api.md "Residents"). */
 #include <stdio.h>
 
+#include <string.h>
+
 #include "api/api.h"
+#include "core/codes.h"
+#include "core/holders.h"
 #include "core/identity.h"
 #include "core/mask.h"
+#include "base/time.h"
+#include "core/scene.h"
+#include "core/status.h"
+#include "qr/qr.h"
 
 #define SMALL_BODY (64 * 1024)
 
@@ -75,9 +83,125 @@ static enum ss_err me(struct ss_api_call *c)
 	return SS_OK;
 }
 
+static enum ss_err code_json(struct ss_api_call *c)
+{
+	char code[SS_CODE_LEN + 1];
+	int64_t issued_at;
+	enum ss_err err = ss_codes_issue(c->app, c->citizen_id, code, &issued_at);
+	if (err)
+		return err;
+	ss_api_cache(c, 0);
+	ss_jw_obj_begin(&c->w);
+	ss_jw_kstr(&c->w, "code", code);
+	ss_jw_ktime(&c->w, "issued_at", issued_at);
+	ss_jw_ktime(&c->w, "expires_at", issued_at + c->app->cfg.code_ttl);
+	ss_jw_obj_end(&c->w);
+	return SS_OK;
+}
+
+/* A new code drawn as a QR image, in the holder's colour. */
+static enum ss_err code_image(struct ss_api_call *c, bool png)
+{
+	char code[SS_CODE_LEN + 1];
+	int64_t issued_at, since;
+	int color = SS_GREEN;
+	struct ss_citizen_row row;
+	struct ss_qr *qr;
+	enum ss_err err = c->app->store->ops->citizen_by_id(c->app->store, c->citizen_id, c->req->arena, &row);
+	if (err || (err = ss_codes_issue(c->app, c->citizen_id, code, &issued_at)) ||
+	    (err = ss_qr_encode(code, &qr)))
+		return err;
+	if (c->app->holders)
+		(void)ss_holders_get(c->app->holders, row.person_id, &color, &since);
+	static const enum ss_qr_ink inks[] = {SS_INK_GREEN, SS_INK_YELLOW, SS_INK_RED};
+	enum ss_qr_ink ink = color >= 0 && color <= 2 ? inks[color] : SS_INK_BLACK;
+	ss_buf_reset(&c->resp->body);
+	err = png ? ss_qr_png(qr, 8, ink, &c->resp->body) : ss_qr_svg(qr, 8, ink, &c->resp->body);
+	ss_qr_free(qr);
+	if (err)
+		return err;
+	c->resp->content_type = png ? "image/png" : "image/svg+xml";
+	ss_api_cache(c, 0);
+	char *exp = ss_arena_alloc(c->req->arena, SS_TIME_TEXT);
+	ss_time_format(issued_at + c->app->cfg.code_ttl, exp);
+	ss_http_resp_header(c->resp, "X-Code-Expires-At", exp);
+	return SS_OK;
+}
+
+static enum ss_err code_svg(struct ss_api_call *c)
+{
+	return code_image(c, false);
+}
+
+static enum ss_err code_png(struct ss_api_call *c)
+{
+	return code_image(c, true);
+}
+
+static enum ss_err my_status(struct ss_api_call *c)
+{
+	struct ss_citizen_row row;
+	struct ss_status_view v;
+	enum ss_err err = c->app->store->ops->citizen_by_id(c->app->store, c->citizen_id, c->req->arena, &row);
+	if (err || (err = ss_status_of_person(c->app, row.person_id, row.created_at, c->req->arena, &v)))
+		return err;
+	ss_api_cache(c, 0);
+	ss_jw_obj_begin(&c->w);
+	ss_jw_kstr(&c->w, "color", ss_color_name(v.color));
+	ss_jw_ktime(&c->w, "since", v.since);
+	ss_jw_key(&c->w, "reasons");
+	ss_jw_arr_begin(&c->w);
+	for (size_t i = 0; i < v.nreasons; i++) {
+		ss_jw_obj_begin(&c->w);
+		ss_jw_kstr(&c->w, "rule", v.reasons[i].rule);
+		ss_jw_kstr(&c->w, "text", v.reasons[i].text);
+		ss_jw_obj_end(&c->w);
+	}
+	ss_jw_arr_end(&c->w);
+	ss_jw_obj_end(&c->w);
+	return SS_OK;
+}
+
+static enum ss_err write_scan(void *ctx, const struct ss_scan_row *row)
+{
+	struct ss_jw *w = ctx;
+	const struct ss_scene *scene = ss_scene_by_id(row->scene);
+	ss_jw_obj_begin(w);
+	ss_jw_ktime(w, "scanned_at", row->scanned_at_ms / 1000);
+	ss_jw_kstr(w, "place", row->place);
+	ss_jw_kstr(w, "scene", scene ? scene->name : "unknown");
+	ss_jw_kstr(w, "result", ss_scan_result_name(row->result));
+	ss_jw_obj_end(w);
+	return SS_OK;
+}
+
+#define MY_SCANS_MAX 100
+
+static enum ss_err my_scans(struct ss_api_call *c)
+{
+	struct ss_citizen_row row;
+	enum ss_err err = c->app->store->ops->citizen_by_id(c->app->store, c->citizen_id, c->req->arena, &row);
+	if (err)
+		return err;
+	ss_api_cache(c, 0);
+	ss_jw_obj_begin(&c->w);
+	ss_jw_key(&c->w, "scans");
+	ss_jw_arr_begin(&c->w);
+	err = c->app->store->ops->scans_of_person(c->app->store, row.person_id, MY_SCANS_MAX, c->req->arena,
+						  write_scan, &c->w);
+	ss_jw_arr_end(&c->w);
+	ss_jw_obj_end(&c->w);
+	return err;
+}
+
 const struct ss_api_route ss_api_citizen_routes[] = {
         {"POST", "/v1/citizens", "POST /v1/citizens", SS_AUTH_NONE, 0, SMALL_BODY, citizens_create},
         {"POST", "/v1/sessions", "POST /v1/sessions", SS_AUTH_NONE, 0, SMALL_BODY, sessions_create},
         {"GET", "/v1/me", "GET /v1/me", SS_AUTH_CITIZEN, 0, 0, me},
-        {.method = NULL},
+        {"GET", "/v1/me/code", "GET /v1/me/code", SS_AUTH_CITIZEN, 0, 0, code_json},
+	{"GET", "/v1/me/code.svg", "GET /v1/me/code.svg", SS_AUTH_CITIZEN, 0, 0, code_svg},
+	{"GET", "/v1/me/code.png", "GET /v1/me/code.png", SS_AUTH_CITIZEN, 0, 0, code_png},
+	{"GET", "/v1/me/status", "GET /v1/me/status", SS_AUTH_CITIZEN, 0, 0, my_status},
+	{"GET", "/v1/me/scans", "GET /v1/me/scans", SS_AUTH_CITIZEN, 0, 0, my_scans},
+	{.method = NULL},
 };

@@ -29,7 +29,8 @@ static const struct ss_api_route system_routes[] = {
         {.method = NULL},
 };
 
-static const struct ss_api_route *const tables[] = {system_routes, ss_api_citizen_routes, ss_api_staff_routes};
+static const struct ss_api_route *const tables[] = {system_routes, ss_api_citizen_routes, ss_api_staff_routes,
+						    ss_api_terminal_routes};
 
 /* Matches path against pattern, collecting {params} into params (arena copies). */
 static bool match(const char *pattern, const char *path, struct ss_arena *a, const char **params)
@@ -93,6 +94,19 @@ static enum ss_err authenticate(struct ss_api_call *c)
 		return SS_OK;
 	case SS_AUTH_CITIZEN:
 		return ss_identity_authenticate(c->app, token, &c->citizen_id);
+	case SS_AUTH_TERMINAL: {
+		struct ss_signed_request sr = {
+			.terminal_id = ss_http_header(c->req, "X-Terminal-Id"),
+			.timestamp = ss_http_header(c->req, "X-Timestamp"),
+			.nonce = ss_http_header(c->req, "X-Nonce"),
+			.signature = ss_http_header(c->req, "X-Signature"),
+			.method = c->req->method,
+			.path = c->req->path,
+			.body = c->req->body,
+			.body_len = c->req->body_len,
+		};
+		return ss_terminal_authenticate(c->app, &sr, &c->terminal);
+	}
 	case SS_AUTH_STAFF:
 		if ((err = ss_staff_authenticate(c->app, token, &c->staff)))
 			return err;
@@ -116,22 +130,18 @@ enum ss_err ss_api_channel(struct ss_api_call *c, const char **channel)
 	return SS_OK;
 }
 
-static void render_error(struct ss_http_resp *resp, enum ss_err err)
+/* Writes the error body of err: the one place an error becomes an answer. */
+static void write_error(struct ss_buf *out, enum ss_err err, const char *msg, const char *field)
 {
 	struct ss_jw w;
-	const char *msg = ss_err_message();
-	const char *field = ss_err_field();
-
 	if (err == SS_INTERNAL) { /* the detail is in the log, not in the answer */
 		msg = "internal error";
 		field = NULL;
-	} else if (!*msg) {
+	} else if (!msg || !*msg) {
 		msg = ss_err_code(err);
 	}
-	resp->status = ss_err_status(err);
-	resp->content_type = "application/json";
-	ss_buf_reset(&resp->body);
-	ss_jw_init(&w, &resp->body);
+	ss_buf_reset(out);
+	ss_jw_init(&w, out);
 	ss_jw_obj_begin(&w);
 	ss_jw_key(&w, "error");
 	ss_jw_obj_begin(&w);
@@ -143,6 +153,31 @@ static void render_error(struct ss_http_resp *resp, enum ss_err err)
 	ss_jw_obj_end(&w);
 	if (ss_jw_finish(&w) != SS_OK)
 		ss_log_error("error_render", "msg=\"error body too large\"");
+}
+
+static void render_error(struct ss_http_resp *resp, enum ss_err err)
+{
+	resp->status = ss_err_status(err);
+	resp->content_type = "application/json";
+	write_error(&resp->body, err, ss_err_message(), ss_err_field());
+}
+
+const char *ss_api_error_body(struct ss_api_call *c, enum ss_err err, const char *msg)
+{
+	struct ss_buf b;
+	ss_buf_init(&b, 4096);
+	write_error(&b, err, msg, NULL);
+	const char *body = ss_arena_strdup(c->req->arena, ss_buf_str(&b));
+	ss_buf_release(&b);
+	return body;
+}
+
+void ss_api_cache(struct ss_api_call *c, int max_age)
+{
+	if (max_age <= 0)
+		ss_http_resp_header(c->resp, "Cache-Control", "no-store");
+	else
+		ss_http_resp_header(c->resp, "Cache-Control", ss_arena_printf(c->req->arena, "max-age=%d", max_age));
 }
 
 void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp)

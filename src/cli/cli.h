@@ -17,6 +17,8 @@ int ss_cmd_serve(int argc, char **argv);
 int ss_cmd_import(int argc, char **argv);
 int ss_cmd_staff(int argc, char **argv);
 int ss_cmd_keys(int argc, char **argv);
+int ss_cmd_code(int argc, char **argv);
+int ss_cmd_verify(int argc, char **argv);
 
 /* Prints "suishen <cmd>: <message>" for err (the thread's error detail), returns exit status 1. */
 int ss_cli_fail(const char *cmd, enum ss_err err);

@@ -51,6 +51,11 @@ int ss_cmd_serve(int argc, char **argv)
 	app->cfg.code_ttl = code_ttl;
 	app->cfg.session_ttl = session_ttl;
 	app->cfg.login_delay_ms = delay;
+	enum ss_err err = ss_app_start(app, true);
+	if (err) {
+		ss_app_close(app);
+		return ss_cli_fail("serve", err);
+	}
 
 	struct ss_http_config cfg = {.listen = values[1],
 	                             .threads = (unsigned)threads,
@@ -58,7 +63,7 @@ int ss_cmd_serve(int argc, char **argv)
 	                             .body_limit = ss_api_body_limit,
 	                             .ctx = app};
 	struct ss_http_server *srv;
-	enum ss_err err = ss_http_start(&cfg, &srv);
+	err = ss_http_start(&cfg, &srv);
 	if (err) {
 		ss_app_close(app);
 		return ss_cli_fail("serve", err);
@@ -77,7 +82,7 @@ int ss_cmd_serve(int argc, char **argv)
 		(void)app->store->ops->session_purge(app->store, ss_time_now());
 	}
 	ss_http_stop(srv, DRAIN_MS);
-	ss_app_close(app);
+	ss_app_close(app); /* after the server: the scan writer commits what answered requests wait for */
 	ss_log_info("stopped", "status=0");
 	return 0;
 }

@@ -13,6 +13,10 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/time.h"
+#include "core/holders.h"
+#include "core/scanlog.h"
+#include "core/sign.h"
+#include "core/terminal.h"
 #include "crypto/crypto.h"
 
 #define MASTER_FILE "master.key"
@@ -223,10 +227,34 @@ fail:
 	return err;
 }
 
+#define NONCE_CAPACITY (1u << 22) /* 64 MiB: 8,000 signed requests a second over two 300-s windows */
+
+enum ss_err ss_app_start(struct ss_app *app, bool writer)
+{
+	enum ss_err err;
+	if (!app->holders) {
+		app->holders = ss_holders_new();
+		if ((err = ss_holders_load(app->holders, app->store)))
+			return err;
+		ss_log_info("holders_loaded", "holders=%lld", (long long)ss_holders_count(app->holders));
+	}
+	if (!app->terminals)
+		app->terminals = ss_terminals_new();
+	if (!app->nonces)
+		app->nonces = ss_nonce_cache_new(NONCE_CAPACITY);
+	if (writer && !app->scanlog && (err = ss_scanlog_start(app->store, &app->scanlog)))
+		return err;
+	return SS_OK;
+}
+
 void ss_app_close(struct ss_app *app)
 {
 	if (!app)
 		return;
+	ss_scanlog_stop(app->scanlog);
+	ss_holders_free(app->holders);
+	ss_terminals_free(app->terminals);
+	ss_nonce_cache_free(app->nonces);
 	ss_store_close(app->store);
 	ss_keyring_free(app->keys);
 	free(app->data_dir);

@@ -26,17 +26,33 @@ struct ss_app_config {
 	int64_t login_delay_ms; /* first delay after repeated login failures (default 1000) */
 };
 
+struct ss_holders;
+struct ss_scanlog;
+struct ss_nonce_cache;
+struct ss_terminals;
+
 struct ss_app {
 	char *data_dir;
 	struct ss_store *store;
 	struct ss_keyring *keys;
 	struct ss_app_config cfg;
+	/* what serving needs (ss_app_start): NULL until then */
+	struct ss_holders *holders;     /* colours and particulars of code holders, in memory */
+	struct ss_scanlog *scanlog;     /* the one writer of scans */
+	struct ss_nonce_cache *nonces;  /* nonces of signed requests seen within the window */
+	struct ss_terminals *terminals; /* terminals' keys and scenes, cached */
 };
 
 /* Opens (with create: initialises) the data directory dir. Messages say what to do. */
 enum ss_err ss_app_open(const char *dir, bool create, struct ss_app **out) SS_MUST;
 
-/* Closes everything; NULL is a no-op. */
+/*
+ * Loads what serving needs: the table of code holders, the terminal cache and
+ * the nonce cache, and, with writer, starts the scan writer. Idempotent.
+ */
+enum ss_err ss_app_start(struct ss_app *app, bool writer) SS_MUST;
+
+/* Closes everything (stopping the scan writer after it has written what is queued); NULL is a no-op. */
 void ss_app_close(struct ss_app *app);
 
 /* Makes a new current key of purpose (code or data); the previous one stays active. */

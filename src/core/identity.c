@@ -8,6 +8,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/time.h"
+#include "core/holders.h"
 #include "core/pii.h"
 #include "crypto/crypto.h"
 #include "crypto/password.h"
@@ -105,6 +106,8 @@ enum ss_err ss_identity_register(struct ss_app *app, const struct ss_registratio
 		err = ss_fail(SS_CONFLICT, "id_number", "this ID number is already registered");
 	if (err)
 		goto out;
+	if (app->holders) /* the new resident can be scanned at once */
+		ss_holders_add(app->holders, row.person_id, row.sealed, row.created_at);
 	char b32[64];
 	ss_base32_encode(secret, sizeof(secret), b32);
 	snprintf(totp_uri, SS_TOTP_URI_MAX,

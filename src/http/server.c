@@ -73,7 +73,17 @@ struct request {
 	int status;
 	const char *route;
 	int64_t start_us;
+	/* a deferred answer (ss_http_defer): the response waits in resp until resumed */
+	bool deferred;
+	struct MHD_Connection *conn;
+	atomic_int defer_state; /* DEFER_HANDLING, DEFER_SUSPENDED or DEFER_DONE */
+	atomic_bool defer_ok;
+	int fail_status;
+	const char *fail_body;
+	struct ss_http_resp resp;
 };
+
+enum { DEFER_HANDLING, DEFER_SUSPENDED, DEFER_DONE };
 
 const char *ss_http_header(const struct ss_http_req *req, const char *name)
 {
@@ -136,20 +146,57 @@ static const char *remote_text(struct MHD_Connection *conn, struct ss_arena *are
 	return ss_arena_strdup(arena, text);
 }
 
-/* Runs the application handler for complete request r and queues its response. */
+/* Queues resp (whose body passes to libmicrohttpd) as the answer to r. */
+static enum MHD_Result queue(struct ss_http_server *srv, struct MHD_Connection *conn, struct request *r,
+			     struct ss_http_resp *resp)
+{
+	r->status = resp->status;
+	if (r->status < 100 || r->status > 999) {
+		ss_log_error("http_bad_status", "route=\"%s\" status=%d", r->route ? r->route : "unmatched", r->status);
+		r->status = 500;
+		ss_buf_release(&resp->body);
+		resp->content_type = NULL;
+		resp->nheaders = 0;
+	}
+
+	size_t len;
+	char *body = ss_buf_take(&resp->body, &len);
+	/* MUST_FREE: the body's memory passes to libmicrohttpd, which free()s it; no copy */
+	struct MHD_Response *mr = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!mr) {
+		free(body);
+		r->status = 500;
+		return MHD_NO; /* closes the connection: nothing better can be sent */
+	}
+	if (resp->content_type && MHD_add_response_header(mr, "Content-Type", resp->content_type) != MHD_YES)
+		ss_log_warn("http_bad_header", "name=\"Content-Type\"");
+	for (size_t i = 0; i < resp->nheaders; i++) {
+		/* refused when a name or value holds a line break: a bug, but not worth a broken response */
+		if (MHD_add_response_header(mr, resp->header_names[i], resp->header_values[i]) != MHD_YES)
+			ss_log_warn("http_bad_header", "name=\"%s\"", resp->header_names[i]);
+	}
+	if (atomic_load_explicit(&srv->stopping, memory_order_relaxed))
+		MHD_add_response_header(mr, "Connection", "close");
+	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, mr);
+	MHD_destroy_response(mr);
+	return ret;
+}
+
+/* Runs the application handler for complete request r and queues its response (or holds it, if deferred). */
 static enum MHD_Result answer(struct ss_http_server *srv, struct MHD_Connection *conn, struct request *r,
-                              const char *method, const char *url)
+			      const char *method, const char *url)
 {
 	struct ss_http_req req = {
-	        .method = method,
-	        .path = url,
-	        .body = r->too_big ? "" : ss_buf_str(&r->body),
-	        .body_len = r->too_big ? 0 : r->body.len,
-	        .body_err = r->too_big ? SS_TOO_BIG : SS_OK,
-	        .remote = remote_text(conn, &r->arena),
-	        .route = NULL,
-	        .arena = &r->arena,
-	        .conn = conn,
+		.method = method,
+		.path = url,
+		.body = r->too_big ? "" : ss_buf_str(&r->body),
+		.body_len = r->too_big ? 0 : r->body.len,
+		.body_err = r->too_big ? SS_TOO_BIG : SS_OK,
+		.remote = remote_text(conn, &r->arena),
+		.route = NULL,
+		.arena = &r->arena,
+		.conn = conn,
+		.state = r,
 	};
 	struct ss_http_resp resp = {.status = 200, .content_type = "application/json"};
 
@@ -158,36 +205,52 @@ static enum MHD_Result answer(struct ss_http_server *srv, struct MHD_Connection 
 	srv->handler(srv->ctx, &req, &resp);
 	r->answered = true;
 	r->route = req.route;
-	r->status = resp.status;
-	if (r->status < 100 || r->status > 999) {
-		ss_log_error("http_bad_status", "route=\"%s\" status=%d", r->route ? r->route : "unmatched", r->status);
-		r->status = 500;
-		ss_buf_release(&resp.body);
-		resp.content_type = NULL;
-		resp.nheaders = 0;
-	}
+	if (!r->deferred)
+		return queue(srv, conn, r, &resp);
 
-	size_t len;
-	char *body = ss_buf_take(&resp.body, &len);
-	/* MUST_FREE: the body's memory passes to libmicrohttpd, which free()s it; no copy */
-	struct MHD_Response *mr = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!mr) {
-		free(body);
-		r->status = 500;
-		return MHD_NO; /* closes the connection: nothing better can be sent */
+	/* hold the response; wait, without a thread, for ss_http_resume() (which may have come already) */
+	r->resp = resp;
+	MHD_suspend_connection(conn);
+	int expected = DEFER_HANDLING;
+	if (!atomic_compare_exchange_strong(&r->defer_state, &expected, DEFER_SUSPENDED))
+		MHD_resume_connection(conn); /* done before we suspended */
+	return MHD_YES;
+}
+
+struct ss_http_deferred *ss_http_defer(struct ss_http_req *req, int fail_status, const char *fail_body)
+{
+	struct request *r = req->state;
+	assert(!r->deferred);
+	r->deferred = true;
+	r->conn = req->conn;
+	r->fail_status = fail_status;
+	r->fail_body = fail_body;
+	atomic_init(&r->defer_state, DEFER_HANDLING);
+	atomic_init(&r->defer_ok, false);
+	return (struct ss_http_deferred *)r;
+}
+
+void ss_http_resume(struct ss_http_deferred *d, bool ok)
+{
+	struct request *r = (struct request *)d;
+	atomic_store(&r->defer_ok, ok);
+	if (atomic_exchange(&r->defer_state, DEFER_DONE) == DEFER_SUSPENDED)
+		MHD_resume_connection(r->conn);
+}
+
+/* Sends a deferred response once resumed: the handler's, or the failure answer. */
+static enum MHD_Result send_deferred(struct ss_http_server *srv, struct MHD_Connection *conn, struct request *r)
+{
+	r->deferred = false; /* sent once */
+	if (!atomic_load(&r->defer_ok)) {
+		ss_buf_reset(&r->resp.body);
+		if (ss_buf_puts(&r->resp.body, r->fail_body) != SS_OK)
+			ss_buf_reset(&r->resp.body);
+		r->resp.status = r->fail_status;
+		r->resp.content_type = "application/json";
+		r->resp.nheaders = 0;
 	}
-	if (resp.content_type && MHD_add_response_header(mr, "Content-Type", resp.content_type) != MHD_YES)
-		ss_log_warn("http_bad_header", "name=\"Content-Type\"");
-	for (size_t i = 0; i < resp.nheaders; i++) {
-		/* refused when a name or value holds a line break: a bug, but not worth a broken response */
-		if (MHD_add_response_header(mr, resp.header_names[i], resp.header_values[i]) != MHD_YES)
-			ss_log_warn("http_bad_header", "name=\"%s\"", resp.header_names[i]);
-	}
-	if (atomic_load_explicit(&srv->stopping, memory_order_relaxed))
-		MHD_add_response_header(mr, "Connection", "close");
-	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, mr);
-	MHD_destroy_response(mr);
-	return ret;
+	return queue(srv, conn, r, &r->resp);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -220,7 +283,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	}
 	if (r->answered)
-		return MHD_YES;
+		return r->deferred && atomic_load(&r->defer_state) == DEFER_DONE ? send_deferred(srv, conn, r) : MHD_YES;
 	return answer(srv, conn, r, method, url);
 }
 
@@ -244,6 +307,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	ss_arena_release(&r->arena);
 	ss_buf_release(&r->body);
+	ss_buf_release(&r->resp.body);
 	free(r);
 	atomic_fetch_sub_explicit(&srv->in_flight, 1, memory_order_release);
 }
@@ -371,7 +435,7 @@ enum ss_err ss_http_start(const struct ss_http_config *cfg, struct ss_http_serve
 	atomic_init(&srv->stopping, false);
 
 	/* MHD_USE_ITC lets MHD_quiesce_daemon() close the listening socket under running pool threads */
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	srv->daemon =

@@ -34,7 +34,8 @@ struct ss_http_req {
 	const char *remote;   /* the peer's address as text ("127.0.0.1") */
 	const char *route;    /* set by the handler: the route pattern ("POST /v1/citizens") for metrics and logs */
 	struct ss_arena *arena;
-	void *conn; /* private to the server */
+	void *conn;  /* private to the server */
+	void *state; /* private to the server */
 };
 
 struct ss_http_resp {
@@ -54,6 +55,21 @@ const char *ss_http_query(const struct ss_http_req *req, const char *key);
 
 /* Adds a response header; name and value must live as long as the request (use req->arena). */
 void ss_http_resp_header(struct ss_http_resp *resp, const char *name, const char *value);
+
+/*
+ * Deferring an answer: a handler whose response may only be sent once
+ * something else has happened (a scan is answered only after its record is
+ * committed) calls ss_http_defer(), writes its response as usual and returns.
+ * The connection then waits without holding a server thread until some thread
+ * calls ss_http_resume() on the handle: with ok, the handler's response is
+ * sent; without, fail_status and fail_body (a static string) are sent instead.
+ * ss_http_resume() may come before the handler has returned; it must come
+ * exactly once per handle.
+ */
+struct ss_http_deferred;
+
+struct ss_http_deferred *ss_http_defer(struct ss_http_req *req, int fail_status, const char *fail_body);
+void ss_http_resume(struct ss_http_deferred *d, bool ok);
 
 /* Handles one complete request. Must not block for long: it runs on a pool thread. */
 typedef void (*ss_http_handler_fn)(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp);

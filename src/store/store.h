@@ -83,6 +83,41 @@ struct ss_staff_row {
 	int64_t created_at;
 };
 
+/* A terminal, with its place and organisation. */
+struct ss_terminal_row {
+	int64_t terminal_id;
+	int64_t place_id;
+	const char *scene;
+	struct ss_blob secret_sealed;
+	int64_t created_by; /* staff id */
+	int64_t created_at;
+	bool disabled;
+	/* read back only: */
+	const char *place, *org, *division;
+};
+
+/* A colour that is not the default green, or one change of colour. */
+struct ss_status_row {
+	int64_t person_id;
+	int color; /* 0 green, 1 yellow, 2 red */
+	int64_t since;
+	const char *rule;   /* "manual", or the rule that fired */
+	const char *reason; /* shown to the resident */
+	int64_t set_by;     /* staff id, 0 if none */
+};
+
+/* One scan, as recorded. */
+struct ss_scan_row {
+	int64_t scan_id;
+	int64_t terminal_id, place_id;
+	int scene, result;
+	int64_t person_id, presenter_id; /* 0: none */
+	int64_t key_id;
+	int64_t scanned_at_ms;
+	/* read back only: */
+	const char *place;
+};
+
 struct ss_store;
 
 struct ss_store_ops {
@@ -125,9 +160,36 @@ struct ss_store_ops {
 	/* Removes sessions that expired before now. */
 	enum ss_err (*session_purge)(struct ss_store *s, int64_t now);
 
+	/* Calls fn for every registered resident: ids, sealed particulars, when they registered. */
+	enum ss_err (*citizen_each)(struct ss_store *s,
+				    enum ss_err (*fn)(void *ctx, int64_t citizen_id, int64_t person_id, struct ss_blob sealed,
+						   int64_t created_at),
+				    void *ctx);
+
 	enum ss_err (*staff_insert)(struct ss_store *s, const struct ss_staff_row *row, int64_t *staff_id);
 	enum ss_err (*staff_by_token)(struct ss_store *s, const uint8_t token_hash[32], struct ss_arena *a,
 	                              struct ss_staff_row *out);
+
+	/* The place named place of the organisation org, both made if missing. */
+	enum ss_err (*place_ensure)(struct ss_store *s, const char *org, const char *place, const char *division,
+				    int64_t *place_id);
+	enum ss_err (*terminal_insert)(struct ss_store *s, const struct ss_terminal_row *row, int64_t *terminal_id);
+	enum ss_err (*terminal_get)(struct ss_store *s, int64_t terminal_id, struct ss_arena *a,
+				    struct ss_terminal_row *out);
+
+	/* Sets a person's colour and appends it to their history, in one transaction. */
+	enum ss_err (*status_put)(struct ss_store *s, const struct ss_status_row *row);
+	enum ss_err (*status_get)(struct ss_store *s, int64_t person_id, struct ss_arena *a, struct ss_status_row *out);
+	/* Calls fn for every person whose colour is not the default. */
+	enum ss_err (*status_each)(struct ss_store *s, enum ss_err (*fn)(void *ctx, const struct ss_status_row *row),
+				   void *ctx);
+
+	/* Appends n scans in one transaction (committed, on disk, when this returns SS_OK). */
+	enum ss_err (*scan_append)(struct ss_store *s, const struct ss_scan_row *rows, size_t n);
+	enum ss_err (*scan_max_id)(struct ss_store *s, int64_t *scan_id);
+	/* The newest scans of a person, newest first, at most limit. */
+	enum ss_err (*scans_of_person)(struct ss_store *s, int64_t person_id, int limit, struct ss_arena *a,
+				       enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx);
 };
 
 struct ss_store {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -46,6 +47,20 @@ enum stmt_id {
 	ST_SESSION_PURGE,
 	ST_STAFF_INSERT,
 	ST_STAFF_BY_TOKEN,
+	ST_CITIZEN_EACH,
+	ST_ORG_INSERT,
+	ST_ORG_GET,
+	ST_PLACE_INSERT,
+	ST_PLACE_GET,
+	ST_TERMINAL_INSERT,
+	ST_TERMINAL_GET,
+	ST_STATUS_PUT,
+	ST_STATUS_HISTORY,
+	ST_STATUS_GET,
+	ST_STATUS_EACH,
+	ST_SCAN_INSERT,
+	ST_SCAN_MAX,
+	ST_SCANS_OF_PERSON,
 	ST_COUNT
 };
 
@@ -78,7 +93,32 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at < ?1",
         [ST_STAFF_INSERT] = "INSERT INTO staff (name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
         [ST_STAFF_BY_TOKEN] = "SELECT staff_id, name, role, created_at FROM staff WHERE token_hash = ?1",
+	[ST_CITIZEN_EACH] = "SELECT citizen_id, person_id, sealed, created_at FROM citizens ORDER BY citizen_id",
+	[ST_ORG_INSERT] = "INSERT INTO orgs (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+	[ST_ORG_GET] = "SELECT org_id FROM orgs WHERE name = ?1",
+	[ST_PLACE_INSERT] = "INSERT INTO places (org_id, name, division, created_at) VALUES (?1, ?2, ?3, ?4) "
+			    "ON CONFLICT (org_id, name) DO NOTHING",
+	[ST_PLACE_GET] = "SELECT place_id FROM places WHERE org_id = ?1 AND name = ?2",
+	[ST_TERMINAL_INSERT] = "INSERT INTO terminals (place_id, scene, secret_sealed, created_by, created_at) "
+			       "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_TERMINAL_GET] = "SELECT t.terminal_id, t.place_id, t.scene, t.secret_sealed, t.created_by, t.created_at, "
+			    "t.disabled, p.name, o.name, p.division FROM terminals t JOIN places p USING (place_id) "
+			    "JOIN orgs o USING (org_id) WHERE t.terminal_id = ?1",
+	[ST_STATUS_PUT] = "INSERT INTO statuses (person_id, color, since, rule, reason, set_by) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (person_id) DO UPDATE SET color = excluded.color, "
+			  "since = excluded.since, rule = excluded.rule, reason = excluded.reason, set_by = excluded.set_by",
+	[ST_STATUS_HISTORY] = "INSERT INTO status_history (person_id, color, since, rule, reason, set_by) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_STATUS_GET] = "SELECT color, since, rule, reason, set_by FROM statuses WHERE person_id = ?1",
+	[ST_STATUS_EACH] = "SELECT person_id, color, since, rule, reason, set_by FROM statuses",
+	[ST_SCAN_INSERT] = "INSERT INTO scans (scan_id, terminal_id, place_id, scene, person_id, presenter_id, result, "
+			   "key_id, scanned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_SCAN_MAX] = "SELECT coalesce(max(scan_id), 0) FROM scans",
+	[ST_SCANS_OF_PERSON] = "SELECT s.scan_id, s.terminal_id, s.place_id, s.scene, s.person_id, s.presenter_id, "
+			       "s.result, s.key_id, s.scanned_at, p.name FROM scans s JOIN places p USING (place_id) "
+			       "WHERE s.person_id = ?1 ORDER BY s.scanned_at DESC, s.scan_id DESC LIMIT ?2",
 };
+
 
 struct sq {
 	struct ss_store base;
@@ -114,6 +154,8 @@ static enum ss_err translate(struct sq *q, int rc, const char *what)
 
 static enum ss_err stmt(struct sq *q, enum stmt_id id, sqlite3_stmt **out)
 {
+	if (!stmt_sql[id])
+		return ss_fail(SS_INTERNAL, NULL, "statement %d has no SQL", (int)id);
 	if (!q->stmts[id]) {
 		int rc = sqlite3_prepare_v3(q->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &q->stmts[id], NULL);
 		if (rc != SQLITE_OK)
@@ -590,6 +632,298 @@ static enum ss_err sq_staff_by_token(struct ss_store *s, const uint8_t token_has
 	return err;
 }
 
+static enum ss_err sq_citizen_each(struct ss_store *s,
+				   enum ss_err (*fn)(void *ctx, int64_t citizen_id, int64_t person_id, struct ss_blob sealed,
+						   int64_t created_at),
+				   void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_CITIZEN_EACH, &st))) {
+		int rc;
+		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			err = fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+				 (struct ss_blob){sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2)},
+				 sqlite3_column_int64(st, 3));
+		if (!err && rc != SQLITE_DONE)
+			err = translate(q, rc, "citizen_each");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+/* Runs a one-column integer query; SS_NOT_FOUND if it gives no row. */
+static enum ss_err get_id(struct sq *q, sqlite3_stmt *st, int64_t *out, const char *what)
+{
+	int rc = sqlite3_step(st);
+	enum ss_err err = SS_OK;
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, what);
+	done(st);
+	return err;
+}
+
+static enum ss_err sq_place_ensure(struct ss_store *s, const char *org, const char *place, const char *division,
+				   int64_t *place_id)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	int64_t org_id = 0, now = (int64_t)time(NULL);
+	enum ss_err err = sq_begin(s);
+	if (err)
+		return err;
+	if ((err = stmt(q, ST_ORG_INSERT, &st)))
+		goto fail;
+	bind_text(st, 1, org);
+	sqlite3_bind_int64(st, 2, now);
+	if ((err = run(q, st, "org_insert")) || (err = stmt(q, ST_ORG_GET, &st)))
+		goto fail;
+	bind_text(st, 1, org);
+	if ((err = get_id(q, st, &org_id, "org_get")) || (err = stmt(q, ST_PLACE_INSERT, &st)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, org_id);
+	bind_text(st, 2, place);
+	bind_text(st, 3, division);
+	sqlite3_bind_int64(st, 4, now);
+	if ((err = run(q, st, "place_insert")) || (err = stmt(q, ST_PLACE_GET, &st)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, org_id);
+	bind_text(st, 2, place);
+	if ((err = get_id(q, st, place_id, "place_get")))
+		goto fail;
+	return sq_commit(s);
+fail:
+	sq_rollback(s);
+	return err;
+}
+
+static enum ss_err sq_terminal_insert(struct ss_store *s, const struct ss_terminal_row *row, int64_t *terminal_id)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_TERMINAL_INSERT, &st))) {
+		sqlite3_bind_int64(st, 1, row->place_id);
+		bind_text(st, 2, row->scene);
+		bind_blob(st, 3, row->secret_sealed.p, row->secret_sealed.n);
+		sqlite3_bind_int64(st, 4, row->created_by);
+		sqlite3_bind_int64(st, 5, row->created_at);
+		err = run(q, st, "terminal_insert");
+		if (!err)
+			*terminal_id = sqlite3_last_insert_rowid(q->db);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_terminal_get(struct ss_store *s, int64_t terminal_id, struct ss_arena *a,
+				   struct ss_terminal_row *out)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_TERMINAL_GET, &st))) {
+		sqlite3_bind_int64(st, 1, terminal_id);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			out->terminal_id = sqlite3_column_int64(st, 0);
+			out->place_id = sqlite3_column_int64(st, 1);
+			out->scene = col_text(st, 2, a);
+			out->secret_sealed = col_blob(st, 3, a);
+			out->created_by = sqlite3_column_int64(st, 4);
+			out->created_at = sqlite3_column_int64(st, 5);
+			out->disabled = sqlite3_column_int(st, 6) != 0;
+			out->place = col_text(st, 7, a);
+			out->org = col_text(st, 8, a);
+			out->division = col_text(st, 9, a);
+		} else {
+			err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "terminal_get");
+		}
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static void bind_status(sqlite3_stmt *st, const struct ss_status_row *row)
+{
+	sqlite3_bind_int64(st, 1, row->person_id);
+	sqlite3_bind_int(st, 2, row->color);
+	sqlite3_bind_int64(st, 3, row->since);
+	bind_text(st, 4, row->rule);
+	bind_text(st, 5, row->reason);
+	if (row->set_by)
+		sqlite3_bind_int64(st, 6, row->set_by);
+	else
+		sqlite3_bind_null(st, 6);
+}
+
+static enum ss_err sq_status_put(struct ss_store *s, const struct ss_status_row *row)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = sq_begin(s);
+	if (err)
+		return err;
+	if ((err = stmt(q, ST_STATUS_PUT, &st)))
+		goto fail;
+	bind_status(st, row);
+	if ((err = run(q, st, "status_put")) || (err = stmt(q, ST_STATUS_HISTORY, &st)))
+		goto fail;
+	bind_status(st, row);
+	if ((err = run(q, st, "status_history")))
+		goto fail;
+	return sq_commit(s);
+fail:
+	sq_rollback(s);
+	return err;
+}
+
+static void read_status(sqlite3_stmt *st, int first, struct ss_arena *a, struct ss_status_row *out)
+{
+	out->color = sqlite3_column_int(st, first);
+	out->since = sqlite3_column_int64(st, first + 1);
+	out->rule = col_text(st, first + 2, a);
+	out->reason = col_text(st, first + 3, a);
+	out->set_by = sqlite3_column_int64(st, first + 4);
+}
+
+static enum ss_err sq_status_get(struct ss_store *s, int64_t person_id, struct ss_arena *a, struct ss_status_row *out)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_STATUS_GET, &st))) {
+		sqlite3_bind_int64(st, 1, person_id);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			out->person_id = person_id;
+			read_status(st, 0, a, out);
+		} else {
+			err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "status_get");
+		}
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_status_each(struct ss_store *s, enum ss_err (*fn)(void *ctx, const struct ss_status_row *row),
+				  void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_STATUS_EACH, &st))) {
+		struct ss_arena a;
+		ss_arena_init(&a);
+		int rc;
+		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct ss_status_row row = {.person_id = sqlite3_column_int64(st, 0)};
+			read_status(st, 1, &a, &row);
+			err = fn(ctx, &row);
+			ss_arena_release(&a);
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = translate(q, rc, "status_each");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static enum ss_err sq_scan_append(struct ss_store *s, const struct ss_scan_row *rows, size_t n)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = sq_begin(s);
+	if (err)
+		return err;
+	if ((err = stmt(q, ST_SCAN_INSERT, &st)))
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		const struct ss_scan_row *r = &rows[i];
+		sqlite3_bind_int64(st, 1, r->scan_id);
+		sqlite3_bind_int64(st, 2, r->terminal_id);
+		sqlite3_bind_int64(st, 3, r->place_id);
+		sqlite3_bind_int(st, 4, r->scene);
+		bind_id_or_null(st, 5, r->person_id);
+		bind_id_or_null(st, 6, r->presenter_id);
+		sqlite3_bind_int(st, 7, r->result);
+		bind_id_or_null(st, 8, r->key_id);
+		sqlite3_bind_int64(st, 9, r->scanned_at_ms);
+		if ((err = run(q, st, "scan_insert")))
+			goto fail;
+	}
+	return sq_commit(s);
+fail:
+	sq_rollback(s);
+	return err;
+}
+
+static enum ss_err sq_scan_max_id(struct ss_store *s, int64_t *scan_id)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_SCAN_MAX, &st)))
+		err = get_id(q, st, scan_id, "scan_max_id");
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_scans_of_person(struct ss_store *s, int64_t person_id, int limit, struct ss_arena *a,
+				      enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_SCANS_OF_PERSON, &st))) {
+		sqlite3_bind_int64(st, 1, person_id);
+		sqlite3_bind_int(st, 2, limit);
+		int rc;
+		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct ss_scan_row row = {
+				.scan_id = sqlite3_column_int64(st, 0),
+				.terminal_id = sqlite3_column_int64(st, 1),
+				.place_id = sqlite3_column_int64(st, 2),
+				.scene = sqlite3_column_int(st, 3),
+				.person_id = sqlite3_column_int64(st, 4),
+				.presenter_id = sqlite3_column_int64(st, 5),
+				.result = sqlite3_column_int(st, 6),
+				.key_id = sqlite3_column_int64(st, 7),
+				.scanned_at_ms = sqlite3_column_int64(st, 8),
+				.place = col_text(st, 9, a),
+			};
+			err = fn(ctx, &row);
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = translate(q, rc, "scans_of_person");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
 static const struct ss_store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sq_close,
@@ -614,6 +948,16 @@ static const struct ss_store_ops sqlite_ops = {
         .session_purge = sq_session_purge,
         .staff_insert = sq_staff_insert,
         .staff_by_token = sq_staff_by_token,
+        .citizen_each = sq_citizen_each,
+        .place_ensure = sq_place_ensure,
+        .terminal_insert = sq_terminal_insert,
+        .terminal_get = sq_terminal_get,
+        .status_put = sq_status_put,
+        .status_get = sq_status_get,
+        .status_each = sq_status_each,
+        .scan_append = sq_scan_append,
+        .scan_max_id = sq_scan_max_id,
+        .scans_of_person = sq_scans_of_person,
 };
 
 static enum ss_err exec(struct sq *q, const char *sql, const char *what)
@@ -701,6 +1045,12 @@ enum ss_err ss_store_sqlite_open(const char *path, bool create, struct ss_store 
 	    (err = exec(q, "PRAGMA foreign_keys = ON", "enable foreign keys")) ||
 	    (err = exec(q, "PRAGMA secure_delete = ON", "enable secure delete")) || (err = migrate(q)))
 		goto fail;
+	/* prepare every statement now: one with missing or wrong SQL stops the start, not a request */
+	for (int id = 0; id < ST_COUNT; id++) {
+		sqlite3_stmt *st;
+		if ((err = stmt(q, (enum stmt_id)id, &st)))
+			goto fail;
+	}
 	*out = &q->base;
 	return SS_OK;
 fail:

@@ -1,0 +1,51 @@
+/*
+ * terminal: the terminals' endpoint (api.md "Terminals"): POST /v1/scans.
+ * The answer is deferred until the scan's record is on disk: the handler
+ * writes it, the scan writer commits the record, and only then is it sent.
+ */
+#include <string.h>
+
+#include "api/api.h"
+#include "core/codes.h"
+
+#define SCAN_BODY (4 * 1024)
+
+/* Called by the scan writer once the record is committed (or not). */
+static void scan_recorded(void *ctx, enum ss_err err)
+{
+	ss_http_resume(ctx, err == SS_OK);
+}
+
+static enum ss_err scans_create(struct ss_api_call *c)
+{
+	const char *code;
+	struct ss_scan_answer ans;
+	enum ss_err err = ss_json_get_str(c->body, "code", true, SS_CODE_INPUT_MAX, &code);
+	if (err)
+		return err;
+	const char *fail = ss_api_error_body(c, SS_BUSY, "the scan could not be recorded; scan again");
+	struct ss_http_deferred *d = ss_http_defer(c->req, ss_err_status(SS_BUSY), fail);
+	if ((err = ss_codes_scan(c->app, &c->terminal, code, strlen(code), &ans, scan_recorded, d))) {
+		ss_http_resume(d, false); /* nothing was recorded: the failure answer goes out */
+		return SS_OK;
+	}
+	ss_jw_obj_begin(&c->w);
+	ss_jw_kint(&c->w, "scan_id", ans.scan_id);
+	ss_jw_ktime(&c->w, "scanned_at", ans.scanned_at_ms / 1000);
+	ss_jw_kstr(&c->w, "result", ss_scan_result_name(ans.result));
+	if (ans.has_person) {
+		ss_jw_key(&c->w, "person");
+		ss_jw_obj_begin(&c->w);
+		ss_jw_kstr(&c->w, "name", ans.name);
+		if (ans.has_id)
+			ss_jw_kstr(&c->w, "id_number", ans.id_masked);
+		ss_jw_obj_end(&c->w);
+	}
+	ss_jw_obj_end(&c->w);
+	return SS_OK;
+}
+
+const struct ss_api_route ss_api_terminal_routes[] = {
+	{"POST", "/v1/scans", "POST /v1/scans", SS_AUTH_TERMINAL, 0, SCAN_BODY, scans_create},
+	{.method = NULL},
+};

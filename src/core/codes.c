@@ -1,0 +1,108 @@
+/* codes: issuing codes and answering scans (see codes.h). */
+#include "core/codes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "core/holders.h"
+#include "core/pii.h"
+
+const char *ss_scan_result_name(int result)
+{
+	static const char *const names[] = {"green", "yellow", "red", "expired", "invalid", "unknown"};
+	return result >= 0 && result <= SS_RESULT_UNKNOWN ? names[result] : "invalid";
+}
+
+enum ss_err ss_codes_issue(struct ss_app *app, int64_t citizen_id, char code[SS_CODE_LEN + 1], int64_t *issued_at)
+{
+	struct ss_citizen_row c;
+	struct ss_arena a;
+	ss_arena_init(&a);
+	enum ss_err err = app->store->ops->citizen_by_id(app->store, citizen_id, &a, &c);
+	ss_arena_release(&a);
+	if (err == SS_NOT_FOUND)
+		return ss_fail(SS_NOT_FOUND, NULL, "no such resident");
+	if (err)
+		return err;
+	*issued_at = ss_time_now();
+	return ss_code_issue(app->keys, (uint32_t)c.person_id, 0, *issued_at, code);
+}
+
+void ss_codes_check(struct ss_app *app, const char *code, size_t n, int64_t now, struct ss_code_check *out)
+{
+	struct ss_code_claims claims;
+	int color;
+	int64_t since;
+
+	memset(out, 0, sizeof(*out));
+	out->result = SS_RESULT_INVALID;
+	if (n > SS_CODE_INPUT_MAX || ss_code_open(app->keys, code, n, &claims))
+		return;
+	out->key_id = claims.key_id;
+	out->issued_at = claims.issued_at;
+	if (claims.issued_at > now + SS_CODE_FUTURE_SKEW)
+		return;
+	out->person_id = claims.person_id;
+	out->presenter_id = claims.presenter_id;
+	if (now >= claims.issued_at + app->cfg.code_ttl)
+		out->result = SS_RESULT_EXPIRED;
+	else if (!app->holders || !ss_holders_get(app->holders, claims.person_id, &color, &since))
+		out->result = SS_RESULT_UNKNOWN;
+	else
+		out->result = color;
+}
+
+/* Fills in what the scene may see of the holder. */
+static void show_person(struct ss_app *app, const struct ss_scene *scene, int64_t person_id,
+			struct ss_scan_answer *out)
+{
+	struct ss_arena a;
+	struct ss_blob sealed;
+	const char *fields[3];
+	ss_arena_init(&a);
+	if (ss_holders_sealed(app->holders, person_id, &a, &sealed) &&
+	    ss_pii_open(app, "citizen", sealed, &a, fields, 3) == SS_OK) {
+		out->has_person = true;
+		if (scene->sees & SS_SEE_NAME)
+			snprintf(out->name, sizeof(out->name), "%s", fields[0]);
+		else
+			ss_mask_name(fields[0], out->name);
+		if (scene->sees & SS_SEE_ID_MASKED) {
+			out->has_id = true;
+			ss_mask_id(fields[1], out->id_masked);
+		}
+	}
+	ss_arena_release(&a);
+}
+
+enum ss_err ss_codes_scan(struct ss_app *app, const struct ss_terminal *t, const char *code, size_t n,
+			  struct ss_scan_answer *out, ss_scan_done_fn done, void *ctx)
+{
+	struct ss_code_check check;
+	int64_t now_ms = ss_time_now_ms();
+
+	memset(out, 0, sizeof(*out));
+	ss_codes_check(app, code, n, now_ms / 1000, &check);
+	out->result = check.result;
+	out->scanned_at_ms = now_ms;
+	if (check.result <= SS_RESULT_RED)
+		show_person(app, t->scene, check.person_id, out);
+
+	struct ss_scan_row row = {
+		.terminal_id = t->terminal_id,
+		.place_id = t->place_id,
+		.scene = t->scene->id,
+		.result = check.result,
+		/* an invalid code names no one: its claims are not to be believed */
+		.person_id = check.result == SS_RESULT_INVALID ? 0 : check.person_id,
+		.presenter_id = check.result == SS_RESULT_INVALID ? 0 : check.presenter_id,
+		.key_id = check.key_id,
+		.scanned_at_ms = now_ms,
+	};
+	enum ss_err err = ss_scanlog_append(app->scanlog, &row, done, ctx);
+	if (!err)
+		out->scan_id = row.scan_id;
+	return err;
+}

@@ -1,0 +1,174 @@
+/* holders: the in-memory table of code holders and their colours (see holders.h). */
+#include "core/holders.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+
+#define HOLDER 0x80 /* in color[]: the person holds a code */
+#define COLOR_MASK 0x03
+
+struct sealed {
+	uint32_t n;
+	uint8_t p[];
+};
+
+struct ss_holders {
+	pthread_rwlock_t lock;
+	size_t cap; /* entries in each array; person ids below cap */
+	uint8_t *color;
+	uint32_t *since;
+	struct sealed **sealed;
+	int64_t count;
+};
+
+const char *ss_color_name(int color)
+{
+	static const char *const names[] = {"green", "yellow", "red"};
+	return color >= 0 && color <= 2 ? names[color] : "unknown";
+}
+
+bool ss_color_parse(const char *name, int *color)
+{
+	for (int c = 0; c <= 2; c++)
+		if (!strcmp(name, ss_color_name(c)))
+			return *color = c, true;
+	return false;
+}
+
+struct ss_holders *ss_holders_new(void)
+{
+	struct ss_holders *h = ss_calloc(1, sizeof(*h));
+	pthread_rwlock_init(&h->lock, NULL);
+	return h;
+}
+
+void ss_holders_free(struct ss_holders *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->cap; i++)
+		free(h->sealed[i]);
+	free(h->color);
+	free(h->since);
+	free(h->sealed);
+	pthread_rwlock_destroy(&h->lock);
+	free(h);
+}
+
+/* Makes room for person_id; called with the write lock held. */
+static void grow(struct ss_holders *h, int64_t person_id)
+{
+	if ((size_t)person_id < h->cap)
+		return;
+	size_t cap = h->cap ? h->cap : 1024;
+	while (cap <= (size_t)person_id)
+		cap *= 2;
+	h->color = ss_realloc(h->color, cap);
+	h->since = ss_realloc(h->since, cap * sizeof(*h->since));
+	h->sealed = ss_realloc(h->sealed, cap * sizeof(*h->sealed));
+	memset(h->color + h->cap, 0, cap - h->cap);
+	memset(h->since + h->cap, 0, (cap - h->cap) * sizeof(*h->since));
+	memset(h->sealed + h->cap, 0, (cap - h->cap) * sizeof(*h->sealed));
+	h->cap = cap;
+}
+
+void ss_holders_add(struct ss_holders *h, int64_t person_id, struct ss_blob sealed, int64_t since)
+{
+	if (person_id <= 0)
+		return;
+	struct sealed *copy = ss_malloc(sizeof(*copy) + sealed.n);
+	copy->n = (uint32_t)sealed.n;
+	memcpy(copy->p, sealed.p, sealed.n);
+	pthread_rwlock_wrlock(&h->lock);
+	grow(h, person_id);
+	free(h->sealed[person_id]);
+	h->sealed[person_id] = copy;
+	if (!(h->color[person_id] & HOLDER)) {
+		h->count++;
+		if (h->since[person_id] == 0) /* no colour known yet: green from now */
+			h->since[person_id] = (uint32_t)since;
+	}
+	h->color[person_id] |= HOLDER;
+	pthread_rwlock_unlock(&h->lock);
+}
+
+void ss_holders_set_color(struct ss_holders *h, int64_t person_id, int color, int64_t since)
+{
+	if (person_id <= 0)
+		return;
+	pthread_rwlock_wrlock(&h->lock);
+	grow(h, person_id);
+	h->color[person_id] = (uint8_t)((h->color[person_id] & HOLDER) | (color & COLOR_MASK));
+	h->since[person_id] = (uint32_t)since;
+	pthread_rwlock_unlock(&h->lock);
+}
+
+bool ss_holders_get(const struct ss_holders *h, int64_t person_id, int *color, int64_t *since)
+{
+	struct ss_holders *w = (struct ss_holders *)h;
+	bool found = false;
+	pthread_rwlock_rdlock(&w->lock);
+	if (person_id > 0 && (size_t)person_id < h->cap && (h->color[person_id] & HOLDER)) {
+		*color = h->color[person_id] & COLOR_MASK;
+		*since = h->since[person_id];
+		found = true;
+	}
+	pthread_rwlock_unlock(&w->lock);
+	return found;
+}
+
+bool ss_holders_sealed(const struct ss_holders *h, int64_t person_id, struct ss_arena *a, struct ss_blob *out)
+{
+	struct ss_holders *w = (struct ss_holders *)h;
+	bool found = false;
+	pthread_rwlock_rdlock(&w->lock);
+	if (person_id > 0 && (size_t)person_id < h->cap && h->sealed[person_id]) {
+		const struct sealed *s = h->sealed[person_id];
+		uint8_t *copy = ss_arena_alloc(a, s->n);
+		memcpy(copy, s->p, s->n);
+		*out = (struct ss_blob){copy, s->n};
+		found = true;
+	}
+	pthread_rwlock_unlock(&w->lock);
+	return found;
+}
+
+int64_t ss_holders_count(const struct ss_holders *h)
+{
+	struct ss_holders *w = (struct ss_holders *)h;
+	pthread_rwlock_rdlock(&w->lock);
+	int64_t n = h->count;
+	pthread_rwlock_unlock(&w->lock);
+	return n;
+}
+
+struct load_ctx {
+	struct ss_holders *h;
+};
+
+static enum ss_err load_citizen(void *ctx, int64_t citizen_id, int64_t person_id, struct ss_blob sealed,
+						   int64_t created_at)
+{
+	struct load_ctx *lc = ctx;
+	ss_holders_add(lc->h, person_id, sealed, created_at);
+	return SS_OK;
+}
+
+static enum ss_err load_status(void *ctx, const struct ss_status_row *row)
+{
+	struct load_ctx *lc = ctx;
+	ss_holders_set_color(lc->h, row->person_id, row->color, row->since);
+	return SS_OK;
+}
+
+enum ss_err ss_holders_load(struct ss_holders *h, struct ss_store *s)
+{
+	struct load_ctx lc = {h};
+	enum ss_err err = s->ops->status_each(s, load_status, &lc);
+	if (!err)
+		err = s->ops->citizen_each(s, load_citizen, &lc);
+	return err;
+}

@@ -1,0 +1,52 @@
+/*
+ * holders: what the scan path needs to know about everyone who can hold a
+ * code, kept in memory so that a scan reads no database row: a compact array
+ * indexed by person id with the current colour (1 byte, with a "holds a code"
+ * bit), the time it was set (4 bytes), and the holder's particulars as sealed
+ * in the store (opened only when a scene needs them, so no name lies in memory
+ * in clear).
+ *
+ * The table follows the store: it is loaded at start (ss_holders_load) and
+ * every change the server makes to colours or residents is applied to the
+ * store first, then here. Thread-safe: many readers, one writer at a time.
+ */
+#ifndef SS_CORE_HOLDERS_H
+#define SS_CORE_HOLDERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+#include "store/store.h"
+
+enum ss_color { SS_GREEN = 0, SS_YELLOW = 1, SS_RED = 2 };
+
+/* "green", "yellow", "red"; and back (false if unknown). */
+const char *ss_color_name(int color);
+bool ss_color_parse(const char *name, int *color);
+
+struct ss_holders;
+
+struct ss_holders *ss_holders_new(void);
+void ss_holders_free(struct ss_holders *h);
+
+/* Fills the table from the store: every registered resident, then every colour that is not green. */
+enum ss_err ss_holders_load(struct ss_holders *h, struct ss_store *s) SS_MUST;
+
+/* Makes person_id a holder (green since since unless a colour is already known) with these sealed particulars. */
+void ss_holders_add(struct ss_holders *h, int64_t person_id, struct ss_blob sealed, int64_t since);
+
+/* Sets a person's colour (holder or not: a colour can precede registration). */
+void ss_holders_set_color(struct ss_holders *h, int64_t person_id, int color, int64_t since);
+
+/* The colour and since of a holder; false if person_id holds no code. */
+bool ss_holders_get(const struct ss_holders *h, int64_t person_id, int *color, int64_t *since);
+
+/* A copy (in a) of a holder's sealed particulars; false if person_id holds no code. */
+bool ss_holders_sealed(const struct ss_holders *h, int64_t person_id, struct ss_arena *a, struct ss_blob *out);
+
+/* How many people hold a code. */
+int64_t ss_holders_count(const struct ss_holders *h);
+
+#endif

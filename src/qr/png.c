@@ -1,0 +1,102 @@
+/* png: drawing a QR symbol as a PNG image with libpng, written into an ss_buf (see qr.h). */
+#include "qr/qr.h"
+
+#include <setjmp.h>
+#include <stdlib.h>
+
+#include <png.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+
+/* Where libpng's output goes; too_big is set by the write callback before it makes libpng give up. */
+struct sink {
+	struct ss_buf *out;
+	volatile bool too_big;
+};
+
+static void write_cb(png_structp png, png_bytep data, size_t n)
+{
+	struct sink *s = png_get_io_ptr(png);
+	if (ss_buf_append(s->out, data, n) != SS_OK) {
+		s->too_big = true;
+		png_error(png, "image does not fit its buffer");
+	}
+}
+
+static void flush_cb(png_structp png)
+{
+	(void)png;
+}
+
+/* libpng's default handler prints to stderr; ours logs once (unless it is our own refusal) and unwinds. */
+static void error_cb(png_structp png, png_const_charp msg)
+{
+	struct sink *s = png_get_error_ptr(png);
+	if (!s->too_big)
+		ss_log_error("qr", "msg=\"libpng cannot write an image\" detail=\"%s\"", msg);
+	png_longjmp(png, 1);
+}
+
+static void warning_cb(png_structp png, png_const_charp msg)
+{
+	(void)png, (void)msg;
+}
+
+enum ss_err ss_qr_png(const struct ss_qr *qr, int scale, enum ss_qr_ink ink, struct ss_buf *out)
+{
+	if (scale < 1 || scale > SS_QR_SCALE_MAX || (unsigned)ink > SS_INK_RED)
+		return ss_fail(SS_INVALID, NULL, "bad QR scale or ink");
+
+	int w = ss_qr_width(qr), side = (w + 2 * SS_QR_QUIET) * scale;
+	int channels = ink == SS_INK_BLACK ? 1 : 3; /* grey is a third of the bytes to compress */
+	struct sink sink = {out, false};
+	size_t start = out->len;
+	enum ss_err err = SS_OK;
+	uint8_t dark[3], light[3] = {0xff, 0xff, 0xff};
+
+	ss_qr_ink_rgb(ink, dark);
+	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, error_cb, warning_cb);
+	png_infop info = png ? png_create_info_struct(png) : NULL;
+	if (!info) {
+		ss_log_error("qr", "msg=\"out of memory\"");
+		abort();
+	}
+	uint8_t *row = ss_malloc((size_t)side * (size_t)channels);
+
+	/* png, info and row are not changed after setjmp, so they keep their values when libpng unwinds */
+	if (setjmp(png_jmpbuf(png))) {
+		err = sink.too_big ? SS_TOO_BIG : SS_INTERNAL;
+		goto out;
+	}
+	png_set_write_fn(png, &sink, write_cb, flush_cb);
+	png_set_IHDR(png, info, (png_uint_32)side, (png_uint_32)side, 8,
+	             channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+	             PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	/* "up" makes each repeated pixel row all zeros; trying every filter per row costs more and gains nothing here
+	 */
+	png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_UP);
+	png_write_info(png, info);
+	for (int my = -SS_QR_QUIET; my < w + SS_QR_QUIET; my++) {
+		uint8_t *p = row;
+		for (int mx = -SS_QR_QUIET; mx < w + SS_QR_QUIET; mx++) {
+			const uint8_t *c = ss_qr_dark(qr, mx, my) ? dark : light;
+			for (int i = 0; i < scale; i++)
+				for (int k = 0; k < channels; k++)
+					*p++ = c[k];
+		}
+		for (int i = 0; i < scale; i++)
+			png_write_row(png, row);
+	}
+	png_write_end(png, info);
+out:
+	png_destroy_write_struct(&png, &info);
+	free(row);
+	if (err) {
+		out->len = start;
+		if (out->ptr)
+			out->ptr[start] = '\0';
+		return ss_fail(err, NULL, "cannot draw the QR code as PNG");
+	}
+	return SS_OK;
+}
