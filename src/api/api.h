@@ -23,9 +23,9 @@
 #define SS_API_MAX_PARAMS 4
 
 enum ss_api_auth {
-	SS_AUTH_NONE,    /* anyone */
-	SS_AUTH_CITIZEN, /* a resident's bearer token */
-	SS_AUTH_STAFF,   /* a staff bearer token with one of the route's roles */
+	SS_AUTH_NONE,     /* anyone */
+	SS_AUTH_CITIZEN,  /* a resident's bearer token */
+	SS_AUTH_STAFF,    /* a staff bearer token with one of the route's roles */
 	SS_AUTH_TERMINAL, /* a request signed by a terminal (sign.h) */
 };
 
@@ -49,8 +49,8 @@ struct ss_api_call {
 	const struct ss_api_route *route;
 	const char *params[SS_API_MAX_PARAMS]; /* the {params} of the pattern, in order */
 	int64_t citizen_id;                    /* SS_AUTH_CITIZEN */
-	struct ss_staff staff; /* SS_AUTH_STAFF */
-	struct ss_terminal terminal; /* SS_AUTH_TERMINAL */
+	struct ss_staff staff;                 /* SS_AUTH_STAFF */
+	struct ss_terminal terminal;           /* SS_AUTH_TERMINAL */
 	struct ss_json *body;                  /* routes with a body */
 	struct ss_jw w;                        /* writes resp->body */
 };

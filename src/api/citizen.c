@@ -108,8 +108,7 @@ static enum ss_err code_image(struct ss_api_call *c, bool png)
 	struct ss_citizen_row row;
 	struct ss_qr *qr;
 	enum ss_err err = c->app->store->ops->citizen_by_id(c->app->store, c->citizen_id, c->req->arena, &row);
-	if (err || (err = ss_codes_issue(c->app, c->citizen_id, code, &issued_at)) ||
-	    (err = ss_qr_encode(code, &qr)))
+	if (err || (err = ss_codes_issue(c->app, c->citizen_id, code, &issued_at)) || (err = ss_qr_encode(code, &qr)))
 		return err;
 	if (c->app->holders)
 		(void)ss_holders_get(c->app->holders, row.person_id, &color, &since);
@@ -187,8 +186,8 @@ static enum ss_err my_scans(struct ss_api_call *c)
 	ss_jw_obj_begin(&c->w);
 	ss_jw_key(&c->w, "scans");
 	ss_jw_arr_begin(&c->w);
-	err = c->app->store->ops->scans_of_person(c->app->store, row.person_id, MY_SCANS_MAX, c->req->arena,
-						  write_scan, &c->w);
+	err = c->app->store->ops->scans_of_person(c->app->store, row.person_id, MY_SCANS_MAX, c->req->arena, write_scan,
+	                                          &c->w);
 	ss_jw_arr_end(&c->w);
 	ss_jw_obj_end(&c->w);
 	return err;
@@ -199,9 +198,9 @@ const struct ss_api_route ss_api_citizen_routes[] = {
         {"POST", "/v1/sessions", "POST /v1/sessions", SS_AUTH_NONE, 0, SMALL_BODY, sessions_create},
         {"GET", "/v1/me", "GET /v1/me", SS_AUTH_CITIZEN, 0, 0, me},
         {"GET", "/v1/me/code", "GET /v1/me/code", SS_AUTH_CITIZEN, 0, 0, code_json},
-	{"GET", "/v1/me/code.svg", "GET /v1/me/code.svg", SS_AUTH_CITIZEN, 0, 0, code_svg},
-	{"GET", "/v1/me/code.png", "GET /v1/me/code.png", SS_AUTH_CITIZEN, 0, 0, code_png},
-	{"GET", "/v1/me/status", "GET /v1/me/status", SS_AUTH_CITIZEN, 0, 0, my_status},
-	{"GET", "/v1/me/scans", "GET /v1/me/scans", SS_AUTH_CITIZEN, 0, 0, my_scans},
-	{.method = NULL},
+        {"GET", "/v1/me/code.svg", "GET /v1/me/code.svg", SS_AUTH_CITIZEN, 0, 0, code_svg},
+        {"GET", "/v1/me/code.png", "GET /v1/me/code.png", SS_AUTH_CITIZEN, 0, 0, code_png},
+        {"GET", "/v1/me/status", "GET /v1/me/status", SS_AUTH_CITIZEN, 0, 0, my_status},
+        {"GET", "/v1/me/scans", "GET /v1/me/scans", SS_AUTH_CITIZEN, 0, 0, my_scans},
+        {.method = NULL},
 };

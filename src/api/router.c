@@ -30,7 +30,7 @@ static const struct ss_api_route system_routes[] = {
 };
 
 static const struct ss_api_route *const tables[] = {system_routes, ss_api_citizen_routes, ss_api_staff_routes,
-						    ss_api_terminal_routes};
+                                                    ss_api_terminal_routes};
 
 /* Matches path against pattern, collecting {params} into params (arena copies). */
 static bool match(const char *pattern, const char *path, struct ss_arena *a, const char **params)
@@ -96,14 +96,14 @@ static enum ss_err authenticate(struct ss_api_call *c)
 		return ss_identity_authenticate(c->app, token, &c->citizen_id);
 	case SS_AUTH_TERMINAL: {
 		struct ss_signed_request sr = {
-			.terminal_id = ss_http_header(c->req, "X-Terminal-Id"),
-			.timestamp = ss_http_header(c->req, "X-Timestamp"),
-			.nonce = ss_http_header(c->req, "X-Nonce"),
-			.signature = ss_http_header(c->req, "X-Signature"),
-			.method = c->req->method,
-			.path = c->req->path,
-			.body = c->req->body,
-			.body_len = c->req->body_len,
+		        .terminal_id = ss_http_header(c->req, "X-Terminal-Id"),
+		        .timestamp = ss_http_header(c->req, "X-Timestamp"),
+		        .nonce = ss_http_header(c->req, "X-Nonce"),
+		        .signature = ss_http_header(c->req, "X-Signature"),
+		        .method = c->req->method,
+		        .path = c->req->path,
+		        .body = c->req->body,
+		        .body_len = c->req->body_len,
 		};
 		return ss_terminal_authenticate(c->app, &sr, &c->terminal);
 	}

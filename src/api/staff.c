@@ -76,7 +76,7 @@ const struct ss_api_route ss_api_staff_routes[] = {
         {"GET", "/v1/staff/me", "GET /v1/staff/me", SS_AUTH_STAFF, SS_ROLE_ANY, 0, staff_me},
         {"POST", "/v1/staff/staff", "POST /v1/staff/staff", SS_AUTH_STAFF, SS_ROLE_ADMIN, SMALL_BODY, staff_create},
         {"POST", "/v1/staff/terminals", "POST /v1/staff/terminals", SS_AUTH_STAFF, SS_ROLE_ADMIN, SMALL_BODY,
-	 terminals_create},
-	{"POST", "/v1/staff/status", "POST /v1/staff/status", SS_AUTH_STAFF, SS_ROLE_ADMIN, SMALL_BODY, status_set},
-	{.method = NULL},
+         terminals_create},
+        {"POST", "/v1/staff/status", "POST /v1/staff/status", SS_AUTH_STAFF, SS_ROLE_ADMIN, SMALL_BODY, status_set},
+        {.method = NULL},
 };

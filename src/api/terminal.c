@@ -46,6 +46,6 @@ static enum ss_err scans_create(struct ss_api_call *c)
 }
 
 const struct ss_api_route ss_api_terminal_routes[] = {
-	{"POST", "/v1/scans", "POST /v1/scans", SS_AUTH_TERMINAL, 0, SCAN_BODY, scans_create},
-	{.method = NULL},
+        {"POST", "/v1/scans", "POST /v1/scans", SS_AUTH_TERMINAL, 0, SCAN_BODY, scans_create},
+        {.method = NULL},
 };

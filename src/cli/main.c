@@ -14,8 +14,8 @@ static const struct {
         {"import", ss_cmd_import, "population --data DIR FILE.csv      load the population registry"},
         {"staff", ss_cmd_staff, "create --data DIR --name N --role R  create a member of staff"},
         {"keys", ss_cmd_keys, "rotate|list|retire --data DIR ...     manage the key ring"},
-	{"code", ss_cmd_code, "--data DIR --id-number N            print a resident's code as a QR"},
-	{"verify", ss_cmd_verify, "--data DIR CODE                     what a scan of CODE would answer"},
+        {"code", ss_cmd_code, "--data DIR --id-number N            print a resident's code as a QR"},
+        {"verify", ss_cmd_verify, "--data DIR CODE                     what a scan of CODE would answer"},
 };
 
 static int usage(FILE *out)

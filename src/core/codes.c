@@ -55,8 +55,7 @@ void ss_codes_check(struct ss_app *app, const char *code, size_t n, int64_t now,
 }
 
 /* Fills in what the scene may see of the holder. */
-static void show_person(struct ss_app *app, const struct ss_scene *scene, int64_t person_id,
-			struct ss_scan_answer *out)
+static void show_person(struct ss_app *app, const struct ss_scene *scene, int64_t person_id, struct ss_scan_answer *out)
 {
 	struct ss_arena a;
 	struct ss_blob sealed;
@@ -78,7 +77,7 @@ static void show_person(struct ss_app *app, const struct ss_scene *scene, int64_
 }
 
 enum ss_err ss_codes_scan(struct ss_app *app, const struct ss_terminal *t, const char *code, size_t n,
-			  struct ss_scan_answer *out, ss_scan_done_fn done, void *ctx)
+                          struct ss_scan_answer *out, ss_scan_done_fn done, void *ctx)
 {
 	struct ss_code_check check;
 	int64_t now_ms = ss_time_now_ms();
@@ -91,15 +90,15 @@ enum ss_err ss_codes_scan(struct ss_app *app, const struct ss_terminal *t, const
 		show_person(app, t->scene, check.person_id, out);
 
 	struct ss_scan_row row = {
-		.terminal_id = t->terminal_id,
-		.place_id = t->place_id,
-		.scene = t->scene->id,
-		.result = check.result,
-		/* an invalid code names no one: its claims are not to be believed */
-		.person_id = check.result == SS_RESULT_INVALID ? 0 : check.person_id,
-		.presenter_id = check.result == SS_RESULT_INVALID ? 0 : check.presenter_id,
-		.key_id = check.key_id,
-		.scanned_at_ms = now_ms,
+	        .terminal_id = t->terminal_id,
+	        .place_id = t->place_id,
+	        .scene = t->scene->id,
+	        .result = check.result,
+	        /* an invalid code names no one: its claims are not to be believed */
+	        .person_id = check.result == SS_RESULT_INVALID ? 0 : check.person_id,
+	        .presenter_id = check.result == SS_RESULT_INVALID ? 0 : check.presenter_id,
+	        .key_id = check.key_id,
+	        .scanned_at_ms = now_ms,
 	};
 	enum ss_err err = ss_scanlog_append(app->scanlog, &row, done, ctx);
 	if (!err)

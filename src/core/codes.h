@@ -32,15 +32,15 @@ enum ss_scan_result {
 	SS_RESULT_UNKNOWN = 5,
 };
 
-#define SS_CODE_FUTURE_SKEW 5 /* seconds a code's issue time may lie ahead of our clock (other nodes' clocks) */
-#define SS_CODE_INPUT_MAX 256 /* longest code text we look at */
+#define SS_CODE_FUTURE_SKEW 5   /* seconds a code's issue time may lie ahead of our clock (other nodes' clocks) */
+#define SS_CODE_INPUT_MAX   256 /* longest code text we look at */
 
 /* "green", ..., "unknown". */
 const char *ss_scan_result_name(int result);
 
 /* A new code for a resident, and when it was issued. */
 enum ss_err ss_codes_issue(struct ss_app *app, int64_t citizen_id, char code[SS_CODE_LEN + 1],
-			   int64_t *issued_at) SS_MUST;
+                           int64_t *issued_at) SS_MUST;
 
 struct ss_code_check {
 	int result;
@@ -68,6 +68,6 @@ struct ss_scan_answer {
  * the writer's queue is full (nothing recorded, done not called).
  */
 enum ss_err ss_codes_scan(struct ss_app *app, const struct ss_terminal *t, const char *code, size_t n,
-			  struct ss_scan_answer *out, ss_scan_done_fn done, void *ctx) SS_MUST;
+                          struct ss_scan_answer *out, ss_scan_done_fn done, void *ctx) SS_MUST;
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "base/mem.h"
 
-#define HOLDER 0x80 /* in color[]: the person holds a code */
+#define HOLDER     0x80 /* in color[]: the person holds a code */
 #define COLOR_MASK 0x03
 
 struct sealed {
@@ -150,7 +150,7 @@ struct load_ctx {
 };
 
 static enum ss_err load_citizen(void *ctx, int64_t citizen_id, int64_t person_id, struct ss_blob sealed,
-						   int64_t created_at)
+                                int64_t created_at)
 {
 	struct load_ctx *lc = ctx;
 	ss_holders_add(lc->h, person_id, sealed, created_at);

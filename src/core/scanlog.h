@@ -17,8 +17,8 @@
 #include "base/err.h"
 #include "store/store.h"
 
-#define SS_SCANLOG_MAX 65536 /* records waiting for a commit, at most */
-#define SS_SCANLOG_BATCH 8192 /* records in one transaction, at most */
+#define SS_SCANLOG_MAX   65536 /* records waiting for a commit, at most */
+#define SS_SCANLOG_BATCH 8192  /* records in one transaction, at most */
 
 /* Called from the writer thread once the record is on disk (SS_OK) or could not be written. */
 typedef void (*ss_scan_done_fn)(void *ctx, enum ss_err err);
@@ -32,8 +32,7 @@ enum ss_err ss_scanlog_start(struct ss_store *s, struct ss_scanlog **out) SS_MUS
 void ss_scanlog_stop(struct ss_scanlog *log);
 
 /* Queues a copy of rec, first giving it its scan_id; done(ctx, err) follows from the writer thread. */
-enum ss_err ss_scanlog_append(struct ss_scanlog *log, struct ss_scan_row *rec, ss_scan_done_fn done,
-			      void *ctx) SS_MUST;
+enum ss_err ss_scanlog_append(struct ss_scanlog *log, struct ss_scan_row *rec, ss_scan_done_fn done, void *ctx) SS_MUST;
 
 /* Queues rec and waits until it is written. */
 enum ss_err ss_scanlog_append_wait(struct ss_scanlog *log, struct ss_scan_row *rec) SS_MUST;

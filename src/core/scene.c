@@ -4,12 +4,9 @@
 #include <string.h>
 
 static const struct ss_scene scenes[] = {
-	{1, "checkpoint", "卡口", SS_SEE_NAME_MASKED},
-	{2, "community", "小区", SS_SEE_NAME_MASKED},
-	{3, "venue", "场所", SS_SEE_NAME_MASKED},
-	{4, "hospital", "医院", SS_SEE_NAME | SS_SEE_ID_MASKED},
-	{5, "transit", "公交地铁轮渡", SS_SEE_NAME_MASKED},
-	{6, "pool", "游泳场馆", SS_SEE_NAME_MASKED},
+        {1, "checkpoint", "卡口", SS_SEE_NAME_MASKED},      {2, "community", "小区", SS_SEE_NAME_MASKED},
+        {3, "venue", "场所", SS_SEE_NAME_MASKED},           {4, "hospital", "医院", SS_SEE_NAME | SS_SEE_ID_MASKED},
+        {5, "transit", "公交地铁轮渡", SS_SEE_NAME_MASKED}, {6, "pool", "游泳场馆", SS_SEE_NAME_MASKED},
 };
 
 #define NSCENES ((int)(sizeof(scenes) / sizeof(scenes[0])))

@@ -11,7 +11,7 @@
 #include "core/pii.h"
 
 enum ss_err ss_status_set_by_hand(struct ss_app *app, const char *id_number, const char *color, const char *reason,
-				  int64_t staff_id)
+                                  int64_t staff_id)
 {
 	struct ss_idcard id;
 	struct ss_person_row person;
@@ -35,24 +35,24 @@ enum ss_err ss_status_set_by_hand(struct ss_app *app, const char *id_number, con
 		err = ss_fail(SS_NOT_FOUND, "id_number", "no person with this ID number in the population registry");
 	if (!err) {
 		struct ss_status_row row = {.person_id = person.person_id,
-					    .color = c,
-					    .since = ss_time_now(),
-					    .rule = "manual",
-					    .reason = reason,
-					    .set_by = staff_id};
+		                            .color = c,
+		                            .since = ss_time_now(),
+		                            .rule = "manual",
+		                            .reason = reason,
+		                            .set_by = staff_id};
 		err = app->store->ops->status_put(app->store, &row);
 		if (!err && app->holders)
 			ss_holders_set_color(app->holders, row.person_id, c, row.since);
 		if (!err)
 			ss_log_info("status_set", "person_id=%lld color=%s staff_id=%lld", (long long)row.person_id,
-				    ss_color_name(c), (long long)staff_id);
+			            ss_color_name(c), (long long)staff_id);
 	}
 	ss_arena_release(&a);
 	return err;
 }
 
 enum ss_err ss_status_of_person(struct ss_app *app, int64_t person_id, int64_t default_since, struct ss_arena *a,
-				struct ss_status_view *out)
+                                struct ss_status_view *out)
 {
 	struct ss_status_row row;
 	memset(out, 0, sizeof(*out));

@@ -28,10 +28,10 @@ struct ss_status_view {
 
 /* Sets the colour of the person with this ID number by hand (staff_id is who); the reason is shown to them. */
 enum ss_err ss_status_set_by_hand(struct ss_app *app, const char *id_number, const char *color, const char *reason,
-				  int64_t staff_id) SS_MUST;
+                                  int64_t staff_id) SS_MUST;
 
 /* The colour of a person and its reasons (green since default_since when nothing is recorded). */
 enum ss_err ss_status_of_person(struct ss_app *app, int64_t person_id, int64_t default_since, struct ss_arena *a,
-				struct ss_status_view *out) SS_MUST;
+                                struct ss_status_view *out) SS_MUST;
 
 #endif

@@ -89,7 +89,7 @@ static enum ss_err check_text(const char *s, size_t max, const char *field)
 }
 
 enum ss_err ss_terminal_create(struct ss_app *app, const char *org, const char *place, const char *scene,
-			       const char *division, int64_t staff_id, int64_t *terminal_id, char secret[65])
+                               const char *division, int64_t staff_id, int64_t *terminal_id, char secret[65])
 {
 	enum ss_err err;
 	const struct ss_scene *sc = ss_scene_find(scene);
@@ -97,7 +97,7 @@ enum ss_err ss_terminal_create(struct ss_app *app, const char *org, const char *
 		return err;
 	if (!sc)
 		return ss_fail(SS_INVALID, "scene",
-			       "scene must be checkpoint, community, venue, hospital, transit or pool");
+		               "scene must be checkpoint, community, venue, hospital, transit or pool");
 	if (division && (strlen(division) != 6 || !ss_str_is_digits(division, 6) || !ss_division_is_valid(division)))
 		return ss_fail(SS_INVALID, "division", "division must be a GB/T 2260 code");
 
@@ -117,7 +117,7 @@ enum ss_err ss_terminal_create(struct ss_app *app, const char *org, const char *
 	if ((err = app->store->ops->terminal_insert(app->store, &row, terminal_id)))
 		goto out;
 	ss_log_info("terminal_created", "terminal_id=%lld place_id=%lld scene=%s", (long long)*terminal_id,
-		    (long long)place_id, sc->name);
+	            (long long)place_id, sc->name);
 out:
 	ss_wipe(raw, sizeof(raw));
 	ss_arena_release(&a);
@@ -151,8 +151,7 @@ static enum ss_err lookup(struct ss_app *app, int64_t id, struct ss_terminal *ou
 	return err;
 }
 
-enum ss_err ss_terminal_authenticate(struct ss_app *app, const struct ss_signed_request *req,
-				     struct ss_terminal *out)
+enum ss_err ss_terminal_authenticate(struct ss_app *app, const struct ss_signed_request *req, struct ss_terminal *out)
 {
 	const char *id = req->terminal_id;
 	int64_t ts, tid = 0;
@@ -167,7 +166,7 @@ enum ss_err ss_terminal_authenticate(struct ss_app *app, const struct ss_signed_
 	if ((err = lookup(app, tid, out)))
 		return err;
 	if ((err = ss_sign_verify(out->key, req->method, req->path, req->timestamp, req->nonce, req->signature,
-				  req->body, req->body_len, now, &ts)))
+	                          req->body, req->body_len, now, &ts)))
 		return err;
 	if (app->nonces && (err = ss_nonce_cache_add(app->nonces, (uint64_t)tid, req->nonce, ts, now)))
 		return err;

@@ -19,7 +19,7 @@
 #include "core/app.h"
 #include "core/scene.h"
 
-#define SS_ORG_MAX 128
+#define SS_ORG_MAX   128
 #define SS_PLACE_MAX 128
 
 struct ss_terminal {
@@ -38,7 +38,7 @@ void ss_terminals_free(struct ss_terminals *t);
  * 64 lowercase hex characters and is not kept in clear.
  */
 enum ss_err ss_terminal_create(struct ss_app *app, const char *org, const char *place, const char *scene,
-			       const char *division, int64_t staff_id, int64_t *terminal_id, char secret[65]) SS_MUST;
+                               const char *division, int64_t staff_id, int64_t *terminal_id, char secret[65]) SS_MUST;
 
 struct ss_signed_request {
 	const char *terminal_id, *timestamp, *nonce, *signature; /* the headers; NULL when absent */
@@ -49,6 +49,6 @@ struct ss_signed_request {
 
 /* Authenticates a signed request (SS_UNAUTHENTICATED with the reason); on success the terminal. */
 enum ss_err ss_terminal_authenticate(struct ss_app *app, const struct ss_signed_request *req,
-				     struct ss_terminal *out) SS_MUST;
+                                     struct ss_terminal *out) SS_MUST;
 
 #endif

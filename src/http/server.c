@@ -148,7 +148,7 @@ static const char *remote_text(struct MHD_Connection *conn, struct ss_arena *are
 
 /* Queues resp (whose body passes to libmicrohttpd) as the answer to r. */
 static enum MHD_Result queue(struct ss_http_server *srv, struct MHD_Connection *conn, struct request *r,
-			     struct ss_http_resp *resp)
+                             struct ss_http_resp *resp)
 {
 	r->status = resp->status;
 	if (r->status < 100 || r->status > 999) {
@@ -184,19 +184,19 @@ static enum MHD_Result queue(struct ss_http_server *srv, struct MHD_Connection *
 
 /* Runs the application handler for complete request r and queues its response (or holds it, if deferred). */
 static enum MHD_Result answer(struct ss_http_server *srv, struct MHD_Connection *conn, struct request *r,
-			      const char *method, const char *url)
+                              const char *method, const char *url)
 {
 	struct ss_http_req req = {
-		.method = method,
-		.path = url,
-		.body = r->too_big ? "" : ss_buf_str(&r->body),
-		.body_len = r->too_big ? 0 : r->body.len,
-		.body_err = r->too_big ? SS_TOO_BIG : SS_OK,
-		.remote = remote_text(conn, &r->arena),
-		.route = NULL,
-		.arena = &r->arena,
-		.conn = conn,
-		.state = r,
+	        .method = method,
+	        .path = url,
+	        .body = r->too_big ? "" : ss_buf_str(&r->body),
+	        .body_len = r->too_big ? 0 : r->body.len,
+	        .body_err = r->too_big ? SS_TOO_BIG : SS_OK,
+	        .remote = remote_text(conn, &r->arena),
+	        .route = NULL,
+	        .arena = &r->arena,
+	        .conn = conn,
+	        .state = r,
 	};
 	struct ss_http_resp resp = {.status = 200, .content_type = "application/json"};
 
@@ -283,7 +283,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	}
 	if (r->answered)
-		return r->deferred && atomic_load(&r->defer_state) == DEFER_DONE ? send_deferred(srv, conn, r) : MHD_YES;
+		return r->deferred && atomic_load(&r->defer_state) == DEFER_DONE ? send_deferred(srv, conn, r)
+		                                                                 : MHD_YES;
 	return answer(srv, conn, r, method, url);
 }
 

@@ -162,9 +162,9 @@ struct ss_store_ops {
 
 	/* Calls fn for every registered resident: ids, sealed particulars, when they registered. */
 	enum ss_err (*citizen_each)(struct ss_store *s,
-				    enum ss_err (*fn)(void *ctx, int64_t citizen_id, int64_t person_id, struct ss_blob sealed,
-						   int64_t created_at),
-				    void *ctx);
+	                            enum ss_err (*fn)(void *ctx, int64_t citizen_id, int64_t person_id,
+	                                              struct ss_blob sealed, int64_t created_at),
+	                            void *ctx);
 
 	enum ss_err (*staff_insert)(struct ss_store *s, const struct ss_staff_row *row, int64_t *staff_id);
 	enum ss_err (*staff_by_token)(struct ss_store *s, const uint8_t token_hash[32], struct ss_arena *a,
@@ -172,24 +172,24 @@ struct ss_store_ops {
 
 	/* The place named place of the organisation org, both made if missing. */
 	enum ss_err (*place_ensure)(struct ss_store *s, const char *org, const char *place, const char *division,
-				    int64_t *place_id);
+	                            int64_t *place_id);
 	enum ss_err (*terminal_insert)(struct ss_store *s, const struct ss_terminal_row *row, int64_t *terminal_id);
 	enum ss_err (*terminal_get)(struct ss_store *s, int64_t terminal_id, struct ss_arena *a,
-				    struct ss_terminal_row *out);
+	                            struct ss_terminal_row *out);
 
 	/* Sets a person's colour and appends it to their history, in one transaction. */
 	enum ss_err (*status_put)(struct ss_store *s, const struct ss_status_row *row);
 	enum ss_err (*status_get)(struct ss_store *s, int64_t person_id, struct ss_arena *a, struct ss_status_row *out);
 	/* Calls fn for every person whose colour is not the default. */
 	enum ss_err (*status_each)(struct ss_store *s, enum ss_err (*fn)(void *ctx, const struct ss_status_row *row),
-				   void *ctx);
+	                           void *ctx);
 
 	/* Appends n scans in one transaction (committed, on disk, when this returns SS_OK). */
 	enum ss_err (*scan_append)(struct ss_store *s, const struct ss_scan_row *rows, size_t n);
 	enum ss_err (*scan_max_id)(struct ss_store *s, int64_t *scan_id);
 	/* The newest scans of a person, newest first, at most limit. */
 	enum ss_err (*scans_of_person)(struct ss_store *s, int64_t person_id, int limit, struct ss_arena *a,
-				       enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx);
+	                               enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx);
 };
 
 struct ss_store {

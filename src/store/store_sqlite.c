@@ -93,32 +93,32 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at < ?1",
         [ST_STAFF_INSERT] = "INSERT INTO staff (name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
         [ST_STAFF_BY_TOKEN] = "SELECT staff_id, name, role, created_at FROM staff WHERE token_hash = ?1",
-	[ST_CITIZEN_EACH] = "SELECT citizen_id, person_id, sealed, created_at FROM citizens ORDER BY citizen_id",
-	[ST_ORG_INSERT] = "INSERT INTO orgs (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-	[ST_ORG_GET] = "SELECT org_id FROM orgs WHERE name = ?1",
-	[ST_PLACE_INSERT] = "INSERT INTO places (org_id, name, division, created_at) VALUES (?1, ?2, ?3, ?4) "
-			    "ON CONFLICT (org_id, name) DO NOTHING",
-	[ST_PLACE_GET] = "SELECT place_id FROM places WHERE org_id = ?1 AND name = ?2",
-	[ST_TERMINAL_INSERT] = "INSERT INTO terminals (place_id, scene, secret_sealed, created_by, created_at) "
-			       "VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_TERMINAL_GET] = "SELECT t.terminal_id, t.place_id, t.scene, t.secret_sealed, t.created_by, t.created_at, "
-			    "t.disabled, p.name, o.name, p.division FROM terminals t JOIN places p USING (place_id) "
-			    "JOIN orgs o USING (org_id) WHERE t.terminal_id = ?1",
-	[ST_STATUS_PUT] = "INSERT INTO statuses (person_id, color, since, rule, reason, set_by) "
-			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (person_id) DO UPDATE SET color = excluded.color, "
-			  "since = excluded.since, rule = excluded.rule, reason = excluded.reason, set_by = excluded.set_by",
-	[ST_STATUS_HISTORY] = "INSERT INTO status_history (person_id, color, since, rule, reason, set_by) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_STATUS_GET] = "SELECT color, since, rule, reason, set_by FROM statuses WHERE person_id = ?1",
-	[ST_STATUS_EACH] = "SELECT person_id, color, since, rule, reason, set_by FROM statuses",
-	[ST_SCAN_INSERT] = "INSERT INTO scans (scan_id, terminal_id, place_id, scene, person_id, presenter_id, result, "
-			   "key_id, scanned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	[ST_SCAN_MAX] = "SELECT coalesce(max(scan_id), 0) FROM scans",
-	[ST_SCANS_OF_PERSON] = "SELECT s.scan_id, s.terminal_id, s.place_id, s.scene, s.person_id, s.presenter_id, "
-			       "s.result, s.key_id, s.scanned_at, p.name FROM scans s JOIN places p USING (place_id) "
-			       "WHERE s.person_id = ?1 ORDER BY s.scanned_at DESC, s.scan_id DESC LIMIT ?2",
+        [ST_CITIZEN_EACH] = "SELECT citizen_id, person_id, sealed, created_at FROM citizens ORDER BY citizen_id",
+        [ST_ORG_INSERT] = "INSERT INTO orgs (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+        [ST_ORG_GET] = "SELECT org_id FROM orgs WHERE name = ?1",
+        [ST_PLACE_INSERT] = "INSERT INTO places (org_id, name, division, created_at) VALUES (?1, ?2, ?3, ?4) "
+                            "ON CONFLICT (org_id, name) DO NOTHING",
+        [ST_PLACE_GET] = "SELECT place_id FROM places WHERE org_id = ?1 AND name = ?2",
+        [ST_TERMINAL_INSERT] = "INSERT INTO terminals (place_id, scene, secret_sealed, created_by, created_at) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5)",
+        [ST_TERMINAL_GET] = "SELECT t.terminal_id, t.place_id, t.scene, t.secret_sealed, t.created_by, t.created_at, "
+                            "t.disabled, p.name, o.name, p.division FROM terminals t JOIN places p USING (place_id) "
+                            "JOIN orgs o USING (org_id) WHERE t.terminal_id = ?1",
+        [ST_STATUS_PUT] =
+                "INSERT INTO statuses (person_id, color, since, rule, reason, set_by) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (person_id) DO UPDATE SET color = excluded.color, "
+                "since = excluded.since, rule = excluded.rule, reason = excluded.reason, set_by = excluded.set_by",
+        [ST_STATUS_HISTORY] = "INSERT INTO status_history (person_id, color, since, rule, reason, set_by) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        [ST_STATUS_GET] = "SELECT color, since, rule, reason, set_by FROM statuses WHERE person_id = ?1",
+        [ST_STATUS_EACH] = "SELECT person_id, color, since, rule, reason, set_by FROM statuses",
+        [ST_SCAN_INSERT] = "INSERT INTO scans (scan_id, terminal_id, place_id, scene, person_id, presenter_id, result, "
+                           "key_id, scanned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        [ST_SCAN_MAX] = "SELECT coalesce(max(scan_id), 0) FROM scans",
+        [ST_SCANS_OF_PERSON] = "SELECT s.scan_id, s.terminal_id, s.place_id, s.scene, s.person_id, s.presenter_id, "
+                               "s.result, s.key_id, s.scanned_at, p.name FROM scans s JOIN places p USING (place_id) "
+                               "WHERE s.person_id = ?1 ORDER BY s.scanned_at DESC, s.scan_id DESC LIMIT ?2",
 };
-
 
 struct sq {
 	struct ss_store base;
@@ -633,9 +633,9 @@ static enum ss_err sq_staff_by_token(struct ss_store *s, const uint8_t token_has
 }
 
 static enum ss_err sq_citizen_each(struct ss_store *s,
-				   enum ss_err (*fn)(void *ctx, int64_t citizen_id, int64_t person_id, struct ss_blob sealed,
-						   int64_t created_at),
-				   void *ctx)
+                                   enum ss_err (*fn)(void *ctx, int64_t citizen_id, int64_t person_id,
+                                                     struct ss_blob sealed, int64_t created_at),
+                                   void *ctx)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
@@ -645,8 +645,8 @@ static enum ss_err sq_citizen_each(struct ss_store *s,
 		int rc;
 		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
 			err = fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-				 (struct ss_blob){sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2)},
-				 sqlite3_column_int64(st, 3));
+			         (struct ss_blob){sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2)},
+			         sqlite3_column_int64(st, 3));
 		if (!err && rc != SQLITE_DONE)
 			err = translate(q, rc, "citizen_each");
 		done(st);
@@ -669,7 +669,7 @@ static enum ss_err get_id(struct sq *q, sqlite3_stmt *st, int64_t *out, const ch
 }
 
 static enum ss_err sq_place_ensure(struct ss_store *s, const char *org, const char *place, const char *division,
-				   int64_t *place_id)
+                                   int64_t *place_id)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
@@ -723,7 +723,7 @@ static enum ss_err sq_terminal_insert(struct ss_store *s, const struct ss_termin
 }
 
 static enum ss_err sq_terminal_get(struct ss_store *s, int64_t terminal_id, struct ss_arena *a,
-				   struct ss_terminal_row *out)
+                                   struct ss_terminal_row *out)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
@@ -817,7 +817,7 @@ static enum ss_err sq_status_get(struct ss_store *s, int64_t person_id, struct s
 }
 
 static enum ss_err sq_status_each(struct ss_store *s, enum ss_err (*fn)(void *ctx, const struct ss_status_row *row),
-				  void *ctx)
+                                  void *ctx)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
@@ -891,7 +891,7 @@ static enum ss_err sq_scan_max_id(struct ss_store *s, int64_t *scan_id)
 }
 
 static enum ss_err sq_scans_of_person(struct ss_store *s, int64_t person_id, int limit, struct ss_arena *a,
-				      enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx)
+                                      enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
@@ -903,16 +903,16 @@ static enum ss_err sq_scans_of_person(struct ss_store *s, int64_t person_id, int
 		int rc;
 		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 			struct ss_scan_row row = {
-				.scan_id = sqlite3_column_int64(st, 0),
-				.terminal_id = sqlite3_column_int64(st, 1),
-				.place_id = sqlite3_column_int64(st, 2),
-				.scene = sqlite3_column_int(st, 3),
-				.person_id = sqlite3_column_int64(st, 4),
-				.presenter_id = sqlite3_column_int64(st, 5),
-				.result = sqlite3_column_int(st, 6),
-				.key_id = sqlite3_column_int64(st, 7),
-				.scanned_at_ms = sqlite3_column_int64(st, 8),
-				.place = col_text(st, 9, a),
+			        .scan_id = sqlite3_column_int64(st, 0),
+			        .terminal_id = sqlite3_column_int64(st, 1),
+			        .place_id = sqlite3_column_int64(st, 2),
+			        .scene = sqlite3_column_int(st, 3),
+			        .person_id = sqlite3_column_int64(st, 4),
+			        .presenter_id = sqlite3_column_int64(st, 5),
+			        .result = sqlite3_column_int(st, 6),
+			        .key_id = sqlite3_column_int64(st, 7),
+			        .scanned_at_ms = sqlite3_column_int64(st, 8),
+			        .place = col_text(st, 9, a),
 			};
 			err = fn(ctx, &row);
 		}
