@@ -517,3 +517,258 @@ def bare_city(tmp_path):
     c = City(tmp_path)
     yield c
     c.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Codes, terminals and scans (issue 3)
+#
+# Helpers: `Terminal`, `make_terminal(city, scene=..., place=...)`, `sign_headers(...)` (HMAC-SM3 signing as api.md
+# "Terminals" says; scripts/sign.py when it is there, else hashlib/hmac here), `scan(city, terminal, code, **over)`
+# (a signed POST /v1/scans, any part overridable), `scan_ok(...)` (must answer 200; checks the answer's shape),
+# `resident(city)` (a registered, logged-in person and their token), `get_code(city, token)`, `parse_time(text)`,
+# `keys_list(city)`, `verify_cli(city, code)`, `poll(fn, deadline)`.
+
+import re as _re
+import sys as _sys
+
+SCENES = ("checkpoint", "community", "venue", "hospital", "transit", "pool")
+MASKED_NAME_SCENES = ("checkpoint", "community", "venue", "pool", "transit")
+COLORS = ("green", "yellow", "red")
+RESULTS = COLORS + ("expired", "invalid", "unknown")
+CODE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+RFC3339 = _re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
+SIGN_WINDOW = 300
+
+try:
+    _sys.path.insert(0, str(REPO / "scripts"))
+    import sign as _sign_module  # scripts/sign.py
+    if not hasattr(_sign_module, "sign"):
+        _sign_module = None
+except ImportError:
+    _sign_module = None
+finally:
+    if _sys.path and _sys.path[0] == str(REPO / "scripts"):
+        _sys.path.pop(0)
+
+
+def sm3_hex(data):
+    return hashlib.new("sm3", data).hexdigest()
+
+
+def signature_of(secret_hex, method, path, timestamp, nonce, body):
+    """The lowercase hex HMAC-SM3 signature of a terminal request (computed here, independently of sign.py)."""
+    msg = "\n".join([method, path, str(timestamp), nonce, sm3_hex(body)]).encode()
+    return hmac.new(bytes.fromhex(secret_hex), msg, "sm3").hexdigest()
+
+
+def new_nonce():
+    return os.urandom(16).hex()
+
+
+def sign_headers(secret_hex, method, path, body, timestamp=None, nonce=None, terminal_id=None):
+    """X-Terminal-Id (when given), X-Timestamp, X-Nonce and X-Signature for a request."""
+    timestamp = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = new_nonce() if nonce is None else nonce
+    if _sign_module is not None:
+        h = dict(_sign_module.sign(secret_hex, method, path, body, timestamp=timestamp, nonce=nonce))
+    else:
+        h = {"X-Timestamp": timestamp, "X-Nonce": nonce,
+             "X-Signature": signature_of(secret_hex, method, path, timestamp, nonce, body)}
+    h.pop("X-Terminal-Id", None)
+    if terminal_id is not None:
+        h["X-Terminal-Id"] = str(terminal_id)
+    return h
+
+
+class Terminal:
+    def __init__(self, terminal_id, secret, org, place, scene):
+        self.terminal_id = terminal_id
+        self.secret = secret
+        self.org = org
+        self.place = place
+        self.scene = scene
+
+    def __repr__(self):
+        return f"Terminal({self.terminal_id}, {self.scene}, {self.place})"
+
+
+def create_terminal(city, body, token=MISSING):
+    """POST /v1/staff/terminals (admin token unless token is given); returns the response."""
+    if token is MISSING:
+        token = city.staff["admin"]["token"]
+    return city.post("/v1/staff/terminals", body, token=token)
+
+
+def make_terminal(city, scene="checkpoint", place=None, org=None, division=None):
+    """Creates a terminal (must answer 201); its secret is remembered as sensitive."""
+    n = next(_serial)
+    org = org or f"测试单位{n}"
+    place = place or f"测试地点{n}号"
+    body = {"org": org, "place": place, "scene": scene}
+    if division is not None:
+        body["division"] = division
+    r = create_terminal(city, body)
+    assert r.status_code == 201, f"terminal creation failed: {r.status_code} {r.text}"
+    b = r.json()
+    city.remember(b["secret"])
+    return Terminal(b["terminal_id"], b["secret"], org, place, scene)
+
+
+def scan_body(code):
+    return json.dumps({"code": code}, ensure_ascii=False).encode("utf-8")
+
+
+def scan(city, terminal, code, *, body=None, signed_body=None, secret=None, method="POST", signed_method=None,
+         path="/v1/scans", signed_path=None, timestamp=None, nonce=None, terminal_id=MISSING, drop=(),
+         headers=None, replace=None, session=None):
+    """A signed POST /v1/scans of `code` from `terminal`; returns the response. Overrides:
+    body (bytes sent, default {"code": code}), signed_body / signed_method / signed_path (what is signed, default what
+    is sent), secret (the key to sign with), timestamp, nonce, terminal_id (X-Terminal-Id sent), drop (header names to
+    leave out), replace (a dict of headers that replace the signed ones, e.g. a replayed set), headers (more)."""
+    body = scan_body(code) if body is None else body
+    h = sign_headers(secret or terminal.secret, signed_method or method, signed_path or path,
+                     body if signed_body is None else signed_body, timestamp=timestamp, nonce=nonce,
+                     terminal_id=terminal.terminal_id if terminal_id is MISSING else terminal_id)
+    if replace is not None:
+        h = dict(replace)
+    h["Content-Type"] = "application/json"
+    h.update(headers or {})
+    for name in drop:
+        h.pop(name, None)
+    req = session or requests
+    r = req.request(method, city.url(path), data=body, headers=h, timeout=HTTP_TIMEOUT)
+    r.sent_headers = h
+    return r
+
+
+def parse_time(text):
+    """An RFC 3339 UTC time ('...Z') as a Unix timestamp (float)."""
+    assert isinstance(text, str) and RFC3339.fullmatch(text), f"not an RFC 3339 UTC time: {text!r}"
+    return dt.datetime.fromisoformat(text[:-1]).replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def check_scan_answer(body, scene=None):
+    """The shape of a 200 answer to POST /v1/scans."""
+    assert isinstance(body, dict), body
+    assert {"scan_id", "scanned_at", "result"} <= set(body) <= {"scan_id", "scanned_at", "result", "person"}, body
+    assert isinstance(body["scan_id"], int) and not isinstance(body["scan_id"], bool), body
+    parse_time(body["scanned_at"])
+    assert body["result"] in RESULTS, body
+    if body["result"] in COLORS:
+        assert isinstance(body.get("person"), dict), f"a valid code's answer carries person: {body}"
+        if scene in MASKED_NAME_SCENES:
+            assert set(body["person"]) == {"name"}, body
+        elif scene == "hospital":
+            assert set(body["person"]) == {"name", "id_number"}, body
+    else:
+        assert "person" not in body, f"person shown for a {body['result']} code: {body}"
+    return body
+
+
+def scan_ok(city, terminal, code, **kw):
+    """A signed scan that must answer 200 with a well-formed body; returns the body."""
+    r = scan(city, terminal, code, **kw)
+    assert r.status_code == 200, f"scan refused: {r.status_code} {r.text[:500]}"
+    assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers.get("Content-Type")
+    return check_scan_answer(r.json(), terminal.scene)
+
+
+def scan_result(city, terminal, code, **kw):
+    return scan_ok(city, terminal, code, **kw)["result"]
+
+
+def resident(city, name=None):
+    """A new registered resident and a session token: (person, token)."""
+    p = city.new_person(name=name)
+    city.register_ok(p)
+    return p, city.login_ok(p)
+
+
+def get_code(city, token):
+    """GET /v1/me/code (must answer 200); returns the body."""
+    r = city.get("/v1/me/code", token=token)
+    assert r.status_code == 200, f"GET /v1/me/code: {r.status_code} {r.text[:500]}"
+    return r.json()
+
+
+def my_scans(city, token):
+    r = city.get("/v1/me/scans", token=token)
+    assert r.status_code == 200, f"GET /v1/me/scans: {r.status_code} {r.text[:500]}"
+    body = r.json()
+    assert set(body) == {"scans"} and isinstance(body["scans"], list), body
+    for s in body["scans"]:
+        assert set(s) == {"scanned_at", "place", "scene", "result"}, s
+        parse_time(s["scanned_at"])
+        assert s["scene"] in SCENES and s["result"] in RESULTS, s
+    return body["scans"]
+
+
+def my_status(city, token):
+    r = city.get("/v1/me/status", token=token)
+    assert r.status_code == 200, f"GET /v1/me/status: {r.status_code} {r.text[:500]}"
+    return r.json()
+
+
+def set_status(city, id_number, color, reason, token=MISSING):
+    if token is MISSING:
+        token = city.staff["admin"]["token"]
+    city.remember(reason)
+    return city.post("/v1/staff/status", {"id_number": id_number, "color": color, "reason": reason}, token=token)
+
+
+def keys_list(city):
+    """`suishen keys list`: [(key_id, purpose, state)] (tab-separated, after one header line)."""
+    r = city.cli("keys", "list", "--data", city.data)
+    assert r.returncode == 0, r.stderr
+    keys = []
+    for ln in r.stdout.splitlines():
+        fields = ln.split("\t") if "\t" in ln else ln.split()
+        if not fields or not fields[0].strip().isdigit():
+            continue
+        keys.append((int(fields[0]), fields[1].strip(), fields[2].strip()))
+    assert keys, r.stdout
+    return keys
+
+
+def verify_cli(city, code, *extra):
+    """`suishen verify --data DIR CODE`: the one JSON line it prints, parsed."""
+    r = city.cli("verify", "--data", city.data, *extra, code)
+    assert r.returncode == 0, f"verify failed ({r.returncode}): {r.stderr}"
+    lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stdout
+    return json.loads(lines[0])
+
+
+def poll(fn, timeout, interval=0.1, what="condition"):
+    """Calls fn() until it returns something true, for at most `timeout` seconds; returns that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        assert time.monotonic() < deadline, f"{what} not reached within {timeout} s (last: {v!r})"
+        time.sleep(interval)
+
+
+def early_in_second(limit=0.3):
+    """Returns once the wall clock is in the first `limit` of a second, so that a test that reasons about whole
+    Unix seconds (a timestamp window, a 2-s TTL) has the rest of the second to act in."""
+    deadline = time.monotonic() + 2
+    while time.time() % 1 >= limit:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def metric_value(text, name, labels):
+    """The value of one Prometheus sample `name{labels}` (labels: a dict; all must match), or None."""
+    for ln in text.splitlines():
+        if ln.startswith("#") or not ln.startswith(name):
+            continue
+        m = _re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)", ln)
+        if not m or m.group(1) != name:
+            continue
+        got = dict(_re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(3) or ""))
+        if all(got.get(k) == v for k, v in labels.items()):
+            return float(m.group(4))
+    return None

@@ -1,0 +1,144 @@
+/* Unit tests of the scan path's parts: the in-memory holders table, scenes, and the group-committing scan writer
+ * over a real SQLite store (every record acknowledged is in the store, ids count on across restarts). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "core/holders.h"
+#include "core/scanlog.h"
+#include "core/scene.h"
+#include "store/store.h"
+
+static char dir[64];
+
+static void test_colors(void)
+{
+	int c = -1;
+	CHECK(ss_color_parse("yellow", &c) && c == SS_YELLOW);
+	CHECK(!ss_color_parse("blue", &c));
+	CHECK_STR(ss_color_name(SS_RED), "red");
+}
+
+static void test_holders(void)
+{
+	struct ss_holders *h = ss_holders_new();
+	int color;
+	int64_t since;
+	struct ss_arena a;
+	struct ss_blob b;
+	ss_arena_init(&a);
+	CHECK(!ss_holders_get(h, 5, &color, &since));
+	/* a colour may come before the person holds a code */
+	ss_holders_set_color(h, 5, SS_RED, 100);
+	CHECK(!ss_holders_get(h, 5, &color, &since));
+	ss_holders_add(h, 5, (struct ss_blob){(const uint8_t *)"abc", 3}, 50);
+	CHECK(ss_holders_get(h, 5, &color, &since) && color == SS_RED && since == 100);
+	CHECK(ss_holders_sealed(h, 5, &a, &b) && b.n == 3 && memcmp(b.p, "abc", 3) == 0);
+	/* far beyond the current size: the table grows */
+	ss_holders_add(h, 3000000, (struct ss_blob){(const uint8_t *)"x", 1}, 7);
+	CHECK(ss_holders_get(h, 3000000, &color, &since) && color == SS_GREEN && since == 7);
+	CHECK(ss_holders_get(h, 5, &color, &since) && color == SS_RED);
+	CHECK(ss_holders_count(h) == 2);
+	ss_holders_set_color(h, 3000000, SS_YELLOW, 9);
+	CHECK(ss_holders_get(h, 3000000, &color, &since) && color == SS_YELLOW && since == 9);
+	CHECK(!ss_holders_get(h, 0, &color, &since) && !ss_holders_get(h, -1, &color, &since));
+	ss_arena_release(&a);
+	ss_holders_free(h);
+}
+
+static void test_scenes(void)
+{
+	const struct ss_scene *s = ss_scene_find("hospital");
+	CHECK(s && (s->sees & SS_SEE_NAME) && (s->sees & SS_SEE_ID_MASKED));
+	CHECK(ss_scene_find("pool") && ss_scene_find("pool")->sees == SS_SEE_NAME_MASKED);
+	CHECK(ss_scene_find("bank") == NULL);
+	for (int i = 0; i < ss_scene_count(); i++)
+		CHECK(ss_scene_by_id(ss_scene_at(i)->id) == ss_scene_at(i));
+}
+
+#define THREADS    4
+#define PER_THREAD 500
+
+struct worker {
+	struct ss_scanlog *log;
+	int64_t ids[PER_THREAD];
+	int failures;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	for (int i = 0; i < PER_THREAD; i++) {
+		struct ss_scan_row r = {.terminal_id = 1,
+		                        .place_id = 1,
+		                        .scene = 1,
+		                        .person_id = i + 1,
+		                        .result = 0,
+		                        .scanned_at_ms = 1000 + i};
+		if (ss_scanlog_append_wait(w->log, &r) != SS_OK)
+			w->failures++;
+		w->ids[i] = r.scan_id;
+	}
+	return NULL;
+}
+
+static void test_scanlog(void)
+{
+	struct ss_store *s;
+	CHECK(ss_store_open("sqlite", dir, true, &s) == SS_OK);
+	/* scans refer to places: make one */
+	int64_t place;
+	CHECK(s->ops->place_ensure(s, "org", "place", "310101", &place) == SS_OK && place == 1);
+	struct ss_scanlog *log;
+	CHECK(ss_scanlog_start(s, &log) == SS_OK);
+	struct worker w[THREADS];
+	pthread_t t[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].log = log;
+		pthread_create(&t[i], NULL, work, &w[i]);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		CHECK(w[i].failures == 0);
+	}
+	ss_scanlog_stop(log);
+	int64_t max = 0;
+	CHECK(s->ops->scan_max_id(s, &max) == SS_OK && max == THREADS * PER_THREAD);
+	/* ids are unique and every acknowledged one is stored */
+	static char seen[THREADS * PER_THREAD + 1];
+	for (int i = 0; i < THREADS; i++)
+		for (int k = 0; k < PER_THREAD; k++) {
+			int64_t id = w[i].ids[k];
+			CHECK(id >= 1 && id <= THREADS * PER_THREAD && !seen[id]);
+			if (id >= 1 && id <= THREADS * PER_THREAD)
+				seen[id] = 1;
+		}
+	ss_store_close(s);
+	/* a new writer counts on from the stored maximum */
+	CHECK(ss_store_open("sqlite", dir, false, &s) == SS_OK);
+	CHECK(ss_scanlog_start(s, &log) == SS_OK);
+	struct ss_scan_row r = {.terminal_id = 1, .place_id = 1, .scene = 1, .result = 4, .scanned_at_ms = 5};
+	CHECK(ss_scanlog_append_wait(log, &r) == SS_OK && r.scan_id == THREADS * PER_THREAD + 1);
+	ss_scanlog_stop(log);
+	ss_store_close(s);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/suishen-scan-XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	RUN(test_colors);
+	RUN(test_holders);
+	RUN(test_scenes);
+	RUN(test_scanlog);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		return 1;
+	return check_done();
+}
