@@ -1,6 +1,7 @@
 /* identity: registration, log-in, sessions, profile (see identity.h). */
 #include "core/identity.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,8 +51,14 @@ static enum ss_err registry_name(struct ss_app *app, const uint8_t idx[SS_INDEX_
 	return SS_OK;
 }
 
-enum ss_err ss_identity_register(struct ss_app *app, const struct ss_registration *reg, int64_t *citizen_id,
-                                 char totp_uri[SS_TOTP_URI_MAX])
+/*
+ * Registration, shared by both entry points: with prehashed NULL the password
+ * is checked and hashed here (after the registry and duplicate checks, so a
+ * refused registration costs no argon2id); otherwise prehashed is the stored
+ * hash and reg->password is not looked at.
+ */
+static enum ss_err register_citizen(struct ss_app *app, const struct ss_registration *reg, const char *prehashed,
+                                    int64_t *citizen_id, char totp_uri[SS_TOTP_URI_MAX])
 {
 	char name[SS_NAME_MAX + 1], phone[SS_PHONE_MAX + 1];
 	struct ss_idcard id;
@@ -60,7 +67,7 @@ enum ss_err ss_identity_register(struct ss_app *app, const struct ss_registratio
 	if ((err = ss_name_check(reg->name, strlen(reg->name), "name", name)) ||
 	    (err = ss_idcard_parse(reg->id_number, strlen(reg->id_number), ss_time_now(), &id)) ||
 	    (err = ss_phone_check(reg->phone, strlen(reg->phone), "phone", phone)) ||
-	    (err = check_password(reg->password)))
+	    (!prehashed && (err = check_password(reg->password))))
 		return err;
 
 	struct ss_arena a;
@@ -85,7 +92,7 @@ enum ss_err ss_identity_register(struct ss_app *app, const struct ss_registratio
 	if (err != SS_NOT_FOUND)
 		goto out;
 	if ((err = ss_random(secret, sizeof(secret))) ||
-	    (err = ss_password_hash(reg->password, strlen(reg->password), hash)))
+	    (!prehashed && (err = ss_password_hash(reg->password, strlen(reg->password), hash))))
 		goto out;
 	const char *particulars[] = {name, id.number, phone};
 	char secret_hex[2 * SS_TOTP_SECRET_LEN + 1];
@@ -98,7 +105,7 @@ enum ss_err ss_identity_register(struct ss_app *app, const struct ss_registratio
 	if (err)
 		goto out;
 	row.person_id = person.person_id;
-	row.password_hash = hash;
+	row.password_hash = prehashed ? prehashed : hash;
 	row.channel = reg->channel;
 	row.created_at = ss_time_now();
 	err = app->store->ops->citizen_insert(app->store, &row, citizen_id);
@@ -120,6 +127,20 @@ out:
 	ss_wipe(hash, sizeof(hash));
 	ss_arena_release(&a);
 	return err;
+}
+
+enum ss_err ss_identity_register(struct ss_app *app, const struct ss_registration *reg, int64_t *citizen_id,
+                                 char totp_uri[SS_TOTP_URI_MAX])
+{
+	return register_citizen(app, reg, NULL, citizen_id, totp_uri);
+}
+
+enum ss_err ss_identity_register_prehashed(struct ss_app *app, const struct ss_registration *reg,
+                                           const char *password_hash, int64_t *citizen_id,
+                                           char totp_uri[SS_TOTP_URI_MAX])
+{
+	assert(password_hash && strlen(password_hash) < SS_PASSWORD_HASH_MAX);
+	return register_citizen(app, reg, password_hash, citizen_id, totp_uri);
 }
 
 static enum ss_err wrong_credentials(void)

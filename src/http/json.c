@@ -134,7 +134,7 @@ static json_t *member(const struct ss_json *obj, const char *key)
 
 static enum ss_err missing(const char *key)
 {
-	return ss_fail(SS_INVALID, key, "missing");
+	return ss_fail(SS_INVALID, key, "%s is missing", key);
 }
 
 /* True if the jansson string v holds no NUL byte (jansson can carry them; C strings cannot). */
@@ -151,14 +151,14 @@ enum ss_err ss_json_get_str(const struct ss_json *obj, const char *key, bool req
 	if (!v)
 		return required ? missing(key) : SS_OK;
 	if (!json_is_string(v))
-		return ss_fail(SS_INVALID, key, "must be a string");
+		return ss_fail(SS_INVALID, key, "%s must be a string", key);
 	if (!no_nul(v))
-		return ss_fail(SS_INVALID, key, "must be valid UTF-8 text");
+		return ss_fail(SS_INVALID, key, "%s must be text without NUL characters", key);
 	size_t len = json_string_length(v);
 	if (len > maxlen)
-		return ss_fail(SS_INVALID, key, "must be at most %zu bytes", maxlen);
+		return ss_fail(SS_INVALID, key, "%s must be at most %zu bytes", key, maxlen);
 	if (!ss_utf8_is_clean_text(json_string_value(v), len))
-		return ss_fail(SS_INVALID, key, "must be valid UTF-8 text");
+		return ss_fail(SS_INVALID, key, "%s must be text without control characters", key);
 	*out = json_string_value(v);
 	return SS_OK;
 }
@@ -174,10 +174,10 @@ enum ss_err ss_json_get_int(const struct ss_json *obj, const char *key, bool req
 	if (!v)
 		return required ? missing(key) : SS_OK;
 	if (!json_is_integer(v))
-		return ss_fail(SS_INVALID, key, "must be an integer");
+		return ss_fail(SS_INVALID, key, "%s must be an integer", key);
 	json_int_t i = json_integer_value(v);
 	if (i < min || i > max)
-		return ss_fail(SS_INVALID, key, "must be between %" PRId64 " and %" PRId64, min, max);
+		return ss_fail(SS_INVALID, key, "%s must be between %" PRId64 " and %" PRId64, key, min, max);
 	*out = (int64_t)i;
 	if (present)
 		*present = true;
@@ -194,10 +194,10 @@ enum ss_err ss_json_get_num(const struct ss_json *obj, const char *key, bool req
 	if (!v)
 		return required ? missing(key) : SS_OK;
 	if (!json_is_number(v))
-		return ss_fail(SS_INVALID, key, "must be a number");
+		return ss_fail(SS_INVALID, key, "%s must be a number", key);
 	double d = json_number_value(v);
 	if (!(d >= min && d <= max))
-		return ss_fail(SS_INVALID, key, "must be between %g and %g", min, max);
+		return ss_fail(SS_INVALID, key, "%s must be between %g and %g", key, min, max);
 	*out = d;
 	if (present)
 		*present = true;
@@ -213,7 +213,7 @@ enum ss_err ss_json_get_bool(const struct ss_json *obj, const char *key, bool re
 	if (!v)
 		return required ? missing(key) : SS_OK;
 	if (!json_is_boolean(v))
-		return ss_fail(SS_INVALID, key, "must be true or false");
+		return ss_fail(SS_INVALID, key, "%s must be true or false", key);
 	*out = json_is_true(v);
 	if (present)
 		*present = true;
@@ -228,7 +228,7 @@ enum ss_err ss_json_get_obj(const struct ss_json *obj, const char *key, bool req
 	if (!v)
 		return required ? missing(key) : SS_OK;
 	if (!json_is_object(v))
-		return ss_fail(SS_INVALID, key, "must be an object");
+		return ss_fail(SS_INVALID, key, "%s must be an object", key);
 	*out = S(v);
 	return SS_OK;
 }
@@ -242,9 +242,9 @@ enum ss_err ss_json_get_arr(const struct ss_json *obj, const char *key, bool req
 	if (!v)
 		return required ? missing(key) : SS_OK;
 	if (!json_is_array(v))
-		return ss_fail(SS_INVALID, key, "must be an array");
+		return ss_fail(SS_INVALID, key, "%s must be an array", key);
 	if (json_array_size(v) > maxlen)
-		return ss_fail(SS_INVALID, key, "must have at most %zu elements", maxlen);
+		return ss_fail(SS_INVALID, key, "%s must have at most %zu elements", key, maxlen);
 	*out = S(v);
 	return SS_OK;
 }

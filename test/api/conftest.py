@@ -771,3 +771,111 @@ def metric_value(text, name, labels):
         if all(got.get(k) == v for k, v in labels.items()):
             return float(m.group(4))
     return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading QR images: zbarimg (Debian's zbar-tools) reads PNG and PGM; an SVG is rasterised here first.
+
+
+def svg_modules(svg_text):
+    """Rasterises the filled shapes of a simple QR SVG (a viewBox; <rect> elements and <path> elements made of
+    axis-aligned rectangles written with M/m, H/h, V/v, Z/z) to a grid of booleans (True: dark). Returns None if the
+    SVG uses anything else."""
+    m = _re.search(r'viewBox="\s*([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)\s*"', svg_text)
+    if not m:
+        return None
+    x0, y0, w, h = (float(v) for v in m.groups())
+    if (x0, y0) != (0, 0) or w != int(w) or h != int(h):
+        return None
+    W, H = int(w), int(h)
+    grid = [[False] * W for _ in range(H)]
+
+    def light(fill):
+        f = (fill or "").lower()
+        return f in ("#fff", "#ffffff", "white", "none")
+
+    def fill_rect(x, y, rw, rh):
+        for yy in range(int(y), int(y + rh)):
+            for xx in range(int(x), int(x + rw)):
+                if 0 <= yy < H and 0 <= xx < W:
+                    grid[yy][xx] = True
+
+    for el in _re.finditer(r"<(rect|path)\b([^>]*)/?>", svg_text):
+        kind, attrs = el.group(1), el.group(2)
+        a = dict(_re.findall(r'([\w-]+)="([^"]*)"', attrs))
+        if light(a.get("fill")):
+            continue
+        if kind == "rect":
+            try:
+                fill_rect(float(a.get("x", 0)), float(a.get("y", 0)), float(a["width"]), float(a["height"]))
+            except (KeyError, ValueError):
+                return None
+            continue
+        tokens = _re.findall(r"[MmHhVvZz]|-?[\d.]+", a.get("d", ""))
+        if set(_re.findall(r"[A-Za-z]", a.get("d", ""))) - set("MmHhVvZz"):
+            return None
+        x = y = 0.0
+        pts = []
+        i = 0
+        cmd = None
+
+        def flush():
+            if pts:
+                xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+                fill_rect(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+            pts.clear()
+
+        while i < len(tokens):
+            t = tokens[i]
+            if t.isalpha():
+                cmd = t
+                i += 1
+                if cmd in "Zz":
+                    flush()
+                continue
+            v = float(t)
+            if cmd in "Mm":
+                flush()
+                nx = float(tokens[i + 1])
+                x, y = (v, nx) if cmd == "M" else (x + v, y + nx)
+                pts.append((x, y))
+                i += 2
+                cmd = "L" if cmd == "M" else "l"
+                continue
+            if cmd == "H":
+                x = v
+            elif cmd == "h":
+                x += v
+            elif cmd == "V":
+                y = v
+            elif cmd == "v":
+                y += v
+            else:
+                return None
+            pts.append((x, y))
+            i += 1
+        flush()
+    return grid
+
+
+def write_pgm(grid, path, scale=8, quiet=4):
+    H, W = len(grid), len(grid[0])
+    rows = []
+    for y in range(-quiet, H + quiet):
+        row = bytearray()
+        for x in range(-quiet, W + quiet):
+            dark = 0 <= y < H and 0 <= x < W and grid[y][x]
+            row += bytes([0 if dark else 255]) * scale
+        rows.extend([bytes(row)] * scale)
+    with open(path, "wb") as f:
+        f.write(b"P5\n%d %d\n255\n" % ((W + 2 * quiet) * scale, (H + 2 * quiet) * scale))
+        f.write(b"".join(rows))
+
+
+def zbar_read(path):
+    """The text of the one QR code in the image at path, read with `zbarimg --raw -q`."""
+    p = subprocess.run(["zbarimg", "--raw", "-q", str(path)], capture_output=True, timeout=30)
+    assert p.returncode == 0, f"zbarimg could not read the QR ({p.returncode}): {p.stderr[-300:]!r}"
+    lines = [ln for ln in p.stdout.decode().splitlines() if ln.strip()]
+    assert len(lines) == 1, lines
+    return lines[0]

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import (
     B32, MASKED_NAME_SCENES, SCENES, assert_error, check_scan_answer, get_code, make_terminal, metric_value, my_scans,
-    parse_time, resident, scan, scan_body, scan_ok, scan_result,
+    parse_time, resident, scan, scan_ok, scan_result,
 )
 
 

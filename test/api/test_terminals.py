@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from conftest import (
-    HTTP_TIMEOUT, ROLES, SCENES, SIGN_WINDOW, Terminal, assert_error, create_terminal, early_in_second, get_code, make_terminal,
-    my_scans, new_nonce, resident, scan, scan_body, scan_ok, sign_headers, signature_of,
+    HTTP_TIMEOUT, ROLES, SCENES, SIGN_WINDOW, Terminal, assert_error, create_terminal, early_in_second, get_code,
+    make_terminal, my_scans, new_nonce, resident, scan, scan_body, scan_ok, sign_headers, signature_of,
 )
 
 # -- creating terminals ----------------------------------------------------------------------------------------------
