@@ -170,9 +170,8 @@ static void register_all(struct ss_app *app, const char *csv_path, struct people
 }
 
 /* Writes one signed scan request for a random resident into buf; returns its length. */
-static size_t make_request(struct ss_app *app, const struct people *people, const uint8_t key[32],
-                           const char *host, int64_t terminal_id, const char *nonce_prefix, uint64_t seq,
-                           char buf[REQUEST_MAX])
+static size_t make_request(struct ss_app *app, const struct people *people, const uint8_t key[32], const char *host,
+                           int64_t terminal_id, const char *nonce_prefix, uint64_t seq, char buf[REQUEST_MAX])
 {
 	char code[SS_CODE_LEN + 1], body[128], nonce[SS_NONCE_MAX + 1], ts[24], sig[65];
 	int64_t now = ss_time_now();

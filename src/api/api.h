@@ -40,6 +40,7 @@ struct ss_api_route {
 	unsigned roles;  /* SS_AUTH_STAFF: the roles admitted (enum ss_role bits) */
 	size_t body_max; /* 0: no body; else the body is one JSON object of at most this many bytes */
 	ss_api_fn fn;
+	bool slow; /* runs on the slow pool (password hashing), not on a server thread */
 };
 
 struct ss_api_call {
@@ -53,6 +54,7 @@ struct ss_api_call {
 	struct ss_terminal terminal;           /* SS_AUTH_TERMINAL */
 	struct ss_json *body;                  /* routes with a body */
 	struct ss_jw w;                        /* writes resp->body */
+	struct ss_http_deferred *deferred;     /* a slow call's deferred answer */
 };
 
 /* The route tables, each ended by an entry with a NULL method. */

@@ -194,8 +194,8 @@ static enum ss_err my_scans(struct ss_api_call *c)
 }
 
 const struct ss_api_route ss_api_citizen_routes[] = {
-        {"POST", "/v1/citizens", "POST /v1/citizens", SS_AUTH_NONE, 0, SMALL_BODY, citizens_create},
-        {"POST", "/v1/sessions", "POST /v1/sessions", SS_AUTH_NONE, 0, SMALL_BODY, sessions_create},
+        {"POST", "/v1/citizens", "POST /v1/citizens", SS_AUTH_NONE, 0, SMALL_BODY, citizens_create, .slow = true},
+        {"POST", "/v1/sessions", "POST /v1/sessions", SS_AUTH_NONE, 0, SMALL_BODY, sessions_create, .slow = true},
         {"GET", "/v1/me", "GET /v1/me", SS_AUTH_CITIZEN, 0, 0, me},
         {"GET", "/v1/me/code", "GET /v1/me/code", SS_AUTH_CITIZEN, 0, 0, code_json},
         {"GET", "/v1/me/code.svg", "GET /v1/me/code.svg", SS_AUTH_CITIZEN, 0, 0, code_svg},

@@ -1,11 +1,14 @@
 /* router: route matching, authentication, roles, body parsing, error rendering (see router.h). */
 #include "api/router.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api/api.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "core/identity.h"
 #include "http/metrics.h"
 
@@ -72,6 +75,18 @@ static enum ss_err find(const char *method, const char *path, struct ss_arena *a
 	if (path_known)
 		return ss_fail(SS_METHOD, NULL, "method %s is not allowed here", method);
 	return ss_fail(SS_NOT_FOUND, NULL, "no such endpoint");
+}
+
+/* The methods a path admits, for the Allow header of a 405. */
+static const char *allowed(const char *path, struct ss_arena *a)
+{
+	const char *params[SS_API_MAX_PARAMS];
+	char *list = ss_arena_strdup(a, "");
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct ss_api_route *r = tables[t]; r->method; r++)
+			if (match(r->pattern, path, a, params))
+				list = ss_arena_printf(a, "%s%s%s", list, *list ? ", " : "", r->method);
+	return list;
 }
 
 static const char *bearer(const struct ss_http_req *req)
@@ -180,37 +195,150 @@ void ss_api_cache(struct ss_api_call *c, int max_age)
 		ss_http_resp_header(c->resp, "Cache-Control", ss_arena_printf(c->req->arena, "max-age=%d", max_age));
 }
 
+/*
+ * The slow pool: threads that run the handlers of slow routes (argon2id
+ * log-ins and registrations, tens of milliseconds of CPU each), so that the
+ * server's threads go on answering scans meanwhile. Its queue is bounded:
+ * when it is full, slow requests are refused with 503 at once.
+ */
+#define SLOW_QUEUE 256
+
+struct ss_api {
+	struct ss_app *app;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct ss_api_call *queue[SLOW_QUEUE];
+	size_t head, count;
+	bool stopping;
+	unsigned nthreads;
+	pthread_t threads[];
+};
+
+/* Finishes a call: renders its error if any, frees what it parsed. */
+static void finish(struct ss_api_call *c, enum ss_err err)
+{
+	if (!err)
+		err = ss_jw_finish(&c->w);
+	if (err) {
+		if (err == SS_TOO_BIG && c->req->body_err == SS_TOO_BIG)
+			(void)ss_fail(SS_TOO_BIG, NULL, "the request body is too large");
+		render_error(c->resp, err);
+	}
+	ss_json_free(c->body);
+	c->body = NULL;
+}
+
+static void *slow_worker(void *arg)
+{
+	struct ss_api *api = arg;
+	for (;;) {
+		pthread_mutex_lock(&api->lock);
+		while (api->count == 0 && !api->stopping)
+			pthread_cond_wait(&api->wake, &api->lock);
+		if (api->count == 0) {
+			pthread_mutex_unlock(&api->lock);
+			return NULL;
+		}
+		struct ss_api_call *c = api->queue[api->head];
+		api->head = (api->head + 1) % SLOW_QUEUE;
+		api->count--;
+		pthread_mutex_unlock(&api->lock);
+
+		ss_err_clear();
+		finish(c, c->route->fn(c));
+		ss_http_resume(c->deferred, true);
+	}
+}
+
+/* Hands c to the slow pool, deferring its answer; SS_BUSY if the queue is full. */
+static enum ss_err hand_over(struct ss_api *api, struct ss_api_call *c)
+{
+	struct ss_api_call *job = ss_arena_alloc(c->req->arena, sizeof(*job));
+	struct ss_http_req *req = ss_arena_alloc(c->req->arena, sizeof(*req));
+	const char *fail = ss_api_error_body(c, SS_BUSY, "the server is busy; try again");
+	*req = *c->req;
+	*job = *c;
+	job->req = req;
+	pthread_mutex_lock(&api->lock);
+	if (api->count == SLOW_QUEUE || api->stopping) {
+		pthread_mutex_unlock(&api->lock);
+		return ss_fail(SS_BUSY, NULL, "the server is busy; try again");
+	}
+	job->deferred = ss_http_defer(c->req, ss_err_status(SS_BUSY), fail);
+	api->queue[(api->head + api->count) % SLOW_QUEUE] = job;
+	api->count++;
+	pthread_cond_signal(&api->wake);
+	pthread_mutex_unlock(&api->lock);
+	c->body = NULL; /* the job owns it now */
+	return SS_OK;
+}
+
+struct ss_api *ss_api_new(struct ss_app *app, unsigned slow_threads)
+{
+	if (slow_threads == 0)
+		slow_threads = 1;
+	struct ss_api *api = ss_calloc(1, sizeof(*api) + slow_threads * sizeof(pthread_t));
+	api->app = app;
+	pthread_mutex_init(&api->lock, NULL);
+	pthread_cond_init(&api->wake, NULL);
+	for (unsigned i = 0; i < slow_threads; i++) {
+		if (pthread_create(&api->threads[i], NULL, slow_worker, api) != 0)
+			break;
+		api->nthreads++;
+	}
+	return api;
+}
+
+void ss_api_free(struct ss_api *api)
+{
+	if (!api)
+		return;
+	pthread_mutex_lock(&api->lock);
+	api->stopping = true;
+	pthread_cond_broadcast(&api->wake);
+	pthread_mutex_unlock(&api->lock);
+	for (unsigned i = 0; i < api->nthreads; i++)
+		pthread_join(api->threads[i], NULL);
+	pthread_mutex_destroy(&api->lock);
+	pthread_cond_destroy(&api->wake);
+	free(api);
+}
+
 void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp)
 {
-	struct ss_api_call c = {.app = ctx, .req = req, .resp = resp};
+	struct ss_api *api = ctx;
+	struct ss_api_call c = {.app = api->app, .req = req, .resp = resp};
 	const struct ss_api_route *route = NULL;
 	enum ss_err err;
 
 	ss_err_clear();
 	ss_jw_init(&c.w, &resp->body);
-	if ((err = find(req->method, req->path, req->arena, c.params, &route)))
+	if (!strcmp(req->method, "HEAD")) /* answered as GET; the server sends no body */
+		req->method = "GET";
+	if ((err = find(req->method, req->path, req->arena, c.params, &route))) {
+		if (err == SS_METHOD)
+			ss_http_resp_header(resp, "Allow", allowed(req->path, req->arena));
 		goto out;
+	}
 	c.route = route;
 	req->route = route->name;
-	if ((err = req->body_err))
-		goto out;
-	if ((err = authenticate(&c)))
+	if ((err = req->body_err) || (err = authenticate(&c)))
 		goto out;
 	if (route->body_max && (err = ss_json_parse(req->body, req->body_len, &c.body)))
 		goto out;
-	if ((err = route->fn(&c)) || (err = ss_jw_finish(&c.w)))
-		goto out;
-out:
-	if (err) {
-		if (err == SS_TOO_BIG && req->body_err == SS_TOO_BIG)
-			(void)ss_fail(SS_TOO_BIG, NULL, "the request body is too large");
-		render_error(resp, err);
+	if (route->slow && api->nthreads) {
+		if ((err = hand_over(api, &c)))
+			goto out;
+		return;
 	}
-	ss_json_free(c.body);
+	err = route->fn(&c);
+out:
+	finish(&c, err);
 }
 
 size_t ss_api_body_limit(void *ctx, const char *method, const char *path)
 {
+	(void)ctx;
 	struct ss_arena a;
 	const char *params[SS_API_MAX_PARAMS];
 	const struct ss_api_route *route = NULL;

@@ -13,7 +13,15 @@
 #include "core/app.h"
 #include "http/server.h"
 
-/* The handler and body-limit callbacks for ss_http_start(); ctx is the struct ss_app. */
+/*
+ * The application over app, with slow_threads threads for the slow routes
+ * (password hashing). Free it after the HTTP server has stopped.
+ */
+struct ss_api;
+struct ss_api *ss_api_new(struct ss_app *app, unsigned slow_threads);
+void ss_api_free(struct ss_api *api);
+
+/* The handler and body-limit callbacks for ss_http_start(); ctx is the struct ss_api. */
 void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp);
 size_t ss_api_body_limit(void *ctx, const char *method, const char *path);
 

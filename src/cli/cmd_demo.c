@@ -139,10 +139,8 @@ static const struct place {
 static const struct {
 	const char *role, *name;
 } staff_roles[] = {
-        {"admin", "演示管理员"},
-        {"operator", "演示12345热线接线员"},
-        {"handler", "演示申诉处理员"},
-        {"epidemiologist", "演示流行病学调查员"},
+        {"admin", "演示管理员"},        {"operator", "演示12345热线接线员"},
+        {"handler", "演示申诉处理员"},  {"epidemiologist", "演示流行病学调查员"},
         {"security", "演示安全审计员"},
 };
 #define NSTAFF (sizeof(staff_roles) / sizeof(staff_roles[0]))
@@ -173,12 +171,14 @@ static const char *const other_divisions[] = {
 };
 
 /* Common surnames and given-name characters; each is one 3-byte UTF-8 character. */
-static const char surnames[] = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕"
-                               "丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严"
-                               "覃武戴莫孔向汤";
+static const char surnames[] =
+        "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕"
+        "丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严"
+        "覃武戴莫孔向汤";
 static const char *const compound_surnames[] = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫"};
-static const char given[] = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国文辉鑫宇浩然子轩欣怡梓涵思雨佳琪雪梅晓东海燕"
-                            "红玉志俊嘉诗婷晨阳博睿一诺依可馨瑶宏亮春林斌波倩颖琳慧婉清萍凤霖泽昊天佑安宁永康德成";
+static const char given[] =
+        "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国文辉鑫宇浩然子轩欣怡梓涵思雨佳琪雪梅晓东海燕"
+        "红玉志俊嘉诗婷晨阳博睿一诺依可馨瑶宏亮春林斌波倩颖琳慧婉清萍凤霖泽昊天佑安宁永康德成";
 #define CJK 3
 
 /* splitmix64: small, fast, and the same sequence everywhere for a seed. */
@@ -318,8 +318,8 @@ static void make_person(struct population *pop, struct rng *r, bool adult, struc
 	uint64_t u = rng_below(r, 100);
 	size_t oi = u < 80   ? (size_t)rng_below(r, pop->nshanghai)
 	            : u < 85 ? pop->nshanghai + (size_t)rng_below(r, pop->nretired)
-	                     : pop->nshanghai + pop->nretired + (size_t)rng_below(r, pop->nall - pop->nshanghai -
-	                                                                                    pop->nretired);
+	                     : pop->nshanghai + pop->nretired +
+	                               (size_t)rng_below(r, pop->nall - pop->nshanghai - pop->nretired);
 	const struct origin *o = &pop->origins[oi];
 	int64_t lo = adult ? pop->adult_first : pop->first_day;
 	int64_t hi = adult ? pop->adult_last : pop->last_day;
@@ -341,8 +341,8 @@ static void make_person(struct population *pop, struct rng *r, bool adult, struc
 			break;
 	}
 	civil_from_days(day, &out->year, &out->month, &out->day);
-	snprintf(out->id_number, sizeof(out->id_number), "%s%04d%02d%02d%03u", o->code, out->year, out->month,
-	         out->day, seq);
+	snprintf(out->id_number, sizeof(out->id_number), "%s%04d%02d%02d%03u", o->code, out->year, out->month, out->day,
+	         seq);
 	out->id_number[17] = ss_idcard_check_char(out->id_number);
 	out->id_number[18] = '\0';
 	out->sex = seq % 2 ? 'M' : 'F';
@@ -351,7 +351,8 @@ static void make_person(struct population *pop, struct rng *r, bool adult, struc
 	size_t nsur = (sizeof(surnames) - 1) / CJK, ngiven = (sizeof(given) - 1) / CJK;
 	size_t len = 0;
 	if (rng_below(r, 100) == 0) {
-		const char *c = compound_surnames[rng_below(r, sizeof(compound_surnames) / sizeof(compound_surnames[0]))];
+		const char *c =
+		        compound_surnames[rng_below(r, sizeof(compound_surnames) / sizeof(compound_surnames[0]))];
 		len = strlen(c);
 		memcpy(out->name, c, len);
 	} else {
@@ -417,8 +418,8 @@ static const char *district_code(const char *name_zh)
 static enum ss_err make_staff(struct demo *d)
 {
 	for (size_t i = 0; i < NSTAFF; i++) {
-		enum ss_err err =
-		        ss_staff_create(d->app, staff_roles[i].name, staff_roles[i].role, &d->staff_ids[i], d->tokens[i]);
+		enum ss_err err = ss_staff_create(d->app, staff_roles[i].name, staff_roles[i].role, &d->staff_ids[i],
+		                                  d->tokens[i]);
 		if (err)
 			return err;
 	}
@@ -571,7 +572,7 @@ static enum ss_err set_statuses(struct demo *d)
 	for (long long i = 0; i < d->nregistered; i++) {
 		struct resident *res = &d->res[i];
 		uint64_t u = rng_below(&r, 1000);
-		res->color = i == 0 ? SS_GREEN
+		res->color = i == 0   ? SS_GREEN
 		             : i == 1 ? SS_YELLOW
 		             : i == 2 ? SS_RED
 		             : u < 10 ? SS_RED
@@ -580,10 +581,10 @@ static enum ss_err set_statuses(struct demo *d)
 		res->since = now - 3600 - (int64_t)rng_below(&r, 5 * DAY);
 		if (res->color == SS_GREEN)
 			continue;
-		const char *reason = res->color == SS_RED
-		                             ? red_reasons[rng_below(&r, sizeof(red_reasons) / sizeof(red_reasons[0]))]
-		                             : yellow_reasons[rng_below(&r, sizeof(yellow_reasons) /
-		                                                                    sizeof(yellow_reasons[0]))];
+		const char *reason =
+		        res->color == SS_RED
+		                ? red_reasons[rng_below(&r, sizeof(red_reasons) / sizeof(red_reasons[0]))]
+		                : yellow_reasons[rng_below(&r, sizeof(yellow_reasons) / sizeof(yellow_reasons[0]))];
 		struct ss_status_row row = {.person_id = res->person_id,
 		                            .color = res->color,
 		                            .since = res->since,
@@ -990,7 +991,8 @@ static int print_instructions(const char *dir, const char *listen)
 	printf("  secret     %s\n", in.secret);
 	printf("  printf '{\"code\":\"%%s\"}' \"$CODE\" > /tmp/scan.json\n");
 	printf("  scripts/sign.py --terminal-id %lld %s POST /v1/scans /tmp/scan.json |\n"
-	       "      curl -s -H @- -H 'Content-Type: application/json' --data-binary @/tmp/scan.json http://%s/v1/scans\n",
+	       "      curl -s -H @- -H 'Content-Type: application/json' --data-binary @/tmp/scan.json "
+	       "http://%s/v1/scans\n",
 	       (long long)in.terminal_id, in.secret, listen);
 
 	printf("\nStaff (one per role: %s/%s):\n", dir, FILE_STAFF);
@@ -1103,13 +1105,16 @@ int ss_cmd_demo(int argc, char **argv)
 	err = build(d);
 	ss_app_close(app);
 	if (!err) {
-		printf("A demo city is ready in '%s' (made in %.1f s: registry %.1f s, residents %.1f s, colours %.1f s, "
+		printf("A demo city is ready in '%s' (made in %.1f s: registry %.1f s, residents %.1f s, colours %.1f "
+		       "s, "
 		       "scans and files %.1f s)\n",
 		       d->dir, (double)(ss_time_mono_us() - started) / 1e6, (double)d->phase_us[0] / 1e6,
 		       (double)d->phase_us[1] / 1e6, (double)d->phase_us[2] / 1e6, (double)d->phase_us[3] / 1e6);
-		printf("  %lld people in the population registry; %lld registered residents, %lld yellow and %lld red\n",
+		printf("  %lld people in the population registry; %lld registered residents, %lld yellow and %lld "
+		       "red\n",
 		       d->nresidents, d->nregistered, d->yellow, d->red);
-		printf("  %zu places in %d districts with a terminal each; %lld scans over the past 7 days; %zu staff\n",
+		printf("  %zu places in %d districts with a terminal each; %lld scans over the past 7 days; %zu "
+		       "staff\n",
 		       NPLACES, d->districts, d->scans, NSTAFF);
 	}
 	ss_wipe(d->res, (size_t)registered * sizeof(*d->res));

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/router.h"
 #include "base/log.h"
@@ -57,14 +58,17 @@ int ss_cmd_serve(int argc, char **argv)
 		return ss_cli_fail("serve", err);
 	}
 
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	struct ss_api *api = ss_api_new(app, ncpu > 0 ? (unsigned)ncpu : 1);
 	struct ss_http_config cfg = {.listen = values[1],
 	                             .threads = (unsigned)threads,
 	                             .handler = ss_api_handle,
 	                             .body_limit = ss_api_body_limit,
-	                             .ctx = app};
+	                             .ctx = api};
 	struct ss_http_server *srv;
 	err = ss_http_start(&cfg, &srv);
 	if (err) {
+		ss_api_free(api);
 		ss_app_close(app);
 		return ss_cli_fail("serve", err);
 	}
@@ -82,6 +86,7 @@ int ss_cmd_serve(int argc, char **argv)
 		(void)app->store->ops->session_purge(app->store, ss_time_now());
 	}
 	ss_http_stop(srv, DRAIN_MS);
+	ss_api_free(api);
 	ss_app_close(app); /* after the server: the scan writer commits what answered requests wait for */
 	ss_log_info("stopped", "status=0");
 	return 0;

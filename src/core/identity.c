@@ -161,17 +161,25 @@ static int64_t delay_after(const struct ss_app *app, int64_t failures)
 	return d < SS_LOGIN_LOCK_SECONDS * 1000 ? d : (int64_t)SS_LOGIN_LOCK_SECONDS * 1000;
 }
 
-static bool totp_matches(struct ss_app *app, const struct ss_citizen_row *c, const char *otp, struct ss_arena *a)
+/* The TOTP step otp matches for this resident, or -1; a step already used does not match (RFC 6238 5.2). */
+static int64_t totp_step(struct ss_app *app, const struct ss_citizen_row *c, const char *otp, struct ss_arena *a)
 {
 	const char *fields[1];
 	uint8_t secret[SS_TOTP_SECRET_LEN];
+	int64_t step = -1;
 	if (!otp || ss_pii_open(app, AD_TOTP, c->totp_sealed, a, fields, 1) ||
 	    !ss_hex_decode(fields[0], strlen(fields[0]), secret, sizeof(secret)))
-		return false;
-	int64_t step;
-	bool ok = ss_totp_check(secret, ss_time_now(), otp, -1, &step);
+		return -1;
+	if (!ss_totp_check(secret, ss_time_now(), otp, c->totp_last_step, &step))
+		step = -1;
 	ss_wipe(secret, sizeof(secret));
-	return ok;
+	ss_wipe((char *)fields[0], strlen(fields[0]));
+	return step;
+}
+
+static int64_t delay_policy(void *ctx, int64_t failures)
+{
+	return delay_after(ctx, failures);
 }
 
 enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const char *password, const char *otp,
@@ -201,27 +209,29 @@ enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const c
 	}
 	if (err)
 		goto out;
-	int64_t now_ms = ss_time_now_ms();
-	if (c.blocked_until > now_ms) {
-		out->retry_after = (c.blocked_until - now_ms + 999) / 1000;
+	/* the attempt is counted (and the account slowed) before anything is checked */
+	int64_t failures, blocked_until, now_ms = ss_time_now_ms();
+	err = app->store->ops->citizen_login_claim(app->store, c.citizen_id, now_ms, delay_policy, app, &failures,
+	                                           &blocked_until);
+	if (err == SS_RATE_LIMITED) {
+		out->retry_after = (blocked_until - now_ms + 999) / 1000;
+		ss_log_info("login_throttled", "citizen_id=%lld", (long long)c.citizen_id);
 		err = ss_fail(SS_RATE_LIMITED, NULL, "too many failed log-ins for this account: try again in %lld s",
 		              (long long)out->retry_after);
 		goto out;
 	}
+	if (err)
+		goto out;
 	bool ok = ss_password_verify(c.password_hash, password, strlen(password));
-	ok = totp_matches(app, &c, otp, &a) && ok;
-	if (!ok) {
-		int64_t failures = c.failures + 1;
-		int64_t delay = delay_after(app, failures);
-		if ((err = app->store->ops->citizen_set_throttle(app->store, c.citizen_id, failures,
-		                                                 delay ? now_ms + delay : 0)))
-			goto out;
+	int64_t step = totp_step(app, &c, otp, &a);
+	if (!ok || step < 0 ||
+	    (err = app->store->ops->citizen_login_done(app->store, c.citizen_id, step)) == SS_CONFLICT) {
 		ss_log_info("login_failed", "citizen_id=%lld failures=%lld", (long long)c.citizen_id,
 		            (long long)failures);
 		err = wrong_credentials();
 		goto out;
 	}
-	if (c.failures && (err = app->store->ops->citizen_set_throttle(app->store, c.citizen_id, 0, 0)))
+	if (err)
 		goto out;
 	struct ss_session_row s = {.citizen_id = c.citizen_id, .channel = channel, .created_at = ss_time_now()};
 	s.expires_at = s.created_at + app->cfg.session_ttl;

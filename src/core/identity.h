@@ -10,13 +10,17 @@
  * argon2id; the TOTP secret and the particulars are sealed (pii.h).
  *
  * Log-in answers SS_UNAUTHENTICATED for every wrong credential alike (unknown
- * number, wrong password, wrong or missing OTP), with the same message and
- * about the same time. Consecutive failures of one account slow it down, then
- * lock it: from the 5th failure each next attempt must wait (login_delay_ms,
- * doubling each time, at most 15 minutes), and at the 10th the account is
- * locked for 15 minutes; an attempt that comes too early gets SS_RATE_LIMITED
- * with the seconds to wait, and is not checked. The counts are stored, so a
- * restart does not reset them. A success resets them.
+ * number, wrong password, wrong, missing or already used OTP), with the same
+ * message. A one-time code is accepted for the 30-second step before, at and
+ * after now, and only once (RFC 6238 5.2): a second log-in needs the next
+ * code. Consecutive failures of one account slow it down, then lock it: each
+ * attempt is counted before it is checked (atomically in the store, so
+ * concurrent attempts cannot outrun the count); from the 5th each next
+ * attempt must wait (login_delay_ms, doubling each time, at most 15 minutes),
+ * and at the 10th the account is locked for 15 minutes; an attempt that comes
+ * too early gets SS_RATE_LIMITED with the seconds to wait, and is not checked.
+ * The counts are stored, so a restart does not reset them. A success resets
+ * them.
  *
  * Sessions: opaque 64-hex-character tokens, stored only as SM3 hashes, with
  * the channel and an expiry (session_ttl). Thread-safe.

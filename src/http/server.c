@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -81,13 +82,40 @@ struct request {
 	int fail_status;
 	const char *fail_body;
 	struct ss_http_resp resp;
+	/* the request headers, copied when the answer is deferred, for threads that may not touch the connection */
+	size_t nheaders;
+	const char **header_names, **header_values;
 };
 
 enum { DEFER_HANDLING, DEFER_SUSPENDED, DEFER_DONE };
 
 const char *ss_http_header(const struct ss_http_req *req, const char *name)
 {
+	const struct request *r = req->state;
+	if (r && r->header_names) { /* deferred: from the copy */
+		for (size_t i = 0; i < r->nheaders; i++)
+			if (!strcasecmp(r->header_names[i], name))
+				return r->header_values[i];
+		return NULL;
+	}
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+struct header_copy {
+	struct request *r;
+	size_t cap;
+};
+
+static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct header_copy *hc = cls;
+	struct request *r = hc->r;
+	if (r->nheaders == hc->cap)
+		return MHD_NO;
+	r->header_names[r->nheaders] = ss_arena_strdup(&r->arena, key);
+	r->header_values[r->nheaders] = ss_arena_strdup(&r->arena, value ? value : "");
+	r->nheaders++;
+	return MHD_YES;
 }
 
 struct query_find {
@@ -198,18 +226,18 @@ static enum MHD_Result answer(struct ss_http_server *srv, struct MHD_Connection 
 	        .conn = conn,
 	        .state = r,
 	};
-	struct ss_http_resp resp = {.status = 200, .content_type = "application/json"};
-
-	ss_buf_init(&resp.body, RESP_BODY_MAX);
+	/* the response lives in r: a deferred one is finished by another thread while the connection waits */
+	struct ss_http_resp *resp = &r->resp;
+	*resp = (struct ss_http_resp){.status = 200, .content_type = "application/json"};
+	ss_buf_init(&resp->body, RESP_BODY_MAX);
 	ss_err_clear();
-	srv->handler(srv->ctx, &req, &resp);
+	srv->handler(srv->ctx, &req, resp);
 	r->answered = true;
 	r->route = req.route;
 	if (!r->deferred)
-		return queue(srv, conn, r, &resp);
+		return queue(srv, conn, r, resp);
 
 	/* hold the response; wait, without a thread, for ss_http_resume() (which may have come already) */
-	r->resp = resp;
 	MHD_suspend_connection(conn);
 	int expected = DEFER_HANDLING;
 	if (!atomic_compare_exchange_strong(&r->defer_state, &expected, DEFER_SUSPENDED))
@@ -225,6 +253,12 @@ struct ss_http_deferred *ss_http_defer(struct ss_http_req *req, int fail_status,
 	r->conn = req->conn;
 	r->fail_status = fail_status;
 	r->fail_body = fail_body;
+	/* copy the headers now, on the connection's thread: whoever finishes the answer may read them */
+	int n = MHD_get_connection_values(req->conn, MHD_HEADER_KIND, NULL, NULL);
+	struct header_copy hc = {r, n > 0 ? (size_t)n : 0};
+	r->header_names = ss_arena_alloc(&r->arena, (hc.cap + 1) * sizeof(char *));
+	r->header_values = ss_arena_alloc(&r->arena, (hc.cap + 1) * sizeof(char *));
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, copy_header, &hc);
 	atomic_init(&r->defer_state, DEFER_HANDLING);
 	atomic_init(&r->defer_ok, false);
 	return (struct ss_http_deferred *)r;

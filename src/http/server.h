@@ -64,7 +64,11 @@ void ss_http_resp_header(struct ss_http_resp *resp, const char *name, const char
  * calls ss_http_resume() on the handle: with ok, the handler's response is
  * sent; without, fail_status and fail_body (a static string) are sent instead.
  * ss_http_resume() may come before the handler has returned; it must come
- * exactly once per handle.
+ * exactly once per handle. Until then the request, its arena and resp stay
+ * valid, and another thread may finish writing resp (after the handler has
+ * returned); ss_http_header() then reads a copy of the headers made by
+ * ss_http_defer(), so any thread may call it. ss_http_query() and
+ * req->remote must be read before deferring.
  */
 struct ss_http_deferred;
 

@@ -62,8 +62,9 @@ struct ss_citizen_row {
 	const char *channel;        /* where the resident registered */
 	int64_t created_at;
 	/* login throttling */
-	int64_t failures;      /* consecutive failed logins */
-	int64_t blocked_until; /* no login attempt is checked before this time (unix ms) */
+	int64_t failures;       /* consecutive failed logins */
+	int64_t blocked_until;  /* no login attempt is checked before this time (unix ms) */
+	int64_t totp_last_step; /* the TOTP step of the last log-in (-1: none): a code is used once */
 };
 
 /* A session of a resident. */
@@ -148,8 +149,22 @@ struct ss_store_ops {
 	                              struct ss_citizen_row *out);
 	enum ss_err (*citizen_by_id)(struct ss_store *s, int64_t citizen_id, struct ss_arena *a,
 	                             struct ss_citizen_row *out);
-	enum ss_err (*citizen_set_throttle)(struct ss_store *s, int64_t citizen_id, int64_t failures,
-	                                    int64_t blocked_until);
+	/*
+	 * Claims one log-in attempt, atomically: unless the account is blocked at
+	 * now_ms, counts the attempt as a failure in advance and blocks the
+	 * account until now_ms + delay_ms(ctx, new count) (0: not blocked), so
+	 * concurrent attempts cannot outrun the count. SS_OK with the new count;
+	 * SS_RATE_LIMITED with *blocked_until if blocked.
+	 */
+	enum ss_err (*citizen_login_claim)(struct ss_store *s, int64_t citizen_id, int64_t now_ms,
+	                                   int64_t (*delay_ms)(void *ctx, int64_t failures), void *ctx,
+	                                   int64_t *failures, int64_t *blocked_until);
+	/*
+	 * Ends a claimed attempt that succeeded with the TOTP step totp_step:
+	 * resets the count, records the step. SS_CONFLICT (and no change) if a
+	 * step at or above it was used already (a replayed code).
+	 */
+	enum ss_err (*citizen_login_done)(struct ss_store *s, int64_t citizen_id, int64_t totp_step);
 	/* Replaces a citizen's sealed particulars and TOTP secret (re-encryption under a new key). */
 	enum ss_err (*citizen_reseal)(struct ss_store *s, int64_t citizen_id, struct ss_blob sealed,
 	                              struct ss_blob totp_sealed);

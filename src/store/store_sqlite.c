@@ -40,7 +40,9 @@ enum stmt_id {
 	ST_CITIZEN_INSERT,
 	ST_CITIZEN_BY_IDX,
 	ST_CITIZEN_BY_ID,
-	ST_CITIZEN_THROTTLE,
+	ST_CITIZEN_CLAIM_GET,
+	ST_CITIZEN_CLAIM_SET,
+	ST_CITIZEN_LOGIN_DONE,
 	ST_CITIZEN_RESEAL,
 	ST_SESSION_INSERT,
 	ST_SESSION_GET,
@@ -82,10 +84,13 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_CITIZEN_INSERT] = "INSERT INTO citizens (person_id, idx, sealed, totp_sealed, password_hash, channel, "
                               "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         [ST_CITIZEN_BY_IDX] = "SELECT citizen_id, person_id, idx, sealed, totp_sealed, password_hash, channel, "
-                              "created_at, failures, blocked_until FROM citizens WHERE idx = ?1",
+                              "created_at, failures, blocked_until, totp_last_step FROM citizens WHERE idx = ?1",
         [ST_CITIZEN_BY_ID] = "SELECT citizen_id, person_id, idx, sealed, totp_sealed, password_hash, channel, "
-                             "created_at, failures, blocked_until FROM citizens WHERE citizen_id = ?1",
-        [ST_CITIZEN_THROTTLE] = "UPDATE citizens SET failures = ?2, blocked_until = ?3 WHERE citizen_id = ?1",
+                             "created_at, failures, blocked_until, totp_last_step FROM citizens WHERE citizen_id = ?1",
+        [ST_CITIZEN_CLAIM_GET] = "SELECT failures, blocked_until FROM citizens WHERE citizen_id = ?1",
+        [ST_CITIZEN_CLAIM_SET] = "UPDATE citizens SET failures = ?2, blocked_until = ?3 WHERE citizen_id = ?1",
+        [ST_CITIZEN_LOGIN_DONE] = "UPDATE citizens SET failures = 0, blocked_until = 0, totp_last_step = ?2 "
+                                  "WHERE citizen_id = ?1 AND totp_last_step < ?2",
         [ST_CITIZEN_RESEAL] = "UPDATE citizens SET sealed = ?2, totp_sealed = ?3 WHERE citizen_id = ?1",
         [ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, citizen_id, channel, created_at, expires_at) "
                               "VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -461,6 +466,7 @@ static void read_citizen(sqlite3_stmt *st, struct ss_arena *a, struct ss_citizen
 	out->created_at = sqlite3_column_int64(st, 7);
 	out->failures = sqlite3_column_int64(st, 8);
 	out->blocked_until = sqlite3_column_int64(st, 9);
+	out->totp_last_step = sqlite3_column_int64(st, 10);
 }
 
 static enum ss_err citizen_get(struct sq *q, enum stmt_id id, const uint8_t *idx, int64_t citizen_id,
@@ -497,18 +503,61 @@ static enum ss_err sq_citizen_by_id(struct ss_store *s, int64_t citizen_id, stru
 	return citizen_get(SQ(s), ST_CITIZEN_BY_ID, NULL, citizen_id, a, out);
 }
 
-static enum ss_err sq_citizen_set_throttle(struct ss_store *s, int64_t citizen_id, int64_t failures,
-                                           int64_t blocked_until)
+static enum ss_err sq_citizen_login_claim(struct ss_store *s, int64_t citizen_id, int64_t now_ms,
+                                          int64_t (*delay_ms)(void *ctx, int64_t failures), void *ctx,
+                                          int64_t *failures, int64_t *blocked_until)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = sq_begin(s);
+	if (err)
+		return err;
+	if ((err = stmt(q, ST_CITIZEN_CLAIM_GET, &st)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, citizen_id);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "citizen_login_claim");
+		done(st);
+		goto fail;
+	}
+	int64_t count = sqlite3_column_int64(st, 0), until = sqlite3_column_int64(st, 1);
+	done(st);
+	if (until > now_ms) {
+		*blocked_until = until;
+		err = SS_RATE_LIMITED;
+		goto fail;
+	}
+	count++;
+	int64_t delay = delay_ms(ctx, count);
+	until = delay ? now_ms + delay : 0;
+	if ((err = stmt(q, ST_CITIZEN_CLAIM_SET, &st)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, citizen_id);
+	sqlite3_bind_int64(st, 2, count);
+	sqlite3_bind_int64(st, 3, until);
+	if ((err = run(q, st, "citizen_login_claim")))
+		goto fail;
+	*failures = count;
+	*blocked_until = until;
+	return sq_commit(s);
+fail:
+	sq_rollback(s);
+	return err;
+}
+
+static enum ss_err sq_citizen_login_done(struct ss_store *s, int64_t citizen_id, int64_t totp_step)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
 	enum ss_err err = SS_OK;
 	pthread_mutex_lock(&q->lock);
-	if (!(err = stmt(q, ST_CITIZEN_THROTTLE, &st))) {
+	if (!(err = stmt(q, ST_CITIZEN_LOGIN_DONE, &st))) {
 		sqlite3_bind_int64(st, 1, citizen_id);
-		sqlite3_bind_int64(st, 2, failures);
-		sqlite3_bind_int64(st, 3, blocked_until);
-		err = run(q, st, "citizen_set_throttle");
+		sqlite3_bind_int64(st, 2, totp_step);
+		err = run(q, st, "citizen_login_done");
+		if (!err && sqlite3_changes(q->db) == 0)
+			err = SS_CONFLICT;
 	}
 	pthread_mutex_unlock(&q->lock);
 	return err;
@@ -941,7 +990,8 @@ static const struct ss_store_ops sqlite_ops = {
         .citizen_insert = sq_citizen_insert,
         .citizen_by_idx = sq_citizen_by_idx,
         .citizen_by_id = sq_citizen_by_id,
-        .citizen_set_throttle = sq_citizen_set_throttle,
+        .citizen_login_claim = sq_citizen_login_claim,
+        .citizen_login_done = sq_citizen_login_done,
         .citizen_reseal = sq_citizen_reseal,
         .session_insert = sq_session_insert,
         .session_get = sq_session_get,

@@ -14,6 +14,13 @@ Fixtures:
 
 Helpers: `totp(secret_b32, t=None)` (RFC 6238, HMAC-SHA1, 6 digits, 30 s), `secret_of(totp_uri)`,
 `assert_error(resp, status, code, field=None)` (the one error shape of the contract), `make_id_number(...)`.
+
+One-time codes are single use (RFC 6238 5.2): the server accepts the code of the 30-s step before, at and after now,
+but only for a step above the one of the person's last successful log-in. `City.login()` therefore remembers, per
+person, the step of each successful log-in (`Person.totp_last_step`; also when the test passed the code itself) and,
+when the test leaves the code to it, sends the code of the smallest step the server still accepts
+(`next_totp_step()`), waiting (polling, with a deadline) in the rare case that a person has used up the window.
+Tests that pass `otp=` send exactly that code.
 """
 import base64
 import datetime as dt
@@ -26,6 +33,7 @@ import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -99,6 +107,7 @@ class Person:
         self.citizen_id = None
         self.secret = None  # base32 TOTP secret, once registered
         self.totp_uri = None
+        self.totp_last_step = None  # the TOTP step of the last successful log-in (each step logs in once only)
         self.used = False
 
     def csv_line(self):
@@ -166,6 +175,62 @@ def wait_for_step_margin(margin):
     while 30 - (time.time() % 30) < margin:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+TOTP_STEP = 30  # seconds
+TOTP_DRIFT = 1  # steps accepted either side of now
+STEP_MARGIN = 2.0  # seconds: the step before now is not sent this close to the end of the current step, lest the
+#                    server's clock has moved on (then it is two steps old) by the time it checks the code
+STEP_WAIT_DEADLINE = TOTP_STEP + 10.0  # the longest wait for a step to come into the window, with room to spare
+_step_lock = threading.Lock()
+step_waits = []  # (person's ID number, seconds waited) for each log-in that had to wait for a step
+
+
+def totp_step_now(t=None):
+    return int((time.time() if t is None else t) // TOTP_STEP)
+
+
+def totp_at_step(secret_b32, step):
+    """The code of one TOTP step (counter)."""
+    return totp(secret_b32, step * TOTP_STEP)
+
+
+def steps_of_otp(secret_b32, otp, t_from, t_to):
+    """The steps, within the drift window of any moment between t_from and t_to, whose code is `otp`."""
+    lo, hi = totp_step_now(t_from) - TOTP_DRIFT, totp_step_now(t_to) + TOTP_DRIFT
+    return [s for s in range(lo, hi + 1) if totp_at_step(secret_b32, s) == otp]
+
+
+def next_totp_step(person):
+    """The smallest TOTP step the server accepts for the person's next log-in: at least the step before now (the
+    current one near the end of a step, see STEP_MARGIN), above the step of their last successful log-in. If that
+    is beyond the step after now, waits (polling) until it comes into the window."""
+    now = time.time()
+    now_step = totp_step_now(now)
+    lowest = now_step - TOTP_DRIFT if TOTP_STEP - now % TOTP_STEP >= STEP_MARGIN else now_step
+    last = person.totp_last_step
+    step = lowest if last is None else max(lowest, last + 1)
+    if step > now_step + TOTP_DRIFT:
+        start = time.monotonic()
+        deadline = start + STEP_WAIT_DEADLINE
+        while totp_step_now() < step - TOTP_DRIFT:
+            assert time.monotonic() < deadline, f"TOTP step {step} not in the window within {STEP_WAIT_DEADLINE} s"
+            time.sleep(min(0.1, max(0.005, (step - TOTP_DRIFT) * TOTP_STEP - time.time())))
+        step_waits.append((person.id_number, time.monotonic() - start))
+    return step
+
+
+def used_totp_step(person, step):
+    """Records that a log-in of `person` with the code of `step` succeeded."""
+    with _step_lock:
+        if person.totp_last_step is None or step > person.totp_last_step:
+            person.totp_last_step = step
+
+
+def pytest_terminal_summary(terminalreporter):
+    if step_waits:
+        total = sum(w for _, w in step_waits)
+        terminalreporter.write_line(f"log-ins that waited for a fresh TOTP step: {len(step_waits)}, {total:.1f} s")
 
 
 def wrong_otp(secret_b32):
@@ -465,15 +530,29 @@ class City:
         return p
 
     def login(self, person, password=None, otp=MISSING, id_number=None, channel="app", omit=()):
-        """POST /v1/sessions; otp defaults to the current code of the person's secret."""
+        """POST /v1/sessions. otp defaults to the code of the next TOTP step the server accepts for the person
+        (next_totp_step: codes are single use). A 200 answer records the step used (of a given otp too), so that
+        the person's next log-in uses a later one."""
+        step = None
         if otp is MISSING:
-            otp = totp(person.secret)
+            step = next_totp_step(person)
+            otp = totp_at_step(person.secret, step)
         body = {"id_number": id_number or person.id_number, "password": password or person.password, "otp": otp}
         for k in omit:
             body.pop(k)
         if isinstance(password, str):
             self.remember(password)
-        return self.post("/v1/sessions", body, channel=channel)
+        sent_at = time.time()
+        r = self.post("/v1/sessions", body, channel=channel)
+        r.otp_sent = body.get("otp", MISSING)
+        if r.status_code == 200 and "otp" in body:
+            if step is None and isinstance(otp, str) and person.secret:
+                steps = steps_of_otp(person.secret, otp, sent_at, time.time())
+                step = max(steps) if steps else None  # none: a server bug, for the test to find
+            if step is not None:
+                used_totp_step(person, step)
+        r.otp_step = step
+        return r
 
     def login_ok(self, person, **kw):
         r = self.login(person, **kw)

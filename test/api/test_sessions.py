@@ -2,17 +2,24 @@
 
 Covers the success answer (token, RFC 3339 expiry in the future), the 401 answers for every wrong credential (all
 identical, so they give no hint which part was wrong), the TOTP window (the previous 30-s step is accepted, a code
-two steps old is not), and the throttling of repeated failures: slowed after 5 consecutive failures (429 with
-Retry-After, even for the right credentials), reset by a success, locked after 10, per account, and kept across a
-restart of the server. Lock-out tests run on their own server (`fresh_city`) with --login-delay-ms 200.
+two steps old is not), single use of a code (RFC 6238 5.2: the code of a successful log-in, or of any step before
+it, is refused like a wrong password, counts as a failure, and stays refused after a crash; a failed attempt does
+not use up its code; the next step's code is accepted; concurrent log-ins with one code succeed once), and the
+throttling of repeated failures: slowed after 5 consecutive failures (429 with Retry-After, even for the right
+credentials), reset by a success, locked after 10, per account, kept across a restart of the server, and not outrun
+by concurrent attempts. Lock-out tests run on their own server (`fresh_city`) with --login-delay-ms 200.
 """
 import datetime as dt
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
-from conftest import MISSING, assert_error, totp, wait_for_step_margin, wrong_otp
+from conftest import (HTTP_TIMEOUT, MISSING, assert_error, totp, totp_at_step, totp_step_now, used_totp_step,
+                      wait_for_step_margin, wrong_otp)
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 WRONG_PASSWORD = "definitely-not-the-password"
@@ -81,6 +88,89 @@ def test_previous_step_otp_accepted(city):
 def test_otp_two_steps_old_refused(city):
     p = city.register_new()
     assert_unauthenticated(city.login(p, otp=otp_steps_ago(p.secret, 2)))
+    city.login_ok(p)
+
+
+# -- one-time codes are single use (RFC 6238 5.2) --------------------------------------------------------------------
+
+
+def test_code_of_a_successful_login_is_not_accepted_again(fresh_city):
+    city = fresh_city
+    p = city.register_new()
+    wait_for_step_margin(5)
+    code = totp(p.secret)
+    token = city.login_ok(p, otp=code)
+    # the same code again, with the right password, within its step: refused like a wrong password
+    reused = city.login(p, otp=code)
+    wrong = city.login(p, password=WRONG_PASSWORD)  # with the next step's code
+    assert_unauthenticated(reused)
+    assert reused.json() == assert_unauthenticated(wrong)
+    for r in (reused, wrong):
+        assert r.headers.get("Retry-After") is None
+        assert r.headers.get("WWW-Authenticate") == wrong.headers.get("WWW-Authenticate")
+    # the first session is unharmed
+    assert city.get("/v1/me", token=token).status_code == 200
+    # the reuse counted as a failure: with it and the wrong password, three more make five; the next is too early
+    for _ in range(3):
+        assert_unauthenticated(city.login(p, password=WRONG_PASSWORD))
+    assert_rate_limited(city.login(p))
+    # after the delay the next step's code logs in
+    r = login_when_allowed(city, p)
+    assert r.status_code == 200, r.text
+    assert r.otp_sent != code
+    city.remember(r.json()["token"])
+
+
+def test_next_step_code_accepted_after_current_one(city):
+    p = city.register_new()
+    wait_for_step_margin(5)
+    now = totp_step_now()
+    first = city.login_ok(p, otp=totp_at_step(p.secret, now))
+    second = city.login_ok(p, otp=totp_at_step(p.secret, now + 1))
+    assert first != second
+    for token in (first, second):
+        r = city.get("/v1/me", token=token)
+        assert r.status_code == 200, r.text
+        assert r.json()["citizen_id"] == p.citizen_id
+    # the window is used up to the step after now: its code again, or the current one, is refused
+    assert_unauthenticated(city.login(p, otp=totp_at_step(p.secret, now + 1)))
+    assert_unauthenticated(city.login(p, otp=totp_at_step(p.secret, now)))
+
+
+def test_code_of_a_step_before_the_last_used_one_refused(city):
+    p = city.register_new()
+    wait_for_step_margin(5)
+    now = totp_step_now()
+    earlier, current = totp_at_step(p.secret, now - 1), totp_at_step(p.secret, now)
+    if earlier == current:
+        pytest.skip("the codes of two consecutive steps coincide (one chance in a million)")
+    city.login_ok(p, otp=current)
+    # the step before now is in the drift window, but it comes before the step just used
+    assert_unauthenticated(city.login(p, otp=earlier))
+    # a failed attempt does not use up a step: the step after now still logs in (the helper's choice)
+    r = city.login(p)
+    assert r.status_code == 200, r.text
+    assert r.otp_step == now + 1
+    city.remember(r.json()["token"])
+
+
+def test_failed_login_does_not_use_up_the_code(city):
+    p = city.register_new()
+    wait_for_step_margin(5)
+    code = totp(p.secret)
+    assert_unauthenticated(city.login(p, password=WRONG_PASSWORD, otp=code))
+    city.login_ok(p, otp=code)
+
+
+def test_used_code_stays_used_across_a_crash(fresh_city):
+    city = fresh_city
+    p = city.register_new()
+    wait_for_step_margin(5)
+    code = totp(p.secret)
+    city.login_ok(p, otp=code)
+    city.kill()  # SIGKILL right after the answer: the step was recorded before it
+    city.start()
+    assert_unauthenticated(city.login(p, otp=code))
     city.login_ok(p)
 
 
@@ -219,3 +309,104 @@ def test_failures_are_counted_per_account(fresh_city):
     # four each: neither account is slowed
     city.login_ok(a)
     city.login_ok(b)
+
+
+# -- concurrent attempts ---------------------------------------------------------------------------------------------
+
+CONCURRENT = 24
+SERVER_THREADS = 8
+
+
+def concurrent_logins(city, body, n=CONCURRENT):
+    """n POST /v1/sessions of the same body, sent at once from n threads; returns the answers and the seconds from
+    the first request sent to the last answer received."""
+    barrier = threading.Barrier(n + 1)
+
+    def one(_):
+        with requests.Session() as s:
+            barrier.wait(timeout=HTTP_TIMEOUT)
+            return s.post(city.url("/v1/sessions"), json=body, headers={"X-Channel": "app"}, timeout=HTTP_TIMEOUT)
+
+    with ThreadPoolExecutor(n) as pool:
+        futures = [pool.submit(one, i) for i in range(n)]
+        start = time.monotonic()  # no request leaves before this thread, too, reaches the barrier
+        barrier.wait(timeout=HTTP_TIMEOUT)
+        answers = [f.result() for f in futures]
+        return answers, time.monotonic() - start
+
+
+def concurrent_wrong_logins(city, p, n=CONCURRENT):
+    """n log-ins with a wrong password (and a valid code) at once."""
+    return concurrent_logins(city, {"id_number": p.id_number, "password": WRONG_PASSWORD, "otp": totp(p.secret)}, n)
+
+
+def test_concurrent_failures_do_not_outrun_the_count(fresh_city):
+    """Bursts of 24 wrong passwords at once against 8 server threads, until the account is locked. The rules allow
+    the first 5 failures at once; after that each checked attempt must wait at least --login-delay-ms (doubling) after
+    the one before, so a burst that lasts D seconds holds at most 1 + D / delay of them; the 10th locks the account."""
+    city = fresh_city
+    city.stop()
+    city.start(extra_args=("--threads", str(SERVER_THREADS)))
+    p, other = city.register_new(), city.register_new()
+    delay = city.login_delay_ms / 1000
+    checked = 0  # 401 answers: attempts the server checked
+    bursts = 0
+    deadline = time.monotonic() + 30.0  # the slow-down steps before the lock add up to 6.2 s at 200 ms
+    while checked < 10:
+        answers, took = concurrent_wrong_logins(city, p)
+        bursts += 1
+        n401 = 0
+        for r in answers:
+            if r.status_code == 401:
+                assert_unauthenticated(r)
+                n401 += 1
+            else:
+                assert_rate_limited(r)
+        if bursts == 1:
+            # the first five attempts are never slowed
+            assert n401 >= 5, f"only {n401} of {CONCURRENT} attempts on a fresh account were checked"
+        slowed = checked + n401 - max(checked, 5)  # checked in this burst after the fifth failure
+        allowed = 1 + int(took / delay)
+        assert slowed <= allowed, f"burst {bursts} of {CONCURRENT} ({took * 1000:.0f} ms): {n401} attempts " \
+                                  f"checked after {checked} failures; the delay allows at most {allowed} past the fifth"
+        checked += n401
+        assert checked <= 10, f"{checked} failed attempts checked (in {bursts} bursts of {CONCURRENT}): the 10th " \
+                              f"should have locked the account"
+        assert time.monotonic() < deadline, f"only {checked} attempts checked in {bursts} bursts"
+        time.sleep(0.05)
+    # locked: the right credentials are refused, and so is every attempt of another burst
+    retry = assert_rate_limited(city.login(p))
+    assert 600 <= retry <= 901, f"locked for 15 minutes, but Retry-After is {retry}"
+    answers, _ = concurrent_wrong_logins(city, p)
+    for r in answers:
+        assert_rate_limited(r)
+    city.login_ok(other)
+
+
+def test_concurrent_logins_with_one_code_succeed_once(fresh_city):
+    """The right credentials, the same code, sent 8 times at once to 8 server threads: one log-in, no more."""
+    city = fresh_city
+    city.stop()
+    city.start(extra_args=("--threads", str(SERVER_THREADS)))
+    p = city.register_new()
+    wait_for_step_margin(5)
+    step = totp_step_now()
+    answers, _ = concurrent_logins(city, {"id_number": p.id_number, "password": p.password,
+                                          "otp": totp_at_step(p.secret, step)}, SERVER_THREADS)
+    ok = [r for r in answers if r.status_code == 200]
+    for r in ok:
+        city.remember(r.json()["token"])
+    used_totp_step(p, step)
+    assert len(ok) == 1, f"{len(ok)} of {SERVER_THREADS} concurrent log-ins with one code succeeded: " \
+                         f"{sorted(r.status_code for r in answers)}"
+    for r in answers:
+        if r.status_code == 429:
+            assert_rate_limited(r)
+        elif r.status_code != 200:
+            assert_unauthenticated(r)
+    assert city.get("/v1/me", token=ok[0].json()["token"]).status_code == 200
+    # the next step's code logs in (once the throttle, if the failures reached it, lets it)
+    r = login_when_allowed(city, p)
+    assert r.status_code == 200, r.text
+    assert r.otp_step == step + 1
+    city.remember(r.json()["token"])

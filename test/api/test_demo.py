@@ -1,0 +1,363 @@
+"""The demo city: `suishen demo --data DIR [--residents N] [--registered N] [--seed S]` (issue 3, item 6).
+
+Runs the demo with small numbers on a fresh data directory and checks: exit 0; demo-residents.csv,
+demo-terminals.json and demo-staff.json exist with mode 0600 and hold what a person needs (20 residents with valid
+ID numbers, the demo password and otpauth:// URIs; terminals of all six scenes, at least 3 each, in all 16 districts;
+one member of staff per role); what it prints (how to log in as a resident with the current one-time code, as a
+terminal, as staff); that its log lines carry no personal data or secret; what went into the database (the registry,
+the registered residents, yellow and red ones with reasons, a week of scans consistent with the colours); that a
+second run changes nothing and exits 0; that a directory holding another registry is refused. Then it serves the
+directory and uses it as a person would: logs in as the first resident (one-time code from the URI), gets a code,
+scans it with the first terminal, sees the demo's history in /v1/me/scans, sees the 2nd and 3rd residents yellow and
+red, uses the staff tokens; and finds no resident's ID number or name in clear in the database files.
+"""
+import csv
+import json
+import os
+import re
+import sqlite3
+import stat
+import time
+
+import pytest
+
+from conftest import (
+    ROLES, SCENES, City, check_char, clean_env, get_code, my_scans, my_status, parse_time, scan_ok, secret_of,
+    Terminal, totp,
+)
+
+RESIDENTS = 2000
+REGISTERED = 200
+SEED = 7
+PASSWORD = "demo-password-1"
+FILES = ("demo-residents.csv", "demo-terminals.json", "demo-staff.json")
+URI = re.compile(r"otpauth://totp/suishen:(\d+)\?secret=([A-Z2-7]{32})&issuer=suishen&algorithm=SHA1&digits=6"
+                 r"&period=30")
+SHANGHAI_DISTRICTS = {"310101", "310104", "310105", "310106", "310107", "310109", "310110", "310112", "310113",
+                      "310114", "310115", "310116", "310117", "310118", "310120", "310151"}
+WEEK = 7 * 86400
+TABLES = ("population", "citizens", "statuses", "status_history", "scans", "terminals", "places", "orgs", "staff",
+          "sessions", "meta")
+
+
+def run_demo(city, *extra, env=None):
+    return city.cli("demo", "--data", city.data, "--residents", RESIDENTS, "--registered", REGISTERED, "--seed", SEED,
+                    *extra, env=env)
+
+
+def load_files(data):
+    with open(data / "demo-residents.csv", encoding="utf-8", newline="") as f:
+        residents = list(csv.DictReader(f))
+    terminals = json.loads((data / "demo-terminals.json").read_text(encoding="utf-8"))["terminals"]
+    staff = json.loads((data / "demo-staff.json").read_text(encoding="utf-8"))["staff"]
+    return residents, terminals, staff
+
+
+def db(city):
+    """A read-only connection to the city's database."""
+    return sqlite3.connect(f"file:{city.data / 'suishen.db'}?mode=ro", uri=True)
+
+
+def snapshot(city):
+    """What a second run must leave alone: row counts and largest ids, the meta table, and the demo files."""
+    with db(city) as con:
+        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+        meta = sorted(con.execute("SELECT key, value FROM meta").fetchall())
+        last = con.execute("SELECT max(scan_id), max(rowid) FROM scans").fetchone()
+    files = {name: (city.data / name).read_bytes() for name in FILES}
+    return counts, meta, last, files
+
+
+def terminal_of(t):
+    return Terminal(t["terminal_id"], t["secret"], t["org"], t["place"], t["scene"])
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """A demo city made with small numbers (logging at info, so that its log lines can be checked); not started."""
+    city = City(tmp_path_factory.mktemp("demo"))
+    before = time.time()
+    r = run_demo(city, env=clean_env(SUISHEN_LOG="info"))
+    after = time.time()
+    assert r.returncode == 0, f"suishen demo failed ({r.returncode}): {r.stderr}"
+    city.demo_run, city.demo_window = r, (before, after)
+    city.residents, city.terminals, city.staff_list = load_files(city.data)
+    for p in city.residents:
+        city.remember(p["id_number"], p["name"], secret_of(p["totp_uri"]))
+    for t in city.terminals:
+        city.remember(t["secret"])
+    for s in city.staff_list:
+        city.remember(s["token"])
+        city.staff[s["role"]] = s
+    yield city
+    city.close()
+
+
+@pytest.fixture
+def served(demo):
+    if not demo.running:
+        demo.start()
+    return demo
+
+
+def login(city, person):
+    r = city.post("/v1/sessions", {"id_number": person["id_number"], "password": person["password"],
+                                   "otp": totp(secret_of(person["totp_uri"]))}, channel="app")
+    assert r.status_code == 200, f"log-in as a demo resident failed: {r.status_code} {r.text}"
+    token = r.json()["token"]
+    city.remember(token)
+    return token
+
+
+# -- the files ----------------------------------------------------------------------------------------------------
+
+
+def test_files_exist_with_mode_0600(demo):
+    for name in FILES:
+        st = os.stat(demo.data / name)
+        assert stat.S_ISREG(st.st_mode), name
+        assert stat.S_IMODE(st.st_mode) == 0o600, f"{name} has mode {oct(stat.S_IMODE(st.st_mode))}"
+
+
+def test_residents_file(demo):
+    people = demo.residents
+    assert len(people) == 20
+    assert list(people[0]) == ["id_number", "name", "password", "totp_uri"]
+    ids = set()
+    for p in people:
+        idn = p["id_number"]
+        assert re.fullmatch(r"\d{17}[\dX]", idn) and check_char(idn[:17]) == idn[17], idn
+        assert idn not in ids
+        ids.add(idn)
+        assert re.fullmatch(r"[\u4e00-\u9fff]{2,4}", p["name"]), p["name"]
+        assert p["password"] == PASSWORD
+        m = URI.fullmatch(p["totp_uri"])
+        assert m, p["totp_uri"]
+    citizen_ids = [int(URI.fullmatch(p["totp_uri"]).group(1)) for p in people]
+    assert len(set(citizen_ids)) == 20
+    assert len({secret_of(p["totp_uri"]) for p in people}) == 20
+
+
+def test_terminals_file(demo):
+    terms = demo.terminals
+    for scene in SCENES:
+        assert sum(t["scene"] == scene for t in terms) >= 3, f"fewer than 3 places of scene {scene}"
+    assert {t["division"] for t in terms} == SHANGHAI_DISTRICTS, "the places do not cover the 16 districts"
+    assert len({t["terminal_id"] for t in terms}) == len(terms)
+    assert len({(t["org"], t["place"]) for t in terms}) == len(terms)
+    for t in terms:
+        assert re.fullmatch(r"[0-9a-f]{64}", t["secret"]), t
+        assert t["org"] and t["place"] and t["district"].endswith("区"), t
+    places = {t["place"] for t in terms}
+    assert {"瑞金医院", "人民广场站", "71路", "东昌路轮渡站", "徐汇游泳馆", "康健新村", "张江高科技园区",
+            "G60 沪昆高速入城卡口"} <= places
+    orgs = {t["place"]: t["org"] for t in terms}
+    assert orgs["人民广场站"] == "上海地铁" and orgs["71路"] == "久事公交" and orgs["东昌路轮渡站"] == "上海轮渡"
+    with db(demo) as con:
+        n = con.execute("SELECT count(*) FROM terminals").fetchone()[0]
+    assert n == len(terms)
+
+
+def test_staff_file(demo):
+    assert sorted(s["role"] for s in demo.staff_list) == sorted(ROLES)
+    for s in demo.staff_list:
+        assert re.fullmatch(r"[0-9a-f]{64}", s["token"]), s
+        assert isinstance(s["staff_id"], int) and s["name"]
+
+
+# -- what it prints, and what it logs ---------------------------------------------------------------------------------
+
+
+def test_output_says_how_to_log_in(demo):
+    out = demo.demo_run.stdout
+    first, term = demo.residents[0], demo.terminals[0]
+    admin = demo.staff["admin"]
+    for needle in (first["id_number"], PASSWORD, first["totp_uri"], "/v1/sessions", "/v1/me/code",
+                   str(term["terminal_id"]), term["secret"], "sign.py", "/v1/scans", admin["token"], "/v1/staff/me"):
+        assert needle in out, f"the demo's output does not mention {needle!r}:\n{out}"
+    assert re.search(r"made in \d+(\.\d+)? s", out), out
+    m = re.search(r"code now\s+(\d{6})", out)
+    assert m, out
+    before, after = demo.demo_window
+    secret = secret_of(first["totp_uri"])
+    step_times = range(int(before // 30) * 30, int(after) + 1, 30)
+    assert m.group(1) in {totp(secret, t) for t in step_times}, "the printed one-time code is not the current one"
+
+
+def test_log_lines_carry_no_personal_data(demo):
+    err = demo.demo_run.stderr
+    assert "event=" in err, "expected log lines with SUISHEN_LOG=info"
+    for p in demo.residents:
+        assert p["id_number"] not in err and p["name"] not in err and secret_of(p["totp_uri"]) not in err
+    for t in demo.terminals:
+        assert t["secret"] not in err
+    for s in demo.staff_list:
+        assert s["token"] not in err
+
+
+# -- the database -------------------------------------------------------------------------------------------------
+
+
+def test_registry_and_residents(demo):
+    with db(demo) as con:
+        assert con.execute("SELECT count(*) FROM population").fetchone()[0] == RESIDENTS
+        assert con.execute("SELECT count(*) FROM citizens").fetchone()[0] == REGISTERED
+        assert con.execute("SELECT count(DISTINCT channel) FROM citizens").fetchone()[0] == 1
+        divisions = [d for (d,) in con.execute("SELECT division FROM population")]
+    shanghai = sum(d in SHANGHAI_DISTRICTS for d in divisions)
+    assert 0.7 * RESIDENTS < shanghai < RESIDENTS, "most, not all, people live in Shanghai's districts"
+
+
+def test_colours_with_reasons(demo):
+    admin_id = demo.staff["admin"]["staff_id"]
+    with db(demo) as con:
+        rows = con.execute("SELECT color, rule, reason, set_by, since FROM statuses").fetchall()
+        history = con.execute("SELECT count(*) FROM status_history").fetchone()[0]
+    colours = [r[0] for r in rows]
+    assert colours.count(1) >= 1 and colours.count(2) >= 1, colours
+    assert len(rows) < REGISTERED * 0.15, "only a few residents are yellow or red"
+    assert history == len(rows)
+    now = time.time()
+    for color, rule, reason, set_by, since in rows:
+        assert color in (1, 2) and rule == "manual" and set_by == admin_id
+        assert re.search(r"[\u4e00-\u9fff]", reason), reason
+        assert now - WEEK < since < now
+
+
+def test_scan_history(demo):
+    with db(demo) as con:
+        scans = con.execute("SELECT scan_id, person_id, result, key_id, scanned_at FROM scans "
+                            "ORDER BY scan_id").fetchall()
+        colour = dict(con.execute("SELECT person_id, color FROM statuses").fetchall())
+        since = dict(con.execute("SELECT person_id, since FROM statuses").fetchall())
+        citizens = {pid for (pid,) in con.execute("SELECT person_id FROM citizens")}
+        terminals = {tid for (tid,) in con.execute("SELECT terminal_id FROM terminals")}
+        scan_terminals = {tid for (tid,) in con.execute("SELECT DISTINCT terminal_id FROM scans")}
+    assert 10 * REGISTERED < len(scans) < 30 * REGISTERED
+    assert [s[0] for s in scans] == list(range(1, len(scans) + 1)), "scan ids count up from 1"
+    times = [s[4] for s in scans]
+    assert times == sorted(times), "scan ids count up with time"
+    now_ms = time.time() * 1000
+    assert all(now_ms - WEEK * 1000 - 3600_000 < t < now_ms for t in times), "scans lie in the past 7 days"
+    assert scan_terminals <= terminals and len(scan_terminals) > len(terminals) // 2
+    results = {"invalid": 0, "expired": 0}
+    for _, person, result, key_id, at in scans:
+        if result == 4:  # invalid: names no one
+            results["invalid"] += 1
+            assert person is None, "an invalid scan names a person"
+            continue
+        assert person in citizens and key_id is not None
+        if result == 3:
+            results["expired"] += 1
+            continue
+        expected = colour.get(person, 0) if at >= since.get(person, 0) * 1000 else 0
+        assert result == expected, f"scan of person {person} at {at}: {result}, but the colour then was {expected}"
+    assert results["invalid"] > 0 and results["expired"] > 0, results
+
+
+# -- running it again, and on other data --------------------------------------------------------------------------
+
+
+def test_second_run_changes_nothing(bare_city):
+    r = run_demo(bare_city)
+    assert r.returncode == 0, r.stderr
+    before = snapshot(bare_city)
+    again = run_demo(bare_city)
+    assert again.returncode == 0, again.stderr
+    assert "nothing changed" in again.stdout, again.stdout
+    assert snapshot(bare_city) == before
+    residents, terminals, staff = load_files(bare_city.data)
+    for needle in (residents[0]["id_number"], residents[0]["totp_uri"], terminals[0]["secret"],
+                   next(s["token"] for s in staff if s["role"] == "admin")):
+        assert needle in again.stdout, f"the second run does not print {needle!r} again"
+    # other numbers do not make a second demo either
+    other = bare_city.cli("demo", "--data", bare_city.data, "--residents", 10, "--registered", 5, "--seed", 1)
+    assert other.returncode == 0, other.stderr
+    assert snapshot(bare_city) == before
+
+
+def test_refuses_a_directory_with_another_registry(bare_city):
+    bare_city.add_pool(5)
+    r = run_demo(bare_city)
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    assert "not a demo" in r.stderr, r.stderr
+    with db(bare_city) as con:
+        assert con.execute("SELECT count(*) FROM population").fetchone()[0] == 5
+        assert con.execute("SELECT count(*) FROM citizens").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM terminals").fetchone()[0] == 0
+    for name in FILES:
+        assert not (bare_city.data / name).exists()
+
+
+def test_bad_options(bare_city):
+    for args in (("--registered", 11, "--residents", 10), ("--residents", 0), ("--residents", "many"),
+                 ("--seed", -1)):
+        r = bare_city.cli("demo", "--data", bare_city.data, *args)
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+        assert "usage" in r.stderr, r.stderr
+
+
+# -- using it -----------------------------------------------------------------------------------------------------
+
+
+def test_resident_logs_in_and_a_terminal_scans_the_code(served):
+    city = served
+    first = city.residents[0]
+    token = login(city, first)
+    assert my_status(city, token)["color"] == "green"
+    history = my_scans(city, token)
+    assert len(history) >= 5, "the demo gave the first resident a history of scans"
+    places = {t["place"] for t in city.terminals}
+    now = time.time()
+    for s in history:
+        assert s["place"] in places, s
+        assert now - WEEK - 3600 < parse_time(s["scanned_at"]) < now, s
+        assert s["result"] in ("green", "expired"), s
+
+    code = get_code(city, token)["code"]
+    term = city.terminals[0]
+    body = scan_ok(city, terminal_of(term), code)
+    assert body["result"] == "green", body
+    if term["scene"] == "hospital":
+        assert body["person"]["name"] == first["name"]
+    after = my_scans(city, token)
+    assert len(after) == len(history) + 1 and after[1:] == history
+    assert after[0]["place"] == term["place"] and after[0]["scene"] == term["scene"]
+    assert after[0]["result"] == "green"
+
+
+@pytest.mark.parametrize("index, colour", [(1, "yellow"), (2, "red")])
+def test_yellow_and_red_residents(served, index, colour):
+    city = served
+    person = city.residents[index]
+    token = login(city, person)
+    status = my_status(city, token)
+    assert status["color"] == colour, status
+    assert status["reasons"] and status["reasons"][0]["rule"] == "manual", status
+    assert re.search(r"[\u4e00-\u9fff]", status["reasons"][0]["text"]), status
+    code = get_code(city, token)["code"]
+    for scene in ("transit", "checkpoint"):
+        term = next(t for t in city.terminals if t["scene"] == scene)
+        body = scan_ok(city, terminal_of(term), code)
+        assert body["result"] == colour, body
+        assert body["person"] == {"name": person["name"][0] + "*" * (len(person["name"]) - 1)}, body
+
+
+def test_staff_tokens_work(served):
+    city = served
+    for s in city.staff_list:
+        r = city.get("/v1/staff/me", token=s["token"])
+        assert r.status_code == 200, r.text
+        assert r.json()["role"] == s["role"] and r.json()["staff_id"] == s["staff_id"]
+
+
+def test_database_holds_no_name_or_id_number_in_clear(served):
+    city = served
+    # the data directory's own files (the demo-* files are for people and hold particulars on purpose)
+    data = b"".join(p.read_bytes() for p in city.data.iterdir() if p.is_file() and not p.name.startswith("demo-"))
+    assert len(data) > 100_000
+    clear_text = " ".join(t["org"] + t["place"] for t in city.terminals) + " ".join(s["name"] for s in city.staff_list)
+    for p in city.residents:
+        assert p["id_number"].encode() not in data, "an ID number lies in clear in the database"
+        if p["name"] not in clear_text:  # a name that is also part of a place's name proves nothing
+            assert p["name"].encode("utf-8") not in data, "a name lies in clear in the database"
