@@ -68,6 +68,9 @@ enum ss_err ss_api_channel(struct ss_api_call *c, const char **channel) SS_MUST;
 /* The error body of err with message msg, rendered into the request's arena (for deferred answers). */
 const char *ss_api_error_body(struct ss_api_call *c, enum ss_err err, const char *msg);
 
+/* The same into out (n bytes, truncated if need be). */
+void ss_api_error_text(enum ss_err err, const char *msg, char *out, size_t n);
+
 /* Allows caching of a response for max_age seconds (0: not at all, "no-store"). */
 void ss_api_cache(struct ss_api_call *c, int max_age);
 

@@ -2,6 +2,7 @@
 #include "api/router.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -185,6 +186,15 @@ const char *ss_api_error_body(struct ss_api_call *c, enum ss_err err, const char
 	const char *body = ss_arena_strdup(c->req->arena, ss_buf_str(&b));
 	ss_buf_release(&b);
 	return body;
+}
+
+void ss_api_error_text(enum ss_err err, const char *msg, char *out, size_t n)
+{
+	struct ss_buf b;
+	ss_buf_init(&b, 4096);
+	write_error(&b, err, msg, NULL);
+	snprintf(out, n, "%s", ss_buf_str(&b));
+	ss_buf_release(&b);
 }
 
 void ss_api_cache(struct ss_api_call *c, int max_age)

@@ -3,12 +3,21 @@
  * The answer is deferred until the scan's record is on disk: the handler
  * writes it, the scan writer commits the record, and only then is it sent.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "core/codes.h"
 
 #define SCAN_BODY (4 * 1024)
+
+/* The answer when a scan cannot be written: the same for every scan, so rendered once. */
+static char fail_body[256];
+
+static void render_fail(void)
+{
+	ss_api_error_text(SS_BUSY, "the scan could not be recorded; scan again", fail_body, sizeof(fail_body));
+}
 
 /* Called by the scan writer once the record is committed (or not). */
 static void scan_recorded(void *ctx, enum ss_err err)
@@ -23,8 +32,9 @@ static enum ss_err scans_create(struct ss_api_call *c)
 	enum ss_err err = ss_json_get_str(c->body, "code", true, SS_CODE_INPUT_MAX, &code);
 	if (err)
 		return err;
-	const char *fail = ss_api_error_body(c, SS_BUSY, "the scan could not be recorded; scan again");
-	struct ss_http_deferred *d = ss_http_defer(c->req, ss_err_status(SS_BUSY), fail);
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, render_fail);
+	struct ss_http_deferred *d = ss_http_defer(c->req, ss_err_status(SS_BUSY), fail_body);
 	if ((err = ss_codes_scan(c->app, &c->terminal, code, strlen(code), &ans, scan_recorded, d))) {
 		ss_http_resume(d, false); /* nothing was recorded: the failure answer goes out */
 		return SS_OK;

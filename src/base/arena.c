@@ -35,6 +35,13 @@ void ss_arena_release(struct ss_arena *a)
 	a->head = NULL;
 }
 
+void ss_arena_release_secret(struct ss_arena *a)
+{
+	for (struct ss_arena_block *b = a->head; b; b = b->next)
+		ss_wipe(b->data, b->used);
+	ss_arena_release(a);
+}
+
 void *ss_arena_alloc(struct ss_arena *a, size_t n)
 {
 	size_t need = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);

@@ -20,6 +20,9 @@ void ss_arena_init(struct ss_arena *a);
 /* Frees every allocation of a; a may be used again. */
 void ss_arena_release(struct ss_arena *a);
 
+/* Like ss_arena_release, but wipes the memory first: for arenas that held secrets or personal data in clear. */
+void ss_arena_release_secret(struct ss_arena *a);
+
 /* n bytes aligned for any type, zeroed. */
 void *ss_arena_alloc(struct ss_arena *a, size_t n);
 

@@ -1,7 +1,9 @@
 /* log: logfmt lines on standard error (see log.h). */
 #include "base/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,27 +11,27 @@
 
 #include "base/time.h"
 
-static enum ss_log_level min_level = SS_LOG_INFO;
-static int level_read;
-
-void ss_log_set_level(enum ss_log_level level)
-{
-	min_level = level;
-	level_read = 1;
-}
+/* the level is read from the environment once, by whichever thread logs first */
+static atomic_int min_level = SS_LOG_INFO;
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 
 static void read_env_level(void)
 {
 	const char *v = getenv("SUISHEN_LOG");
-	level_read = 1;
 	if (!v)
 		return;
 	if (!strcmp(v, "debug"))
-		min_level = SS_LOG_DEBUG;
+		atomic_store(&min_level, SS_LOG_DEBUG);
 	else if (!strcmp(v, "warn"))
-		min_level = SS_LOG_WARN;
+		atomic_store(&min_level, SS_LOG_WARN);
 	else if (!strcmp(v, "error"))
-		min_level = SS_LOG_ERROR;
+		atomic_store(&min_level, SS_LOG_ERROR);
+}
+
+void ss_log_set_level(enum ss_log_level level)
+{
+	pthread_once(&env_once, read_env_level);
+	atomic_store(&min_level, (int)level);
 }
 
 void ss_log(enum ss_log_level level, const char *event, const char *fmt, ...)
@@ -38,9 +40,8 @@ void ss_log(enum ss_log_level level, const char *event, const char *fmt, ...)
 	char line[1024], ts[SS_TIME_TEXT];
 	va_list ap;
 
-	if (!level_read)
-		read_env_level();
-	if (level < min_level)
+	pthread_once(&env_once, read_env_level);
+	if ((int)level < atomic_load_explicit(&min_level, memory_order_relaxed))
 		return;
 	ss_time_format(ss_time_now(), ts);
 	int n = snprintf(line, sizeof(line), "ts=%s level=%s event=%s ", ts, names[level], event);

@@ -59,11 +59,17 @@ static enum ss_err read_master(const char *dir, bool create, uint8_t key[SS_MAST
 		if (!parse_master(env, strlen(env), key))
 			return ss_fail(SS_INVALID, "SUISHEN_MASTER_KEY",
 			               "master key in SUISHEN_MASTER_KEY must be 64 hex characters");
+		/* read once; child processes and /proc/PID/environ readers need not see it */
+		ss_wipe((char *)env, strlen(env));
+		unsetenv("SUISHEN_MASTER_KEY");
 		return SS_OK;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, MASTER_FILE);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && create)
+	char db[4096];
+	snprintf(db, sizeof(db), "%s/suishen.db", dir);
+	/* a new key only for a new directory: a lost key must be restored, not replaced */
+	if (fd < 0 && errno == ENOENT && create && access(db, F_OK) != 0)
 		return write_master(path, key);
 	if (fd < 0)
 		return ss_fail(
@@ -149,14 +155,14 @@ static enum ss_err new_key(struct ss_app *app, enum ss_key_purpose purpose, uint
 		return err;
 	ss_keyring_wrap(app->keys, purpose, secret, wrapped);
 	struct ss_store *s = app->store;
-	uint32_t old = ss_keyring_current_id(app->keys, purpose);
 	if ((err = s->ops->begin(s)))
 		goto out;
 	struct ss_key_row row = {.purpose = ss_key_purpose_name(purpose),
 	                         .state = "current",
 	                         .wrapped = {wrapped, sizeof(wrapped)},
 	                         .created_at = ss_time_now()};
-	if ((err = s->ops->key_insert(s, &row, &id)) || (old && (err = s->ops->key_set_state(s, old, "active")))) {
+	/* the demotion is inside the transaction: two rotations at once leave one current key */
+	if ((err = s->ops->key_demote_current(s, row.purpose)) || (err = s->ops->key_insert(s, &row, &id))) {
 		s->ops->rollback(s);
 		goto out;
 	}

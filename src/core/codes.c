@@ -73,7 +73,7 @@ static void show_person(struct ss_app *app, const struct ss_scene *scene, int64_
 			ss_mask_id(fields[1], out->id_masked);
 		}
 	}
-	ss_arena_release(&a);
+	ss_arena_release_secret(&a);
 }
 
 enum ss_err ss_codes_scan(struct ss_app *app, const struct ss_terminal *t, const char *code, size_t n,

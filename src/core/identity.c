@@ -125,7 +125,7 @@ static enum ss_err register_citizen(struct ss_app *app, const struct ss_registra
 out:
 	ss_wipe(secret, sizeof(secret));
 	ss_wipe(hash, sizeof(hash));
-	ss_arena_release(&a);
+	ss_arena_release_secret(&a);
 	return err;
 }
 
@@ -241,7 +241,7 @@ enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const c
 	out->expires_at = s.expires_at;
 	ss_log_info("login", "citizen_id=%lld channel=%s", (long long)c.citizen_id, channel);
 out:
-	ss_arena_release(&a);
+	ss_arena_release_secret(&a);
 	return err;
 }
 
@@ -255,7 +255,7 @@ enum ss_err ss_identity_authenticate(struct ss_app *app, const char *token, int6
 		return ss_fail(SS_UNAUTHENTICATED, NULL, "missing or invalid session token");
 	ss_arena_init(&a);
 	enum ss_err err = app->store->ops->session_get(app->store, hash, &a, &s);
-	ss_arena_release(&a);
+	ss_arena_release_secret(&a);
 	if (err == SS_NOT_FOUND || (!err && s.expires_at <= ss_time_now()))
 		return ss_fail(SS_UNAUTHENTICATED, NULL, "missing or invalid session token");
 	if (err)
@@ -282,6 +282,6 @@ enum ss_err ss_identity_profile(struct ss_app *app, int64_t citizen_id, struct s
 		snprintf(out->id_number, sizeof(out->id_number), "%s", fields[1]);
 		snprintf(out->phone, sizeof(out->phone), "%s", fields[2]);
 	}
-	ss_arena_release(&a);
+	ss_arena_release_secret(&a);
 	return err;
 }

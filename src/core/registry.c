@@ -133,6 +133,10 @@ enum ss_err ss_registry_import(struct ss_app *app, FILE *in, struct ss_import_re
 				bad(rep, csv.line, NULL, ss_err_message());
 				continue;
 			}
+			if (err) { /* the input cannot be read: stop, and load nothing */
+				bad(rep, csv.line, NULL, ss_err_message());
+				break;
+			}
 			if (import_row(app, &csv, &seen, rep, &a))
 				rows++;
 			if (rows % 256 == 0) { /* keep the arena small */

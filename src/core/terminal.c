@@ -120,7 +120,7 @@ enum ss_err ss_terminal_create(struct ss_app *app, const char *org, const char *
 	            (long long)place_id, sc->name);
 out:
 	ss_wipe(raw, sizeof(raw));
-	ss_arena_release(&a);
+	ss_arena_release_secret(&a);
 	return err;
 }
 
@@ -145,7 +145,7 @@ static enum ss_err lookup(struct ss_app *app, int64_t id, struct ss_terminal *ou
 		if (!out->scene || !ss_hex_decode(fields[0], strlen(fields[0]), out->key, sizeof(out->key)))
 			err = ss_fail(SS_INTERNAL, NULL, "terminal %lld is malformed", (long long)id);
 	}
-	ss_arena_release(&a);
+	ss_arena_release_secret(&a);
 	if (!err && app->terminals)
 		cache_put(app->terminals, out);
 	return err;

@@ -185,6 +185,9 @@ void ss_keyring_add(struct ss_keyring *kr, uint32_t key_id, enum ss_key_purpose 
 		struct key *old = current(kr, purpose);
 		if (old && old != k)
 			old->state = SS_KEY_ACTIVE;
+	} else if (state == SS_KEY_ACTIVE && k->id == key_id && k->state == SS_KEY_CURRENT) {
+		/* a reload meets the demoted key before its successor: it stays current until the successor comes */
+		state = SS_KEY_CURRENT;
 	}
 	k->id = key_id;
 	k->purpose = purpose;

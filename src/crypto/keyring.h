@@ -60,7 +60,11 @@ void ss_keyring_wrap(const struct ss_keyring *kr, enum ss_key_purpose purpose, c
 enum ss_err ss_keyring_unwrap(const struct ss_keyring *kr, enum ss_key_purpose purpose, const uint8_t *wrapped,
                               size_t n, uint8_t secret[SS_KEY_LEN]) SS_MUST;
 
-/* Adds a key (its secret is copied); a CURRENT key demotes the previous current key of its purpose to ACTIVE. */
+/*
+ * Adds a key (its secret is copied); a CURRENT key demotes the previous current
+ * key of its purpose to ACTIVE. Re-adding the current key as ACTIVE leaves it
+ * current until a new current key is added, so a purpose never has none.
+ */
 void ss_keyring_add(struct ss_keyring *kr, uint32_t key_id, enum ss_key_purpose purpose,
                     const uint8_t secret[SS_KEY_LEN], enum ss_key_state state);
 

@@ -46,11 +46,14 @@
 /*
  * Per-connection memory for libmicrohttpd: the request line and headers and
  * the read and write buffers. Bodies do not count (they are handed to us in
- * pieces). 64 KiB admits headers of up to about 32 KiB; larger get 431.
+ * pieces). 16 KiB admits headers of up to about 8 KiB (far more than any client of ours sends); larger get 431.
+ * libmicrohttpd clears the pool for every request, so a larger one costs every request.
  */
-#define CONN_MEMORY (64u << 10)
+#define CONN_MEMORY (16u << 10)
 /* Connections kept at most, whatever the file-descriptor limit allows. */
-#define CONN_MAX 20000u
+#define CONN_MAX 10000u
+/* Connections one address may hold: a terminal gateway needs many, one client cannot take them all. */
+#define CONN_PER_IP 1000u
 /* File descriptors left for everything else (database, key files, logs). */
 #define FD_RESERVE 64u
 
@@ -331,13 +334,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	*con_cls = NULL;
 	int64_t dur_us = ss_time_mono_us() - r->start_us;
-	if (r->answered) {
+	if (r->answered && r->status) {
 		ss_metrics_observe(r->route, r->status, dur_us);
 		/* the route pattern only: never the URL, which may carry anything */
 		ss_log_info("request", "route=\"%s\" status=%d dur_us=%lld", r->route ? r->route : "unmatched",
 		            r->status, (long long)dur_us);
 	} else {
-		/* the peer left, timed out or the server stopped before the request was complete */
+		/* the peer left, timed out or the server stopped before the request was answered */
 		ss_log_debug("request_abandoned", "reason=%d dur_us=%lld", (int)toe, (long long)dur_us);
 	}
 	ss_arena_release(&r->arena);
@@ -478,7 +481,8 @@ enum ss_err ss_http_start(const struct ss_http_config *cfg, struct ss_http_serve
 	                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
 	                         MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	                         (size_t)CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
-	                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+	                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_IP, MHD_OPTION_NOTIFY_COMPLETED,
+	                         on_completed, srv, MHD_OPTION_END);
 	if (!srv->daemon) {
 		free(srv);
 		/* the address parsed, so what failed is the bind (in use, or not ours); MHD has logged why */

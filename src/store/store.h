@@ -134,6 +134,8 @@ struct ss_store_ops {
 
 	enum ss_err (*key_insert)(struct ss_store *s, const struct ss_key_row *row, int64_t *key_id);
 	enum ss_err (*key_set_state)(struct ss_store *s, int64_t key_id, const char *state);
+	/* Makes the current key of purpose (if any) active. */
+	enum ss_err (*key_demote_current)(struct ss_store *s, const char *purpose);
 	/* Calls fn for every key, oldest first; stops at the first error fn returns. */
 	enum ss_err (*key_each)(struct ss_store *s, enum ss_err (*fn)(void *ctx, const struct ss_key_row *row),
 	                        void *ctx);

@@ -34,6 +34,7 @@ enum stmt_id {
 	ST_KEY_INSERT,
 	ST_KEY_STATE,
 	ST_KEY_EACH,
+	ST_KEY_DEMOTE,
 	ST_PERSON_PUT,
 	ST_PERSON_GET,
 	ST_PERSON_COUNT,
@@ -76,6 +77,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_KEY_INSERT] = "INSERT INTO keys (purpose, state, wrapped, created_at) VALUES (?1, ?2, ?3, ?4)",
         [ST_KEY_STATE] = "UPDATE keys SET state = ?2 WHERE key_id = ?1",
         [ST_KEY_EACH] = "SELECT key_id, purpose, state, wrapped, created_at FROM keys ORDER BY key_id",
+        [ST_KEY_DEMOTE] = "UPDATE keys SET state = 'active' WHERE purpose = ?1 AND state = 'current'",
         [ST_PERSON_PUT] = "INSERT INTO population (idx, division, sealed, updated_at) VALUES (?1, ?2, ?3, ?4) "
                           "ON CONFLICT (idx) DO UPDATE SET division = excluded.division, sealed = excluded.sealed, "
                           "updated_at = excluded.updated_at RETURNING person_id",
@@ -332,6 +334,20 @@ static enum ss_err sq_key_set_state(struct ss_store *s, int64_t key_id, const ch
 		err = run(q, st, "key_set_state");
 		if (!err && sqlite3_changes(q->db) == 0)
 			err = ss_fail(SS_NOT_FOUND, "id", "no key %lld", (long long)key_id);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_key_demote_current(struct ss_store *s, const char *purpose)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_KEY_DEMOTE, &st))) {
+		bind_text(st, 1, purpose);
+		err = run(q, st, "key_demote_current");
 	}
 	pthread_mutex_unlock(&q->lock);
 	return err;
@@ -984,6 +1000,7 @@ static const struct ss_store_ops sqlite_ops = {
         .key_insert = sq_key_insert,
         .key_set_state = sq_key_set_state,
         .key_each = sq_key_each,
+        .key_demote_current = sq_key_demote_current,
         .person_put = sq_person_put,
         .person_get = sq_person_get,
         .person_count = sq_person_count,

@@ -88,6 +88,19 @@ static void test_wrong_master_refused(void)
 	app = open_app(false);
 	CHECK(app != NULL);
 	ss_app_close(app);
+
+	/* a lost master key file is not replaced by init: it must be restored */
+	char path[128], saved[128];
+	snprintf(path, sizeof(path), "%s/master.key", dir);
+	snprintf(saved, sizeof(saved), "%s/master.key.saved", dir);
+	CHECK(rename(path, saved) == 0);
+	CHECK(ss_app_open(dir, true, &app) == SS_INVALID);
+	CHECK(strstr(ss_err_message(), "no master key") != NULL);
+	CHECK(access(path, F_OK) != 0);
+	CHECK(rename(saved, path) == 0);
+	app = open_app(false);
+	CHECK(app != NULL);
+	ss_app_close(app);
 }
 
 static void test_registry_all_or_nothing(void)

@@ -102,6 +102,18 @@ static void test_rotation_keeps_old(void)
 	ss_keyring_free(kr);
 }
 
+static void test_reload_never_leaves_no_current(void)
+{
+	/* a reload after a rotation meets the old key, now active, before the new current one */
+	struct ss_keyring *kr = ring();
+	uint8_t same[32] = {42}, next[32] = {77};
+	ss_keyring_add(kr, 1, SS_KEY_DATA, same, SS_KEY_ACTIVE);
+	CHECK(ss_keyring_current_id(kr, SS_KEY_DATA) == 1);
+	ss_keyring_add(kr, 5, SS_KEY_DATA, next, SS_KEY_CURRENT);
+	CHECK(ss_keyring_current_id(kr, SS_KEY_DATA) == 5);
+	ss_keyring_free(kr);
+}
+
 static void test_blind_index(void)
 {
 	struct ss_keyring *kr = ring();
@@ -135,6 +147,7 @@ int main(void)
 	RUN(test_seal_open);
 	RUN(test_two_seals_differ);
 	RUN(test_rotation_keeps_old);
+	RUN(test_reload_never_leaves_no_current);
 	RUN(test_blind_index);
 	RUN(test_names);
 	return check_done();
