@@ -366,9 +366,9 @@ static void make_person(struct population *pop, struct rng *r, bool adult, struc
 
 	if (!adult && rng_below(r, 100) < 3)
 		out->phone[0] = '\0';
-	else
-		snprintf(out->phone, sizeof(out->phone), "1%d%09llu", 3 + (int)rng_below(r, 7),
-		         (unsigned long long)rng_below(r, 1000000000));
+	else if (snprintf(out->phone, sizeof(out->phone), "1%d%09llu", 3 + (int)rng_below(r, 7),
+	                  (unsigned long long)rng_below(r, 1000000000)) >= (int)sizeof(out->phone))
+		out->phone[0] = '\0'; /* cannot happen: 11 digits */
 }
 
 /* ---- the demo ---------------------------------------------------------------------------------------------- */

@@ -507,13 +507,13 @@ void ss_http_stop(struct ss_http_server *srv, unsigned deadline_ms)
 	atomic_store(&srv->stopping, true);
 	MHD_socket listen_fd = MHD_quiesce_daemon(srv->daemon);
 	/*
-	 * Quiescing only stops MHD from accepting; the kernel would still queue
-	 * connections that then are reset at the end. Shutting the socket down
-	 * (Linux) refuses them at once, so a load balancer moves on. The fd
-	 * stays open, as MHD requires, until the daemon has stopped.
+	 * Quiescing stops MHD from accepting; connections the kernel still queues
+	 * are reset when the socket is closed at the end, and a load balancer
+	 * moves on. (Shutting the socket down here would refuse them sooner, but
+	 * races with the pool threads taking it out of their epoll sets, which
+	 * libmicrohttpd treats as fatal.) The fd stays open, as MHD requires,
+	 * until the daemon has stopped.
 	 */
-	if (listen_fd != MHD_INVALID_SOCKET)
-		shutdown(listen_fd, SHUT_RDWR);
 
 	int64_t deadline = ss_time_mono_us() + (int64_t)deadline_ms * 1000;
 	long left;
