@@ -16,7 +16,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/str.h"
-#include "http/json.h"
+#include "json/json.h"
 
 #define CHECK(x)                 \
 	do {                     \

@@ -17,7 +17,7 @@
 #include "core/app.h"
 #include "core/staff.h"
 #include "core/terminal.h"
-#include "http/json.h"
+#include "json/json.h"
 #include "http/server.h"
 
 #define SS_API_MAX_PARAMS 4

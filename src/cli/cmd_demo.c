@@ -51,7 +51,7 @@
 #include "core/terminal.h"
 #include "crypto/password.h"
 #include "crypto/totp.h"
-#include "http/json.h"
+#include "json/json.h"
 
 #define DEMO_PASSWORD  "demo-password-1"
 #define CSV_RESIDENTS  20      /* registered residents written to demo-residents.csv */

@@ -8,7 +8,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
-#include "http/json.h"
+#include "json/json.h"
 #include "http/metrics.h"
 
 #include "check.h"

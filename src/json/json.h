@@ -1,6 +1,7 @@
 /*
- * json: reading request bodies and writing response bodies (the only file
- * that includes <jansson.h>).
+ * json: reading and writing JSON (json.c is the only file that includes
+ * <jansson.h>): request and response bodies, and records from data sources
+ * (JSON Lines), so it sits below core with base, crypto and store.
  *
  * Reading: ss_json_parse() accepts one JSON object; the getters check a
  * member's presence, type and length and, when it is wrong, fail with
@@ -11,8 +12,8 @@
  * correct escaping; its first error (SS_TOO_BIG) is sticky and returned by
  * ss_jw_finish(). Not thread-safe per object; objects are per request.
  */
-#ifndef SS_HTTP_JSON_H
-#define SS_HTTP_JSON_H
+#ifndef SS_JSON_JSON_H
+#define SS_JSON_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>

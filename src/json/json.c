@@ -5,7 +5,7 @@
  * A struct ss_json is a jansson json_t seen through an opaque type, so
  * pointers convert both ways without allocation.
  */
-#include "http/json.h"
+#include "json/json.h"
 
 #include <assert.h>
 #include <inttypes.h>
