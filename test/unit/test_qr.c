@@ -99,8 +99,8 @@ static void check_png(const struct ss_qr *qr, const char *code, enum ss_qr_ink i
 	if (png.len > 33) {
 		uint32_t side = (uint32_t)(ss_qr_width(qr) + 2 * SS_QR_QUIET) * (uint32_t)scale;
 		CHECK(be32(b + 16) == side && be32(b + 20) == side);
-		CHECK(b[24] == 8);                             /* bit depth */
-		CHECK(b[25] == (ink == SS_INK_BLACK ? 0 : 2)); /* grey, or RGB */
+		CHECK(b[24] == 1); /* one bit a pixel */
+		CHECK(b[25] == 3); /* a palette of light and the ink */
 	}
 	CHECK(write_temp(png.ptr, png.len, path));
 	zbar(path, got, sizeof(got));
