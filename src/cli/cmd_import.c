@@ -1,8 +1,10 @@
 /*
  * cmd_import: `suishen import population --data DIR FILE.csv` loads the
- * population registry all or nothing, naming each bad line; a progress bar is
- * drawn on standard error when it is a terminal. FILE may be '-' for standard
- * input.
+ * population registry, and `suishen import records --data DIR --source SOURCE
+ * [--format auto|csv|jsonl] FILE` a file of records from a data source
+ * (core/records.h), each all or nothing, naming each bad line; a progress bar
+ * is drawn on standard error when it is a terminal. FILE may be '-' for
+ * standard input.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,12 +13,14 @@
 
 #include "base/time.h"
 #include "cli/cli.h"
+#include "core/records.h"
 #include "core/registry.h"
 
 #define MAX_REPORTED 1000
 
 struct progress {
-	long long total; /* bytes in the file, 0 if unknown */
+	long long total;  /* bytes in the file, 0 if unknown */
+	const char *unit; /* what is counted: "rows", "records" */
 	bool tty;
 	long long reported;
 	int64_t started_us;
@@ -48,25 +52,43 @@ static void on_progress(void *ctx, long long bytes, long long rows)
 	if (p->total > 0 && bytes >= 0) {
 		int pct = (int)(100.0 * (double)bytes / (double)p->total);
 		int bar = pct * 30 / 100;
-		fprintf(stderr, "\r[%.*s%*s] %3d%%  %lld rows  %.0f rows/s", bar, "##############################",
-		        30 - bar, "", pct, rows, secs > 0 ? (double)rows / secs : 0.0);
+		fprintf(stderr, "\r[%.*s%*s] %3d%%  %lld %s  %.0f %s/s", bar, "##############################",
+		        30 - bar, "", pct, rows, p->unit, secs > 0 ? (double)rows / secs : 0.0, p->unit);
 	} else {
-		fprintf(stderr, "\r%lld rows  %.0f rows/s", rows, secs > 0 ? (double)rows / secs : 0.0);
+		fprintf(stderr, "\r%lld %s  %.0f %s/s", rows, p->unit, secs > 0 ? (double)rows / secs : 0.0, p->unit);
 	}
 }
 
 int ss_cmd_import(int argc, char **argv)
 {
-	static const char *const names[] = {"data", NULL};
-	const char *values[1] = {NULL}, *rest[2];
-	const char *usage = "population --data DIR FILE.csv";
+	static const char *const names[] = {"data", "source", "format", NULL};
+	const char *values[3] = {NULL, NULL, NULL}, *rest[2];
+	const char *usage = "population --data DIR FILE.csv\n"
+	                    "       suishen import records --data DIR --source SOURCE [--format auto|csv|jsonl] FILE";
+	enum ss_records_format format = SS_RECORDS_AUTO;
 	int nrest;
 
 	if (!ss_cli_options("import", argc, argv, names, values, rest, &nrest, 2) || nrest != 2 || !values[0])
 		return ss_cli_usage("import", usage);
-	if (strcmp(rest[0], "population") != 0) {
-		fprintf(stderr, "suishen import: unknown kind '%s' (this version imports: population)\n", rest[0]);
+	bool records = !strcmp(rest[0], "records");
+	if (!records && strcmp(rest[0], "population") != 0) {
+		fprintf(stderr, "suishen import: unknown kind '%s' (this version imports: population, records)\n",
+		        rest[0]);
 		return 2;
+	}
+	if (!records && (values[1] || values[2]))
+		return ss_cli_usage("import", usage);
+	if (records) {
+		if (!values[1])
+			return ss_cli_usage("import", usage);
+		if (ss_source_check(values[1])) {
+			fprintf(stderr, "suishen import: %s\n", ss_err_message());
+			return 2;
+		}
+		if (values[2] && !ss_records_format_parse(values[2], &format)) {
+			fprintf(stderr, "suishen import: --format must be auto, csv or jsonl\n");
+			return 2;
+		}
 	}
 	FILE *in = strcmp(rest[1], "-") ? fopen(rest[1], "rb") : stdin;
 	if (!in) {
@@ -80,15 +102,20 @@ int ss_cmd_import(int argc, char **argv)
 		return 1;
 	}
 	struct stat st;
-	struct progress p = {.tty = isatty(STDERR_FILENO), .started_us = ss_time_mono_us()};
+	struct progress p = {
+	        .tty = isatty(STDERR_FILENO), .started_us = ss_time_mono_us(), .unit = records ? "records" : "rows"};
 	if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode))
 		p.total = (long long)st.st_size;
 	struct ss_import_report rep = {.bad_line = on_bad_line, .progress = on_progress, .ctx = &p};
-	enum ss_err err = ss_registry_import(app, in, &rep);
+	long long dups = 0;
+	enum ss_err err = records ? ss_records_import(app, in, values[1], format, &rep, &dups)
+	                          : ss_registry_import(app, in, &rep);
 	if (p.tty)
 		fputs("\r\033[K", stderr);
 	double secs = (double)(ss_time_mono_us() - p.started_us) / 1e6;
-	if (!err)
+	if (!err && records)
+		printf("imported %lld records (%lld duplicates ignored) in %.1f s\n", rep.rows, dups, secs);
+	else if (!err)
 		printf("imported %lld people in %.1f s\n", rep.rows, secs);
 	if (in != stdin)
 		fclose(in);

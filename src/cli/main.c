@@ -11,7 +11,7 @@ static const struct {
 } commands[] = {
         {"init", ss_cmd_init, "--data DIR                          create a data directory (idempotent)"},
         {"serve", ss_cmd_serve, "--data DIR [--listen HOST:PORT] ...  serve the HTTP API"},
-        {"import", ss_cmd_import, "population --data DIR FILE.csv      load the population registry"},
+        {"import", ss_cmd_import, "population|records --data DIR FILE  load the registry, or records"},
         {"staff", ss_cmd_staff, "create --data DIR --name N --role R  create a member of staff"},
         {"keys", ss_cmd_keys, "rotate|list|retire --data DIR ...     manage the key ring"},
         {"code", ss_cmd_code, "--data DIR --id-number N            print a resident's code as a QR"},

@@ -119,6 +119,18 @@ struct ss_scan_row {
 	const char *place;
 };
 
+/* A record from a data source (core/records.h), as kept. */
+struct ss_record_row {
+	int64_t record_seq;               /* place in arrival order (set by the store) */
+	uint8_t record_key[SS_INDEX_LEN]; /* blind index of the record_id: one row per record_id */
+	uint8_t idx[SS_INDEX_LEN];        /* blind index of the ID number it is about (registered or not) */
+	const char *kind;                 /* "close_contact", ... */
+	const char *source;               /* "lab", "province:32", ... */
+	int64_t occurred_at;              /* unix seconds */
+	struct ss_blob sealed;            /* record_id, ID number and attributes (JSON), sealed */
+	int64_t received_at;              /* unix seconds */
+};
+
 struct ss_store;
 
 struct ss_store_ops {
@@ -207,6 +219,16 @@ struct ss_store_ops {
 	/* The newest scans of a person, newest first, at most limit. */
 	enum ss_err (*scans_of_person)(struct ss_store *s, int64_t person_id, int limit, struct ss_arena *a,
 	                               enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx);
+
+	/*
+	 * Keeps a record, unless one with the same record_key is kept already:
+	 * then SS_CONFLICT ("duplicate, ignored") and nothing changes. *record_seq
+	 * (if not NULL) gets the new row's place in arrival order.
+	 */
+	enum ss_err (*record_put)(struct ss_store *s, const struct ss_record_row *row, int64_t *record_seq);
+	/* Calls fn for every record about idx, oldest first (occurred_at, then arrival); blobs and text copied to a. */
+	enum ss_err (*records_of_person)(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
+	                                 enum ss_err (*fn)(void *ctx, const struct ss_record_row *row), void *ctx);
 };
 
 struct ss_store {

@@ -64,6 +64,8 @@ enum stmt_id {
 	ST_SCAN_INSERT,
 	ST_SCAN_MAX,
 	ST_SCANS_OF_PERSON,
+	ST_RECORD_PUT,
+	ST_RECORDS_OF_PERSON,
 	ST_COUNT
 };
 
@@ -125,6 +127,10 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_SCANS_OF_PERSON] = "SELECT s.scan_id, s.terminal_id, s.place_id, s.scene, s.person_id, s.presenter_id, "
                                "s.result, s.key_id, s.scanned_at, p.name FROM scans s JOIN places p USING (place_id) "
                                "WHERE s.person_id = ?1 ORDER BY s.scanned_at DESC, s.scan_id DESC LIMIT ?2",
+        [ST_RECORD_PUT] = "INSERT INTO records (record_key, idx, kind, source, occurred_at, sealed, received_at) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (record_key) DO NOTHING",
+        [ST_RECORDS_OF_PERSON] = "SELECT record_seq, record_key, kind, source, occurred_at, sealed, received_at "
+                                 "FROM records WHERE idx = ?1 ORDER BY occurred_at, record_seq",
 };
 
 struct sq {
@@ -989,6 +995,62 @@ static enum ss_err sq_scans_of_person(struct ss_store *s, int64_t person_id, int
 	return err;
 }
 
+static enum ss_err sq_record_put(struct ss_store *s, const struct ss_record_row *row, int64_t *record_seq)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_RECORD_PUT, &st))) {
+		bind_blob(st, 1, row->record_key, SS_INDEX_LEN);
+		bind_blob(st, 2, row->idx, SS_INDEX_LEN);
+		bind_text(st, 3, row->kind);
+		bind_text(st, 4, row->source);
+		sqlite3_bind_int64(st, 5, row->occurred_at);
+		bind_blob(st, 6, row->sealed.p, row->sealed.n);
+		sqlite3_bind_int64(st, 7, row->received_at);
+		err = run(q, st, "record_put");
+		/* DO NOTHING: a record_id kept already is not an error of the statement, only of the call */
+		if (!err && sqlite3_changes(q->db) == 0)
+			err = ss_fail(SS_CONFLICT, "record_id", "duplicate, ignored");
+		else if (!err && record_seq)
+			*record_seq = sqlite3_last_insert_rowid(q->db);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_records_of_person(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
+                                        enum ss_err (*fn)(void *ctx, const struct ss_record_row *row), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_RECORDS_OF_PERSON, &st))) {
+		bind_blob(st, 1, idx, SS_INDEX_LEN);
+		int rc;
+		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct ss_record_row row = {
+			        .record_seq = sqlite3_column_int64(st, 0),
+			        .kind = col_text(st, 2, a),
+			        .source = col_text(st, 3, a),
+			        .occurred_at = sqlite3_column_int64(st, 4),
+			        .sealed = col_blob(st, 5, a),
+			        .received_at = sqlite3_column_int64(st, 6),
+			};
+			col_fixed(st, 1, row.record_key, SS_INDEX_LEN);
+			memcpy(row.idx, idx, SS_INDEX_LEN);
+			err = fn(ctx, &row);
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = translate(q, rc, "records_of_person");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
 static const struct ss_store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sq_close,
@@ -1025,6 +1087,8 @@ static const struct ss_store_ops sqlite_ops = {
         .scan_append = sq_scan_append,
         .scan_max_id = sq_scan_max_id,
         .scans_of_person = sq_scans_of_person,
+        .record_put = sq_record_put,
+        .records_of_person = sq_records_of_person,
 };
 
 static enum ss_err exec(struct sq *q, const char *sql, const char *what)
