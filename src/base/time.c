@@ -61,6 +61,20 @@ bool ss_date_to_days(int y, int m, int d, int64_t *days)
 	return true;
 }
 
+void ss_days_to_date(int64_t z, int *y, int *m, int *d)
+{
+	/* civil_from_days, after Howard Hinnant's algorithm */
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
 static bool digits(const char *s, int n, int *out)
 {
 	int v = 0;

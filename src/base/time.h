@@ -28,4 +28,7 @@ bool ss_time_parse(const char *s, int64_t *out);
 /* Days since 1970-01-01 for a proleptic Gregorian date; false if the date does not exist. */
 bool ss_date_to_days(int year, int month, int day, int64_t *days);
 
+/* The proleptic Gregorian date of a day number (days since 1970-01-01): the inverse of ss_date_to_days. */
+void ss_days_to_date(int64_t days, int *year, int *month, int *day);
+
 #endif

@@ -200,20 +200,6 @@ static uint64_t rng_below(struct rng *r, uint64_t n)
 	return rng_next(r) % n;
 }
 
-/* Year, month and day of a day number (days since 1970-01-01; Hinnant's civil_from_days). */
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 static int64_t days_of(int y, int m, int d)
 {
 	int64_t days = 0;
@@ -340,7 +326,7 @@ static void make_person(struct population *pop, struct rng *r, bool adult, struc
 		if (tries < 500)
 			break;
 	}
-	civil_from_days(day, &out->year, &out->month, &out->day);
+	ss_days_to_date(day, &out->year, &out->month, &out->day);
 	snprintf(out->id_number, sizeof(out->id_number), "%s%04d%02d%02d%03u", o->code, out->year, out->month, out->day,
 	         seq);
 	out->id_number[17] = ss_idcard_check_char(out->id_number);

@@ -23,20 +23,6 @@ static int64_t china_day(int64_t t)
 	return s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
 }
 
-/* The civil date of a day number (the inverse of ss_date_to_days, after Howard Hinnant's algorithm). */
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 static int num(const char *s, int n)
 {
 	int v = 0;
@@ -107,7 +93,7 @@ bool ss_idcard_is_valid(const char *s, int64_t now)
 int ss_idcard_age(const struct ss_idcard *id, int64_t now)
 {
 	int y, m, d;
-	civil_from_days(china_day(now), &y, &m, &d);
+	ss_days_to_date(china_day(now), &y, &m, &d);
 	int age = y - id->year;
 	if (m < id->month || (m == id->month && d < id->day))
 		age--;

@@ -549,6 +549,23 @@ static void test_clocks(void)
 	CHECK(a > 0 && b >= a);
 }
 
+static void test_days_to_date_round_trip(void)
+{
+	int y, m, d;
+	ss_days_to_date(0, &y, &m, &d);
+	CHECK(y == 1970 && m == 1 && d == 1);
+	ss_days_to_date(11016, &y, &m, &d); /* 2000-02-29 */
+	CHECK(y == 2000 && m == 2 && d == 29);
+	for (int64_t days = -719162; days < 2932897; days += 97) { /* 0001-01-01 .. 9999-12-31 */
+		int64_t back = -1;
+		ss_days_to_date(days, &y, &m, &d);
+		if (!ss_date_to_days(y, m, d, &back) || back != days) {
+			CHECK(back == days);
+			break;
+		}
+	}
+}
+
 int main(void)
 {
 	RUN(test_err_table);
@@ -570,5 +587,6 @@ int main(void)
 	RUN(test_time_leap_second);
 	RUN(test_date_to_days);
 	RUN(test_clocks);
+	RUN(test_days_to_date_round_trip);
 	return check_done();
 }
