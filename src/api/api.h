@@ -16,6 +16,7 @@
 
 #include "core/app.h"
 #include "core/staff.h"
+#include "core/source.h"
 #include "core/terminal.h"
 #include "json/json.h"
 #include "http/server.h"
@@ -27,6 +28,7 @@ enum ss_api_auth {
 	SS_AUTH_CITIZEN,  /* a resident's bearer token */
 	SS_AUTH_STAFF,    /* a staff bearer token with one of the route's roles */
 	SS_AUTH_TERMINAL, /* a request signed by a terminal (sign.h) */
+	SS_AUTH_SOURCE,   /* a request signed by a source client (source.h) */
 };
 
 struct ss_api_call;
@@ -52,6 +54,8 @@ struct ss_api_call {
 	int64_t citizen_id;                    /* SS_AUTH_CITIZEN */
 	struct ss_staff staff;                 /* SS_AUTH_STAFF */
 	struct ss_terminal terminal;           /* SS_AUTH_TERMINAL */
+	struct ss_source_client client;        /* SS_AUTH_SOURCE */
+	const char *errors;                    /* raw JSON of an "errors" member added to an error answer, or NULL */
 	struct ss_json *body;                  /* routes with a body */
 	struct ss_jw w;                        /* writes resp->body */
 	struct ss_http_deferred *deferred;     /* a slow call's deferred answer */
@@ -61,6 +65,7 @@ struct ss_api_call {
 extern const struct ss_api_route ss_api_citizen_routes[];
 extern const struct ss_api_route ss_api_staff_routes[];
 extern const struct ss_api_route ss_api_terminal_routes[];
+extern const struct ss_api_route ss_api_source_routes[];
 
 /* The X-Channel of a resident's request ("web" when absent); SS_INVALID for an unknown one. */
 enum ss_err ss_api_channel(struct ss_api_call *c, const char **channel) SS_MUST;

@@ -10,7 +10,9 @@
 #include "core/mask.h"
 #include "base/time.h"
 #include "core/scene.h"
+#include "core/rules.h"
 #include "core/status.h"
+#include "json/json.h"
 #include "qr/qr.h"
 
 #define SMALL_BODY (64 * 1024)
@@ -137,6 +139,74 @@ static enum ss_err code_png(struct ss_api_call *c)
 	return code_image(c, true);
 }
 
+/*
+ * The reasons of a colour: the rules that fired as they were kept
+ * (core/assign.h), each {"rule","text","text_en","records":[{"kind",
+ * "occurred_at"}]}; or, for a colour set by hand, its one rule and reason;
+ * none for green by default or by rules that found nothing.
+ */
+static enum ss_err write_reasons(struct ss_jw *w, const char *rule, const char *reason, const char *rule_set,
+                                 const char *fired, struct ss_arena *a)
+{
+	struct ss_json *doc = NULL;
+	enum ss_err err = SS_OK;
+	ss_jw_arr_begin(w);
+	if (!rule_set || !*rule_set) {
+		if (rule && *rule) {
+			ss_jw_obj_begin(w);
+			ss_jw_kstr(w, "rule", rule);
+			ss_jw_kstr(w, "text", reason);
+			ss_jw_obj_end(w);
+		}
+		goto out;
+	}
+	/* ss_json parses objects: the kept array is wrapped in one */
+	size_t n = strlen(fired);
+	char *text = ss_arena_alloc(a, n + 8);
+	memcpy(text, "{\"f\":", 5);
+	memcpy(text + 5, fired, n);
+	text[n + 5] = '}';
+	const struct ss_json *arr = NULL;
+	if ((err = ss_json_parse(text, n + 6, &doc)) ||
+	    (err = ss_json_get_arr(doc, "f", true, SS_RULES_MAX_FIRED + 1, &arr))) {
+		err = ss_fail(SS_INTERNAL, NULL, "a kept status does not parse");
+		goto out;
+	}
+	for (size_t i = 0; i < ss_json_arr_len(arr); i++) {
+		const struct ss_json *f = ss_json_arr_at(arr, i), *records = NULL;
+		const char *id = NULL, *zh = NULL, *en = NULL;
+		if (ss_json_get_str(f, "rule", true, 1000, &id) || ss_json_get_str(f, "text_zh", true, 1000, &zh) ||
+		    ss_json_get_str(f, "text_en", true, 1000, &en) ||
+		    ss_json_get_arr(f, "records", false, 1000, &records)) {
+			err = ss_fail(SS_INTERNAL, NULL, "a kept status does not parse");
+			goto out;
+		}
+		ss_jw_obj_begin(w);
+		ss_jw_kstr(w, "rule", id);
+		ss_jw_kstr(w, "text", zh);
+		ss_jw_kstr(w, "text_en", en);
+		ss_jw_key(w, "records");
+		ss_jw_arr_begin(w);
+		for (size_t j = 0; records && j < ss_json_arr_len(records); j++) {
+			const struct ss_json *r = ss_json_arr_at(records, j);
+			const char *kind = NULL, *at = NULL;
+			if (ss_json_get_str(r, "kind", true, 64, &kind) ||
+			    ss_json_get_str(r, "occurred_at", true, 64, &at))
+				continue;
+			ss_jw_obj_begin(w);
+			ss_jw_kstr(w, "kind", kind);
+			ss_jw_kstr(w, "occurred_at", at);
+			ss_jw_obj_end(w);
+		}
+		ss_jw_arr_end(w);
+		ss_jw_obj_end(w);
+	}
+out:
+	ss_jw_arr_end(w);
+	ss_json_free(doc);
+	return err;
+}
+
 static enum ss_err my_status(struct ss_api_call *c)
 {
 	struct ss_citizen_row row;
@@ -148,17 +218,61 @@ static enum ss_err my_status(struct ss_api_call *c)
 	ss_jw_obj_begin(&c->w);
 	ss_jw_kstr(&c->w, "color", ss_color_name(v.color));
 	ss_jw_ktime(&c->w, "since", v.since);
+	ss_jw_key(&c->w, "review_at");
+	if (v.review_at)
+		ss_jw_time(&c->w, v.review_at);
+	else
+		ss_jw_null(&c->w);
 	ss_jw_key(&c->w, "reasons");
-	ss_jw_arr_begin(&c->w);
-	for (size_t i = 0; i < v.nreasons; i++) {
-		ss_jw_obj_begin(&c->w);
-		ss_jw_kstr(&c->w, "rule", v.reasons[i].rule);
-		ss_jw_kstr(&c->w, "text", v.reasons[i].text);
-		ss_jw_obj_end(&c->w);
-	}
-	ss_jw_arr_end(&c->w);
+	if ((err = write_reasons(&c->w, v.nreasons ? v.reasons[0].rule : NULL, v.nreasons ? v.reasons[0].text : NULL,
+	                         v.rule_set, v.fired, c->req->arena)))
+		return err;
 	ss_jw_obj_end(&c->w);
 	return SS_OK;
+}
+
+#define MY_HISTORY_MAX 100
+
+struct history_ctx {
+	struct ss_jw *w;
+	struct ss_arena *a;
+};
+
+static enum ss_err write_change(void *ctx, const struct ss_status_row *row)
+{
+	struct history_ctx *h = ctx;
+	ss_jw_obj_begin(h->w);
+	ss_jw_kstr(h->w, "color", ss_color_name(row->color));
+	ss_jw_ktime(h->w, "since", row->since);
+	ss_jw_kstr(h->w, "rule", row->rule);
+	ss_jw_key(h->w, "review_at");
+	if (row->review_at)
+		ss_jw_time(h->w, row->review_at);
+	else
+		ss_jw_null(h->w);
+	ss_jw_key(h->w, "reasons");
+	enum ss_err err = write_reasons(h->w, row->rule, row->reason, row->rule_set, row->fired, h->a);
+	ss_jw_obj_end(h->w);
+	return err;
+}
+
+/* GET /v1/me/status/history: the changes of my colour, newest first (at most MY_HISTORY_MAX). */
+static enum ss_err my_status_history(struct ss_api_call *c)
+{
+	struct ss_citizen_row row;
+	enum ss_err err = c->app->store->ops->citizen_by_id(c->app->store, c->citizen_id, c->req->arena, &row);
+	if (err)
+		return err;
+	ss_api_cache(c, 0);
+	struct history_ctx h = {&c->w, c->req->arena};
+	ss_jw_obj_begin(&c->w);
+	ss_jw_key(&c->w, "changes");
+	ss_jw_arr_begin(&c->w);
+	err = c->app->store->ops->status_history_of_person(c->app->store, row.person_id, MY_HISTORY_MAX, c->req->arena,
+	                                                   write_change, &h);
+	ss_jw_arr_end(&c->w);
+	ss_jw_obj_end(&c->w);
+	return err;
 }
 
 static enum ss_err write_scan(void *ctx, const struct ss_scan_row *row)
@@ -201,6 +315,7 @@ const struct ss_api_route ss_api_citizen_routes[] = {
         {"GET", "/v1/me/code.svg", "GET /v1/me/code.svg", SS_AUTH_CITIZEN, 0, 0, code_svg},
         {"GET", "/v1/me/code.png", "GET /v1/me/code.png", SS_AUTH_CITIZEN, 0, 0, code_png},
         {"GET", "/v1/me/status", "GET /v1/me/status", SS_AUTH_CITIZEN, 0, 0, my_status},
+        {"GET", "/v1/me/status/history", "GET /v1/me/status/history", SS_AUTH_CITIZEN, 0, 0, my_status_history},
         {"GET", "/v1/me/scans", "GET /v1/me/scans", SS_AUTH_CITIZEN, 0, 0, my_scans},
         {.method = NULL},
 };

@@ -34,7 +34,7 @@ static const struct ss_api_route system_routes[] = {
 };
 
 static const struct ss_api_route *const tables[] = {system_routes, ss_api_citizen_routes, ss_api_staff_routes,
-                                                    ss_api_terminal_routes};
+                                                    ss_api_terminal_routes, ss_api_source_routes};
 
 /* Matches path against pattern, collecting {params} into params (arena copies). */
 static bool match(const char *pattern, const char *path, struct ss_arena *a, const char **params)
@@ -123,6 +123,19 @@ static enum ss_err authenticate(struct ss_api_call *c)
 		};
 		return ss_terminal_authenticate(c->app, &sr, &c->terminal);
 	}
+	case SS_AUTH_SOURCE: {
+		struct ss_signed_request sr = {
+		        .terminal_id = ss_http_header(c->req, "X-Client-Id"),
+		        .timestamp = ss_http_header(c->req, "X-Timestamp"),
+		        .nonce = ss_http_header(c->req, "X-Nonce"),
+		        .signature = ss_http_header(c->req, "X-Signature"),
+		        .method = c->req->method,
+		        .path = c->req->path,
+		        .body = c->req->body,
+		        .body_len = c->req->body_len,
+		};
+		return ss_source_client_authenticate(c->app, &sr, &c->client);
+	}
 	case SS_AUTH_STAFF:
 		if ((err = ss_staff_authenticate(c->app, token, &c->staff)))
 			return err;
@@ -147,7 +160,7 @@ enum ss_err ss_api_channel(struct ss_api_call *c, const char **channel)
 }
 
 /* Writes the error body of err: the one place an error becomes an answer. */
-static void write_error(struct ss_buf *out, enum ss_err err, const char *msg, const char *field)
+static void write_error(struct ss_buf *out, enum ss_err err, const char *msg, const char *field, const char *errors)
 {
 	struct ss_jw w;
 	if (err == SS_INTERNAL) { /* the detail is in the log, not in the answer */
@@ -166,23 +179,27 @@ static void write_error(struct ss_buf *out, enum ss_err err, const char *msg, co
 	if (field)
 		ss_jw_kstr(&w, "field", field);
 	ss_jw_obj_end(&w);
+	if (errors && err != SS_INTERNAL) { /* the details of a refusal, e.g. each bad record of a batch */
+		ss_jw_key(&w, "errors");
+		ss_jw_raw(&w, errors, strlen(errors));
+	}
 	ss_jw_obj_end(&w);
 	if (ss_jw_finish(&w) != SS_OK)
 		ss_log_error("error_render", "msg=\"error body too large\"");
 }
 
-static void render_error(struct ss_http_resp *resp, enum ss_err err)
+static void render_error(struct ss_http_resp *resp, enum ss_err err, const char *errors)
 {
 	resp->status = ss_err_status(err);
 	resp->content_type = "application/json";
-	write_error(&resp->body, err, ss_err_message(), ss_err_field());
+	write_error(&resp->body, err, ss_err_message(), ss_err_field(), errors);
 }
 
 const char *ss_api_error_body(struct ss_api_call *c, enum ss_err err, const char *msg)
 {
 	struct ss_buf b;
 	ss_buf_init(&b, 4096);
-	write_error(&b, err, msg, NULL);
+	write_error(&b, err, msg, NULL, NULL);
 	const char *body = ss_arena_strdup(c->req->arena, ss_buf_str(&b));
 	ss_buf_release(&b);
 	return body;
@@ -192,7 +209,7 @@ void ss_api_error_text(enum ss_err err, const char *msg, char *out, size_t n)
 {
 	struct ss_buf b;
 	ss_buf_init(&b, 4096);
-	write_error(&b, err, msg, NULL);
+	write_error(&b, err, msg, NULL, NULL);
 	snprintf(out, n, "%s", ss_buf_str(&b));
 	ss_buf_release(&b);
 }
@@ -232,7 +249,7 @@ static void finish(struct ss_api_call *c, enum ss_err err)
 	if (err) {
 		if (err == SS_TOO_BIG && c->req->body_err == SS_TOO_BIG)
 			(void)ss_fail(SS_TOO_BIG, NULL, "the request body is too large");
-		render_error(c->resp, err);
+		render_error(c->resp, err, c->errors);
 	}
 	ss_json_free(c->body);
 	c->body = NULL;

@@ -20,6 +20,7 @@ int ss_cmd_keys(int argc, char **argv);
 int ss_cmd_code(int argc, char **argv);
 int ss_cmd_verify(int argc, char **argv);
 int ss_cmd_demo(int argc, char **argv);
+int ss_cmd_rules(int argc, char **argv);
 
 /* Prints "suishen <cmd>: <message>" for err (the thread's error detail), returns exit status 1. */
 int ss_cli_fail(const char *cmd, enum ss_err err);

@@ -7,12 +7,16 @@
  * standard input.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/mem.h"
 #include "base/time.h"
 #include "cli/cli.h"
+#include "core/assign.h"
+#include "core/pii.h"
 #include "core/records.h"
 #include "core/registry.h"
 
@@ -24,7 +28,48 @@ struct progress {
 	bool tty;
 	long long reported;
 	int64_t started_us;
+	/* the blind indexes of the people the records kept are about, to re-evaluate them after the commit */
+	struct ss_app *app;
+	uint8_t (*idx)[SS_INDEX_LEN];
+	size_t nidx, cap;
 };
+
+static void on_kept(void *ctx, const char *id_number)
+{
+	struct progress *p = ctx;
+	if (p->nidx == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 256;
+		p->idx = ss_realloc(p->idx, p->cap * sizeof(*p->idx));
+	}
+	ss_pii_index(p->app, id_number, p->idx[p->nidx++]);
+}
+
+static int cmp_idx(const void *a, const void *b)
+{
+	return memcmp(a, b, SS_INDEX_LEN);
+}
+
+/*
+ * Re-evaluates each person the import touched, once. Someone not in the
+ * registry is skipped: their records wait until they are. A server that is
+ * running follows the new colours from the store (cmd_serve.c).
+ */
+static enum ss_err reassign(struct progress *p, long long *people, long long *changed)
+{
+	enum ss_err err = SS_OK;
+	int64_t now = ss_time_now();
+	*people = *changed = 0;
+	qsort(p->idx, p->nidx, SS_INDEX_LEN, cmp_idx);
+	for (size_t i = 0; !err && i < p->nidx; i++) {
+		if (i > 0 && !memcmp(p->idx[i], p->idx[i - 1], SS_INDEX_LEN))
+			continue;
+		bool c = false;
+		err = ss_assign_by_index(p->app, p->idx[i], now, &c);
+		(*people)++;
+		*changed += c;
+	}
+	return err;
+}
 
 static void on_bad_line(void *ctx, long line, const char *field, const char *reason)
 {
@@ -106,7 +151,9 @@ int ss_cmd_import(int argc, char **argv)
 	        .tty = isatty(STDERR_FILENO), .started_us = ss_time_mono_us(), .unit = records ? "records" : "rows"};
 	if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode))
 		p.total = (long long)st.st_size;
-	struct ss_import_report rep = {.bad_line = on_bad_line, .progress = on_progress, .ctx = &p};
+	p.app = app;
+	struct ss_import_report rep = {
+	        .bad_line = on_bad_line, .progress = on_progress, .kept = records ? on_kept : NULL, .ctx = &p};
 	long long dups = 0;
 	enum ss_err err = records ? ss_records_import(app, in, values[1], format, &rep, &dups)
 	                          : ss_registry_import(app, in, &rep);
@@ -117,6 +164,10 @@ int ss_cmd_import(int argc, char **argv)
 		printf("imported %lld records (%lld duplicates ignored) in %.1f s\n", rep.rows, dups, secs);
 	else if (!err)
 		printf("imported %lld people in %.1f s\n", rep.rows, secs);
+	long long people = 0, changed = 0;
+	if (!err && records && !(err = reassign(&p, &people, &changed)))
+		fprintf(stderr, "re-evaluated %lld people: %lld changed\n", people, changed);
+	free(p.idx);
 	if (in != stdin)
 		fclose(in);
 	ss_app_close(app);

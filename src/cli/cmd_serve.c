@@ -2,8 +2,12 @@
  * cmd_serve: `suishen serve --data DIR --listen HOST:PORT [--code-ttl S]`:
  * serves the API until SIGTERM or SIGINT, then finishes the requests in
  * flight and exits 0. SIGHUP, and every few seconds on its own, brings the
- * key ring in step with the store (keys rotated by `suishen keys`) and purges
- * expired sessions.
+ * key ring in step with the store (keys rotated by `suishen keys`), purges
+ * expired sessions, and applies to the in-memory colours the changes of
+ * colour that another process wrote to the store (`suishen import records`
+ * re-evaluates the people it touched): a scan sees such a change at the next
+ * SIGHUP, or within HOUSEKEEPING_SECONDS. The server follows the store's
+ * history of changes by its change_id, so the cost is that of the changes.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -16,10 +20,38 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "cli/cli.h"
+#include "core/assign.h"
+#include "core/holders.h"
 #include "http/server.h"
 
 #define HOUSEKEEPING_SECONDS 10
 #define DRAIN_MS             10000
+
+struct follow {
+	struct ss_app *app;
+	int64_t last; /* the newest change of colour applied */
+	long long applied;
+};
+
+static enum ss_err apply_change(void *ctx, const struct ss_status_row *row)
+{
+	struct follow *f = ctx;
+	if (f->app)
+		ss_holders_set_color(f->app->holders, row->person_id, row->color, row->since);
+	f->last = row->change_id;
+	f->applied++;
+	return SS_OK;
+}
+
+/* Applies the changes of colour kept since the last call (with f->app NULL: only finds the newest). */
+static void follow_statuses(struct follow *f)
+{
+	f->applied = 0;
+	if (f->app->store->ops->status_changes_after(f->app->store, f->last, apply_change, f))
+		ss_log_warn("status_follow_failed", "msg=\"%s\"", ss_err_message());
+	else if (f->applied)
+		ss_log_info("statuses_followed", "changes=%lld last=%lld", f->applied, (long long)f->last);
+}
 
 int ss_cmd_serve(int argc, char **argv)
 {
@@ -52,11 +84,21 @@ int ss_cmd_serve(int argc, char **argv)
 	app->cfg.code_ttl = code_ttl;
 	app->cfg.session_ttl = session_ttl;
 	app->cfg.login_delay_ms = delay;
-	enum ss_err err = ss_app_start(app, true);
+	/*
+	 * The holders are loaded from the store's statuses: follow the changes
+	 * kept after the newest one seen before loading them (one made meanwhile
+	 * is applied twice, which is harmless).
+	 */
+	struct follow follow = {0};
+	enum ss_err err = app->store->ops->status_changes_after(app->store, 0, apply_change, &follow);
+	if (!err)
+		err = ss_app_start(app, true);
 	if (err) {
 		ss_app_close(app);
 		return ss_cli_fail("serve", err);
 	}
+
+	follow.app = app;
 
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct ss_api *api = ss_api_new(app, ncpu > 0 ? (unsigned)ncpu : 1);
@@ -74,16 +116,27 @@ int ss_cmd_serve(int argc, char **argv)
 	}
 	ss_log_info("serving", "listen=%s port=%u code_ttl=%lld", values[1], ss_http_port(srv), code_ttl);
 
+	int64_t next_housekeeping = 0;
 	for (;;) {
-		struct timespec wait = {.tv_sec = HOUSEKEEPING_SECONDS};
+		/* every second: colours whose time has come; every HOUSEKEEPING_SECONDS, or on SIGHUP: the rest */
+		struct timespec wait = {.tv_sec = 1};
 		int sig = sigtimedwait(&sigs, NULL, &wait);
 		if (sig == SIGTERM || sig == SIGINT) {
 			ss_log_info("stopping", "signal=%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			break;
 		}
+		int changed = 0;
+		if (ss_assign_due(app, ss_time_now(), &changed))
+			ss_log_warn("review_failed", "msg=\"%s\"", ss_err_message());
+		else if (changed)
+			ss_log_info("reviewed", "changed=%d", changed);
+		if (sig != SIGHUP && ss_time_now() < next_housekeeping)
+			continue;
+		next_housekeeping = ss_time_now() + HOUSEKEEPING_SECONDS;
 		if (ss_app_reload_keys(app))
 			ss_log_warn("key_reload_failed", "msg=\"%s\"", ss_err_message());
 		(void)app->store->ops->session_purge(app->store, ss_time_now());
+		follow_statuses(&follow);
 	}
 	ss_http_stop(srv, DRAIN_MS);
 	ss_api_free(api);

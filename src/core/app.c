@@ -13,7 +13,9 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/time.h"
+#include "core/assign.h"
 #include "core/holders.h"
+#include "core/rules.h"
 #include "core/scanlog.h"
 #include "core/sign.h"
 #include "core/terminal.h"
@@ -249,6 +251,8 @@ enum ss_err ss_app_start(struct ss_app *app, bool writer)
 			return err;
 		ss_log_info("holders_loaded", "holders=%lld", (long long)ss_holders_count(app->holders));
 	}
+	if (!app->rules && (err = ss_assign_load_rules(app)))
+		return err;
 	if (!app->terminals)
 		app->terminals = ss_terminals_new();
 	if (!app->nonces)
@@ -264,6 +268,7 @@ void ss_app_close(struct ss_app *app)
 		return;
 	ss_scanlog_stop(app->scanlog);
 	ss_holders_free(app->holders);
+	ss_rules_free(app->rules);
 	ss_terminals_free(app->terminals);
 	ss_nonce_cache_free(app->nonces);
 	ss_store_close(app->store);

@@ -30,6 +30,7 @@ struct ss_holders;
 struct ss_scanlog;
 struct ss_nonce_cache;
 struct ss_terminals;
+struct ss_ruleset;
 
 struct ss_app {
 	char *data_dir;
@@ -41,6 +42,7 @@ struct ss_app {
 	struct ss_scanlog *scanlog;     /* the one writer of scans */
 	struct ss_nonce_cache *nonces;  /* nonces of signed requests seen within the window */
 	struct ss_terminals *terminals; /* terminals' keys and scenes, cached */
+	struct ss_ruleset *rules;       /* the active rule set (core/assign.h): NULL until loaded */
 };
 
 /* Opens (with create: initialises) the data directory dir. Messages say what to do. */

@@ -50,6 +50,8 @@ static void take(struct job *j, FILE *in, long line, enum ss_err err, const stru
 			j->broken = true;
 		} else {
 			j->rows++;
+			if (j->rep->kept)
+				j->rep->kept(j->rep->ctx, r->id.number);
 		}
 	}
 	if (++j->checked % ARENA_EVERY == 0) { /* keep the arena small; it held personal data in clear */

@@ -25,6 +25,8 @@ struct ss_import_report {
 	void *ctx;
 	long long rows;   /* rows loaded (on success) */
 	long long errors; /* bad lines found */
+	/* Records only, may be NULL: called with the ID number of each record kept (before the import commits). */
+	void (*kept)(void *ctx, const char *id_number);
 };
 
 /* Imports a population CSV from in. SS_INVALID if any line was bad (nothing loaded). */

@@ -57,6 +57,8 @@ enum ss_err ss_status_of_person(struct ss_app *app, int64_t person_id, int64_t d
 	struct ss_status_row row;
 	memset(out, 0, sizeof(*out));
 	enum ss_err err = app->store->ops->status_get(app->store, person_id, a, &row);
+	out->rule_set = "";
+	out->fired = "[]";
 	if (err == SS_NOT_FOUND) {
 		out->color = SS_GREEN;
 		out->since = default_since;
@@ -69,5 +71,8 @@ enum ss_err ss_status_of_person(struct ss_app *app, int64_t person_id, int64_t d
 	out->nreasons = 1;
 	out->reasons[0].rule = row.rule;
 	out->reasons[0].text = row.reason;
+	out->review_at = row.review_at;
+	out->rule_set = row.rule_set;
+	out->fired = row.fired;
 	return SS_OK;
 }

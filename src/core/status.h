@@ -24,6 +24,10 @@ struct ss_status_view {
 	struct {
 		const char *rule, *text;
 	} reasons[4];
+	/* set by the rules (core/assign.h): 0, "" and "[]" for a colour set by hand or by default */
+	int64_t review_at;    /* when the colour changes by itself, 0 if never */
+	const char *rule_set; /* the rule set's version */
+	const char *fired;    /* the fired rules as JSON (store.h, struct ss_status_row) */
 };
 
 /* Sets the colour of the person with this ID number by hand (staff_id is who); the reason is shown to them. */

@@ -105,6 +105,12 @@ struct ss_status_row {
 	const char *rule;   /* "manual", or the rule that fired */
 	const char *reason; /* shown to the resident */
 	int64_t set_by;     /* staff id, 0 if none */
+	/* set by the rules (zero or NULL when set by hand: stored as 0, '' and '[]') */
+	int64_t review_at;    /* when the colour changes by itself, 0 if never */
+	const char *rule_set; /* the version of the rule set that gave it */
+	const char *fired;    /* JSON: [{"rule","text_zh","text_en","records":[{"kind","occurred_at"}]}] */
+	/* read back only by status_history_of_person and status_changes_after: */
+	int64_t change_id;
 };
 
 /* One scan, as recorded. */
@@ -129,6 +135,17 @@ struct ss_record_row {
 	int64_t occurred_at;              /* unix seconds */
 	struct ss_blob sealed;            /* record_id, ID number and attributes (JSON), sealed */
 	int64_t received_at;              /* unix seconds */
+};
+
+/* A client of a data source (core/source.h): a system allowed to post records of one source. */
+struct ss_source_client_row {
+	int64_t client_id;
+	const char *source; /* "lab", "province:32", ... */
+	const char *name;   /* who it is, for people ("" if none) */
+	struct ss_blob secret_sealed;
+	int64_t created_by; /* staff id */
+	int64_t created_at;
+	bool disabled;
 };
 
 struct ss_store;
@@ -220,6 +237,30 @@ struct ss_store_ops {
 	enum ss_err (*scans_of_person)(struct ss_store *s, int64_t person_id, int limit, struct ss_arena *a,
 	                               enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx);
 
+	/* Stores a rule set's text under its version and makes it the only active one, in one transaction. */
+	enum ss_err (*rule_set_put)(struct ss_store *s, const char *version, const char *text, int64_t loaded_at);
+	/* The active rule set's version and text (copied to a); SS_NOT_FOUND if none was ever stored. */
+	enum ss_err (*rule_set_active)(struct ss_store *s, struct ss_arena *a, const char **version, const char **text);
+	/* The changes of a person's colour, newest first, at most limit; text copied to a. */
+	enum ss_err (*status_history_of_person)(struct ss_store *s, int64_t person_id, int limit, struct ss_arena *a,
+	                                        enum ss_err (*fn)(void *ctx, const struct ss_status_row *row),
+	                                        void *ctx);
+	/*
+	 * Calls fn for every change of colour after the change after_id, oldest
+	 * first (row->change_id increases), so that a process can follow what
+	 * another one wrote.
+	 */
+	enum ss_err (*status_changes_after)(struct ss_store *s, int64_t after_id,
+	                                    enum ss_err (*fn)(void *ctx, const struct ss_status_row *row), void *ctx);
+	/*
+	 * The people (id and blind index) whose colour is due for review at now
+	 * (0 < review_at <= now), earliest first, at most limit: found through an
+	 * index, so the cost follows the number due, not the population.
+	 */
+	enum ss_err (*statuses_due)(struct ss_store *s, int64_t now, int limit,
+	                            enum ss_err (*fn)(void *ctx, int64_t person_id, const uint8_t idx[SS_INDEX_LEN]),
+	                            void *ctx);
+
 	/*
 	 * Keeps a record, unless one with the same record_key is kept already:
 	 * then SS_CONFLICT ("duplicate, ignored") and nothing changes. *record_seq
@@ -229,6 +270,11 @@ struct ss_store_ops {
 	/* Calls fn for every record about idx, oldest first (occurred_at, then arrival); blobs and text copied to a. */
 	enum ss_err (*records_of_person)(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
 	                                 enum ss_err (*fn)(void *ctx, const struct ss_record_row *row), void *ctx);
+
+	enum ss_err (*client_insert)(struct ss_store *s, const struct ss_source_client_row *row, int64_t *client_id);
+	/* A source client; SS_NOT_FOUND if there is none with client_id. */
+	enum ss_err (*client_get)(struct ss_store *s, int64_t client_id, struct ss_arena *a,
+	                          struct ss_source_client_row *out);
 };
 
 struct ss_store {

@@ -64,8 +64,16 @@ enum stmt_id {
 	ST_SCAN_INSERT,
 	ST_SCAN_MAX,
 	ST_SCANS_OF_PERSON,
+	ST_RULE_SET_CLEAR,
+	ST_RULE_SET_PUT,
+	ST_RULE_SET_ACTIVE,
+	ST_STATUS_HISTORY_OF,
+	ST_STATUS_CHANGES_AFTER,
+	ST_STATUSES_DUE,
 	ST_RECORD_PUT,
 	ST_RECORDS_OF_PERSON,
+	ST_CLIENT_INSERT,
+	ST_CLIENT_GET,
 	ST_COUNT
 };
 
@@ -114,23 +122,43 @@ static const char *const stmt_sql[ST_COUNT] = {
                             "t.disabled, p.name, o.name, p.division FROM terminals t JOIN places p USING (place_id) "
                             "JOIN orgs o USING (org_id) WHERE t.terminal_id = ?1",
         [ST_STATUS_PUT] =
-                "INSERT INTO statuses (person_id, color, since, rule, reason, set_by) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (person_id) DO UPDATE SET color = excluded.color, "
-                "since = excluded.since, rule = excluded.rule, reason = excluded.reason, set_by = excluded.set_by",
-        [ST_STATUS_HISTORY] = "INSERT INTO status_history (person_id, color, since, rule, reason, set_by) "
-                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        [ST_STATUS_GET] = "SELECT color, since, rule, reason, set_by FROM statuses WHERE person_id = ?1",
-        [ST_STATUS_EACH] = "SELECT person_id, color, since, rule, reason, set_by FROM statuses",
+                "INSERT INTO statuses (person_id, color, since, rule, reason, set_by, review_at, rule_set, fired) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (person_id) DO UPDATE SET "
+                "color = excluded.color, since = excluded.since, rule = excluded.rule, reason = excluded.reason, "
+                "set_by = excluded.set_by, review_at = excluded.review_at, rule_set = excluded.rule_set, "
+                "fired = excluded.fired",
+        [ST_STATUS_HISTORY] = "INSERT INTO status_history (person_id, color, since, rule, reason, set_by, review_at, "
+                              "rule_set, fired) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        [ST_STATUS_GET] = "SELECT color, since, rule, reason, set_by, review_at, rule_set, fired FROM statuses "
+                          "WHERE person_id = ?1",
+        [ST_STATUS_EACH] = "SELECT person_id, color, since, rule, reason, set_by, review_at, rule_set, fired "
+                           "FROM statuses",
         [ST_SCAN_INSERT] = "INSERT INTO scans (scan_id, terminal_id, place_id, scene, person_id, presenter_id, result, "
                            "key_id, scanned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         [ST_SCAN_MAX] = "SELECT coalesce(max(scan_id), 0) FROM scans",
         [ST_SCANS_OF_PERSON] = "SELECT s.scan_id, s.terminal_id, s.place_id, s.scene, s.person_id, s.presenter_id, "
                                "s.result, s.key_id, s.scanned_at, p.name FROM scans s JOIN places p USING (place_id) "
                                "WHERE s.person_id = ?1 ORDER BY s.scanned_at DESC, s.scan_id DESC LIMIT ?2",
+        [ST_RULE_SET_CLEAR] = "UPDATE rule_sets SET active = 0 WHERE active = 1",
+        [ST_RULE_SET_PUT] = "INSERT INTO rule_sets (version, text, loaded_at, active) VALUES (?1, ?2, ?3, 1) "
+                            "ON CONFLICT (version) DO UPDATE SET text = excluded.text, "
+                            "loaded_at = excluded.loaded_at, active = 1",
+        [ST_RULE_SET_ACTIVE] = "SELECT version, text FROM rule_sets WHERE active = 1",
+        [ST_STATUS_HISTORY_OF] = "SELECT color, since, rule, reason, set_by, review_at, rule_set, fired, change_id "
+                                 "FROM status_history WHERE person_id = ?1 ORDER BY change_id DESC LIMIT ?2",
+        [ST_STATUS_CHANGES_AFTER] = "SELECT color, since, rule, reason, set_by, review_at, rule_set, fired, "
+                                    "change_id, person_id FROM status_history WHERE change_id > ?1 "
+                                    "ORDER BY change_id",
+        [ST_STATUSES_DUE] = "SELECT s.person_id, p.idx FROM statuses s JOIN population p USING (person_id) "
+                            "WHERE s.review_at > 0 AND s.review_at <= ?1 ORDER BY s.review_at LIMIT ?2",
         [ST_RECORD_PUT] = "INSERT INTO records (record_key, idx, kind, source, occurred_at, sealed, received_at) "
                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (record_key) DO NOTHING",
         [ST_RECORDS_OF_PERSON] = "SELECT record_seq, record_key, kind, source, occurred_at, sealed, received_at "
                                  "FROM records WHERE idx = ?1 ORDER BY occurred_at, record_seq",
+        [ST_CLIENT_INSERT] = "INSERT INTO source_clients (source, name, secret_sealed, created_by, created_at) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5)",
+        [ST_CLIENT_GET] = "SELECT client_id, source, name, secret_sealed, created_by, created_at, disabled "
+                          "FROM source_clients WHERE client_id = ?1",
 };
 
 struct sq {
@@ -834,6 +862,9 @@ static void bind_status(sqlite3_stmt *st, const struct ss_status_row *row)
 		sqlite3_bind_int64(st, 6, row->set_by);
 	else
 		sqlite3_bind_null(st, 6);
+	sqlite3_bind_int64(st, 7, row->review_at);
+	bind_text(st, 8, row->rule_set ? row->rule_set : "");
+	bind_text(st, 9, row->fired ? row->fired : "[]");
 }
 
 static enum ss_err sq_status_put(struct ss_store *s, const struct ss_status_row *row)
@@ -864,6 +895,9 @@ static void read_status(sqlite3_stmt *st, int first, struct ss_arena *a, struct 
 	out->rule = col_text(st, first + 2, a);
 	out->reason = col_text(st, first + 3, a);
 	out->set_by = sqlite3_column_int64(st, first + 4);
+	out->review_at = sqlite3_column_int64(st, first + 5);
+	out->rule_set = col_text(st, first + 6, a);
+	out->fired = col_text(st, first + 7, a);
 }
 
 static enum ss_err sq_status_get(struct ss_store *s, int64_t person_id, struct ss_arena *a, struct ss_status_row *out)
@@ -995,6 +1029,101 @@ static enum ss_err sq_scans_of_person(struct ss_store *s, int64_t person_id, int
 	return err;
 }
 
+static enum ss_err sq_rule_set_put(struct ss_store *s, const char *version, const char *text, int64_t loaded_at)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = sq_begin(s);
+	if (err)
+		return err;
+	if ((err = stmt(q, ST_RULE_SET_CLEAR, &st)) || (err = run(q, st, "rule_set_clear")) ||
+	    (err = stmt(q, ST_RULE_SET_PUT, &st)))
+		goto fail;
+	bind_text(st, 1, version);
+	bind_text(st, 2, text);
+	sqlite3_bind_int64(st, 3, loaded_at);
+	if ((err = run(q, st, "rule_set_put")))
+		goto fail;
+	return sq_commit(s);
+fail:
+	sq_rollback(s);
+	return err;
+}
+
+static enum ss_err sq_rule_set_active(struct ss_store *s, struct ss_arena *a, const char **version, const char **text)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_RULE_SET_ACTIVE, &st))) {
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*version = col_text(st, 0, a);
+			*text = col_text(st, 1, a);
+		} else {
+			err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "rule_set_active");
+		}
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_status_history_of_person(struct ss_store *s, int64_t person_id, int limit, struct ss_arena *a,
+                                               enum ss_err (*fn)(void *ctx, const struct ss_status_row *row), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_STATUS_HISTORY_OF, &st))) {
+		sqlite3_bind_int64(st, 1, person_id);
+		sqlite3_bind_int(st, 2, limit);
+		int rc;
+		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct ss_status_row row = {.person_id = person_id};
+			read_status(st, 0, a, &row);
+			row.change_id = sqlite3_column_int64(st, 8);
+			err = fn(ctx, &row);
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = translate(q, rc, "status_history_of_person");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_status_changes_after(struct ss_store *s, int64_t after_id,
+                                           enum ss_err (*fn)(void *ctx, const struct ss_status_row *row), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_STATUS_CHANGES_AFTER, &st))) {
+		struct ss_arena a;
+		ss_arena_init(&a);
+		sqlite3_bind_int64(st, 1, after_id);
+		int rc;
+		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct ss_status_row row = {0};
+			read_status(st, 0, &a, &row);
+			row.change_id = sqlite3_column_int64(st, 8);
+			row.person_id = sqlite3_column_int64(st, 9);
+			err = fn(ctx, &row);
+			ss_arena_release(&a);
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = translate(q, rc, "status_changes_after");
+		done(st);
+		ss_arena_release(&a);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
 static enum ss_err sq_record_put(struct ss_store *s, const struct ss_record_row *row, int64_t *record_seq)
 {
 	struct sq *q = SQ(s);
@@ -1051,6 +1180,86 @@ static enum ss_err sq_records_of_person(struct ss_store *s, const uint8_t idx[SS
 	return err;
 }
 
+static enum ss_err sq_client_insert(struct ss_store *s, const struct ss_source_client_row *row, int64_t *client_id)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_CLIENT_INSERT, &st))) {
+		bind_text(st, 1, row->source);
+		bind_text(st, 2, row->name ? row->name : "");
+		bind_blob(st, 3, row->secret_sealed.p, row->secret_sealed.n);
+		sqlite3_bind_int64(st, 4, row->created_by);
+		sqlite3_bind_int64(st, 5, row->created_at);
+		err = run(q, st, "client_insert");
+		if (!err)
+			*client_id = sqlite3_last_insert_rowid(q->db);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_client_get(struct ss_store *s, int64_t client_id, struct ss_arena *a,
+                                 struct ss_source_client_row *out)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_CLIENT_GET, &st))) {
+		sqlite3_bind_int64(st, 1, client_id);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			out->client_id = sqlite3_column_int64(st, 0);
+			out->source = col_text(st, 1, a);
+			out->name = col_text(st, 2, a);
+			out->secret_sealed = col_blob(st, 3, a);
+			out->created_by = sqlite3_column_int64(st, 4);
+			out->created_at = sqlite3_column_int64(st, 5);
+			out->disabled = sqlite3_column_int(st, 6) != 0;
+		} else {
+			err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "client_get");
+		}
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_statuses_due(struct ss_store *s, int64_t now, int limit,
+                                   enum ss_err (*fn)(void *ctx, int64_t person_id, const uint8_t idx[SS_INDEX_LEN]),
+                                   void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	/* collected first: fn writes to the store, which must not happen while this statement reads */
+	int64_t ids[256];
+	uint8_t idxs[256][SS_INDEX_LEN];
+	int n = 0;
+	if (limit > 256)
+		limit = 256;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_STATUSES_DUE, &st))) {
+		sqlite3_bind_int64(st, 1, now);
+		sqlite3_bind_int(st, 2, limit);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < limit) {
+			ids[n] = sqlite3_column_int64(st, 0);
+			col_fixed(st, 1, idxs[n], SS_INDEX_LEN);
+			n++;
+		}
+		if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+			err = translate(q, rc, "statuses_due");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	for (int i = 0; !err && i < n; i++)
+		err = fn(ctx, ids[i], idxs[i]);
+	return err;
+}
+
 static const struct ss_store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sq_close,
@@ -1087,8 +1296,15 @@ static const struct ss_store_ops sqlite_ops = {
         .scan_append = sq_scan_append,
         .scan_max_id = sq_scan_max_id,
         .scans_of_person = sq_scans_of_person,
+        .rule_set_put = sq_rule_set_put,
+        .rule_set_active = sq_rule_set_active,
+        .status_history_of_person = sq_status_history_of_person,
+        .status_changes_after = sq_status_changes_after,
+        .statuses_due = sq_statuses_due,
         .record_put = sq_record_put,
         .records_of_person = sq_records_of_person,
+        .client_insert = sq_client_insert,
+        .client_get = sq_client_get,
 };
 
 static enum ss_err exec(struct sq *q, const char *sql, const char *what)

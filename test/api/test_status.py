@@ -22,7 +22,9 @@ def term(city):
 
 
 def check_status(body):
-    assert set(body) == {"color", "since", "reasons"}, body
+    # review_at: when the rules would change the colour by themselves (null for a colour set by hand or by default)
+    assert set(body) == {"color", "since", "reasons", "review_at"}, body
+    assert body["review_at"] is None, body
     assert body["color"] in ("green", "yellow", "red"), body
     parse_time(body["since"])
     assert isinstance(body["reasons"], list), body

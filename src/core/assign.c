@@ -1,0 +1,302 @@
+/* assign: a person's records and the active rule set make their colour (see assign.h). */
+#include "core/assign.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/time.h"
+#include "core/holders.h"
+#include "core/records.h"
+#include "core/rules.h"
+#include "json/json.h"
+
+/* A person with more records than this is refused rather than exhausting memory (none comes near). */
+#define MAX_RECORDS    100000
+#define MAX_FIRED_JSON (64 * 1024)
+
+enum ss_err ss_assign_load_rules(struct ss_app *app)
+{
+	struct ss_store *s = app->store;
+	struct ss_arena a;
+	const char *version = NULL, *text = NULL;
+	struct ss_ruleset *rs = NULL;
+	enum ss_err err;
+
+	if (app->rules)
+		return SS_OK;
+	ss_arena_init(&a);
+	err = s->ops->rule_set_active(s, &a, &version, &text);
+	if (err == SS_NOT_FOUND) {
+		/* a new data directory: the compiled-in default becomes its first rule set */
+		if ((err = ss_rules_parse(ss_default_rules, strlen(ss_default_rules), &rs, NULL, NULL))) {
+			err = ss_fail(SS_INTERNAL, NULL, "the default rule set does not parse");
+			goto out;
+		}
+		if ((err = s->ops->rule_set_put(s, ss_rules_version(rs), ss_default_rules, ss_time_now())))
+			goto out;
+		ss_log_info("rules_stored", "version=%s default=1", ss_rules_version(rs));
+	} else if (!err && ss_rules_parse(text, strlen(text), &rs, NULL, NULL)) {
+		ss_log_error("rules_corrupt", "version=%s", version);
+		err = ss_fail(SS_INTERNAL, NULL, "the stored rule set '%s' does not parse", version);
+	}
+	if (!err) {
+		app->rules = rs;
+		rs = NULL;
+		ss_log_info("rules_loaded", "version=%s rules=%zu", ss_rules_version(app->rules),
+		            ss_rules_count(app->rules));
+	}
+out:
+	ss_rules_free(rs);
+	ss_arena_release(&a);
+	return err;
+}
+
+enum ss_err ss_assign_set_rules(struct ss_app *app, const char *text, size_t n,
+                                void (*report)(void *ctx, long line, const char *message), void *ctx,
+                                const char **version)
+{
+	struct ss_ruleset *rs = NULL;
+	enum ss_err err = ss_rules_parse(text, n, &rs, report, ctx);
+	if (err)
+		return err;
+	/* stored as a C string: a NUL inside would cut it short */
+	if (memchr(text, '\0', n)) {
+		ss_rules_free(rs);
+		return ss_fail(SS_INVALID, NULL, "the rule file contains a NUL byte");
+	}
+	char *copy = ss_malloc(n + 1);
+	memcpy(copy, text, n);
+	copy[n] = '\0';
+	err = app->store->ops->rule_set_put(app->store, ss_rules_version(rs), copy, ss_time_now());
+	free(copy);
+	if (err) {
+		ss_rules_free(rs);
+		return err;
+	}
+	ss_rules_free(app->rules);
+	app->rules = rs;
+	if (version)
+		*version = ss_rules_version(rs);
+	ss_log_info("rules_stored", "version=%s rules=%zu", ss_rules_version(rs), ss_rules_count(rs));
+	return SS_OK;
+}
+
+struct gather {
+	struct ss_rule_record *recs;
+	size_t n, cap;
+};
+
+static enum ss_err take_record(void *ctx, const struct ss_record *r)
+{
+	struct gather *g = ctx;
+	int kind;
+	if (g->n == MAX_RECORDS)
+		return ss_fail(SS_TOO_BIG, NULL, "more than %d records about one person", MAX_RECORDS);
+	if (!ss_rule_kind_parse(ss_record_kind_name(r->kind), &kind))
+		return SS_OK; /* a kind the rules do not know: no rule can use it */
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 16;
+		g->recs = ss_realloc(g->recs, g->cap * sizeof(*g->recs));
+	}
+	struct ss_rule_record *o = &g->recs[g->n++];
+	memset(o, 0, sizeof(*o));
+	o->kind = kind;
+	o->occurred_at = r->occurred_at;
+	switch (r->kind) {
+	case SS_RECORD_RISK_AREA_VISIT:
+		o->area = r->attr.risk_area_visit.area;
+		o->level = r->attr.risk_area_visit.level == SS_RISK_HIGH     ? SS_LEVEL_HIGH
+		           : r->attr.risk_area_visit.level == SS_RISK_MEDIUM ? SS_LEVEL_MEDIUM
+		                                                             : SS_LEVEL_LOW;
+		break;
+	case SS_RECORD_TEST_RESULT:
+		o->result = r->attr.test_result.positive ? SS_RESULT_POSITIVE : SS_RESULT_NEGATIVE;
+		break;
+	case SS_RECORD_VACCINATION:
+		o->dose = r->attr.vaccination.dose;
+		break;
+	case SS_RECORD_INBOUND_TRAVEL:
+		o->origin = r->attr.inbound_travel.origin;
+		break;
+	case SS_RECORD_HEALTH_DECLARATION:
+		o->temperature = r->attr.health_declaration.temperature;
+		o->symptoms = (int)r->attr.health_declaration.nsymptoms;
+		break;
+	case SS_RECORD_TRIP_DECLARATION:
+		o->places = (int)r->attr.trip_declaration.nplaces;
+		break;
+	case SS_RECORD_MANUAL_OVERRIDE:
+		o->color = r->attr.manual_override.color;
+		o->until = r->attr.manual_override.until;
+		break;
+	default:
+		break;
+	}
+	return SS_OK;
+}
+
+static void record_ref(struct ss_jw *w, const struct ss_rule_record *r)
+{
+	ss_jw_obj_begin(w);
+	ss_jw_kstr(w, "kind", ss_rule_kind_name(r->kind));
+	ss_jw_ktime(w, "occurred_at", r->occurred_at);
+	ss_jw_obj_end(w);
+}
+
+#define OVERRIDE_ZH "人工赋码"
+#define OVERRIDE_EN "Colour set by hand"
+#define GREEN_ZH    "无风险记录"
+
+/* The verdict's fired rules as the JSON kept with the status: kinds and dates of records only. */
+static enum ss_err fired_json(const struct ss_rule_verdict *v, const struct ss_rule_record *recs, struct ss_buf *out)
+{
+	struct ss_jw w;
+	ss_jw_init(&w, out);
+	ss_jw_arr_begin(&w);
+	if (v->overridden) {
+		ss_jw_obj_begin(&w);
+		ss_jw_kstr(&w, "rule", "manual_override");
+		ss_jw_kstr(&w, "text_zh", OVERRIDE_ZH);
+		ss_jw_kstr(&w, "text_en", OVERRIDE_EN);
+		ss_jw_key(&w, "records");
+		ss_jw_arr_begin(&w);
+		record_ref(&w, &recs[v->override]);
+		ss_jw_arr_end(&w);
+		ss_jw_obj_end(&w);
+	}
+	for (size_t i = 0; i < v->nfired; i++) {
+		const struct ss_rule_fired *f = &v->fired[i];
+		ss_jw_obj_begin(&w);
+		ss_jw_kstr(&w, "rule", f->id);
+		ss_jw_kstr(&w, "text_zh", f->reason_zh);
+		ss_jw_kstr(&w, "text_en", f->reason_en);
+		ss_jw_key(&w, "records");
+		ss_jw_arr_begin(&w);
+		record_ref(&w, &recs[f->trigger]);
+		for (size_t j = 0; j < f->nagainst; j++)
+			record_ref(&w, &recs[f->against[j]]);
+		ss_jw_arr_end(&w);
+		ss_jw_obj_end(&w);
+	}
+	ss_jw_arr_end(&w);
+	return ss_jw_finish(&w);
+}
+
+enum ss_err ss_assign_person(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], int64_t person_id, int64_t now,
+                             bool *changed)
+{
+	struct ss_store *s = app->store;
+	struct gather g = {0};
+	struct ss_arena a;
+	struct ss_buf fired;
+	struct ss_rule_verdict v;
+	struct ss_status_row old;
+	enum ss_err err;
+
+	if (changed)
+		*changed = false;
+	if ((err = ss_assign_load_rules(app)))
+		return err;
+	ss_arena_init(&a);
+	ss_buf_init(&fired, MAX_FIRED_JSON);
+	if ((err = ss_records_of_person(app, idx, &a, take_record, &g)))
+		goto out;
+	ss_rules_evaluate(app->rules, g.recs, g.n, now, &v);
+	if ((err = fired_json(&v, g.recs, &fired)))
+		goto out;
+
+	bool had = true;
+	err = s->ops->status_get(s, person_id, &a, &old);
+	if (err == SS_NOT_FOUND) {
+		had = false;
+		err = SS_OK;
+	}
+	if (err)
+		goto out;
+	if (had ? old.color == v.color && strcmp(old.fired, ss_buf_str(&fired)) == 0 && old.review_at == v.review_at
+	        : v.color == SS_GREEN && !v.overridden && v.nfired == 0)
+		goto out; /* nothing new to say */
+
+	const char *rule = "green", *reason = GREEN_ZH;
+	if (v.overridden) {
+		rule = "manual_override";
+		reason = OVERRIDE_ZH;
+	} else if (v.nfired) {
+		rule = v.fired[0].id;
+		reason = v.fired[0].reason_zh;
+	}
+	struct ss_status_row row = {
+	        .person_id = person_id,
+	        .color = v.color,
+	        .since = had && old.color == v.color ? old.since : now,
+	        .rule = rule,
+	        .reason = reason,
+	        .review_at = v.review_at,
+	        .rule_set = ss_rules_version(app->rules),
+	        .fired = ss_buf_str(&fired),
+	};
+	if ((err = s->ops->status_put(s, &row)))
+		goto out;
+	if (app->holders)
+		ss_holders_set_color(app->holders, person_id, row.color, row.since);
+	if (changed)
+		*changed = true;
+	ss_log_info("status_assigned", "person_id=%lld color=%s rule=%s review_at=%lld", (long long)person_id,
+	            ss_color_name(row.color), rule, (long long)row.review_at);
+out:
+	free(g.recs);
+	ss_buf_release(&fired);
+	ss_arena_release_secret(&a);
+	return err;
+}
+
+enum ss_err ss_assign_by_index(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], int64_t now, bool *changed)
+{
+	struct ss_person_row person;
+	struct ss_arena a;
+	if (changed)
+		*changed = false;
+	ss_arena_init(&a);
+	enum ss_err err = app->store->ops->person_get(app->store, idx, &a, &person);
+	ss_arena_release(&a);
+	if (err == SS_NOT_FOUND)
+		return SS_OK; /* not in the registry: the records wait until the person is */
+	if (err)
+		return err;
+	return ss_assign_person(app, idx, person.person_id, now, changed);
+}
+
+struct due {
+	struct ss_app *app;
+	int64_t now;
+	int count;
+};
+
+static enum ss_err review_one(void *ctx, int64_t person_id, const uint8_t idx[SS_INDEX_LEN])
+{
+	struct due *d = ctx;
+	bool changed = false;
+	enum ss_err err = ss_assign_person(d->app, idx, person_id, d->now, &changed);
+	d->count += changed;
+	return err;
+}
+
+enum ss_err ss_assign_due(struct ss_app *app, int64_t now, int *changed)
+{
+	struct due d = {app, now, 0};
+	enum ss_err err = SS_OK;
+	/* in rounds of up to 256 people, while the last round changed someone (a re-evaluated person is no longer due) */
+	for (int round = 0; round < 1000; round++) {
+		int before = d.count;
+		err = app->store->ops->statuses_due(app->store, now, 256, review_one, &d);
+		if (err || d.count == before)
+			break;
+	}
+	if (changed)
+		*changed = d.count;
+	return err;
+}

@@ -1,0 +1,68 @@
+/*
+ * assign: status assignment (赋码). Turns a person's records into their
+ * colour with the active rule set (core/rules.h) and keeps the result: when
+ * the colour or the rules that fired change, the store gets the new status
+ * (with review_at, the rule set's version and the fired rules as JSON) and
+ * the in-memory table of holders, if the app has one, follows at once.
+ *
+ * The active rule set is the store's (rule_set_active); a data directory
+ * that has none gets the default rule set compiled into the binary
+ * (rules/default.rules) on first use. The app owns the parsed set
+ * (app->rules); it is loaded once (ss_assign_load_rules) and replaced only by
+ * ss_assign_set_rules, which the command line uses before any thread serves.
+ *
+ * The fired rules are kept as a JSON array that a resident may see:
+ * [{"rule","text_zh","text_en","records":[{"kind","occurred_at"}]}], the
+ * kinds and dates of the records that made each rule fire and never who
+ * reported them or about whom.
+ */
+#ifndef SS_CORE_ASSIGN_H
+#define SS_CORE_ASSIGN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "core/app.h"
+#include "store/store.h"
+
+/* The text of rules/default.rules, compiled in. */
+extern const char ss_default_rules[];
+
+/*
+ * Makes app->rules the store's active rule set, storing the default one
+ * first if the store has none. Idempotent. SS_INTERNAL if the stored text
+ * no longer parses.
+ */
+enum ss_err ss_assign_load_rules(struct ss_app *app) SS_MUST;
+
+/*
+ * Parses text (n bytes) fully, reporting every error through report as
+ * ss_rules_parse does; if it parses, stores it as the active rule set and
+ * makes it app->rules. Nothing changes on any error. *version (if not NULL)
+ * points into app->rules.
+ */
+enum ss_err ss_assign_set_rules(struct ss_app *app, const char *text, size_t n,
+                                void (*report)(void *ctx, long line, const char *message), void *ctx,
+                                const char **version) SS_MUST;
+
+/*
+ * Re-evaluates the person person_id, whose ID number has the blind index idx,
+ * as of now, and keeps the result if it changed (see above). *changed (if not
+ * NULL) tells whether it did.
+ */
+enum ss_err ss_assign_person(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], int64_t person_id, int64_t now,
+                             bool *changed) SS_MUST;
+
+/* The same for the person with the blind index idx; SS_OK and no change if the registry has no such person. */
+enum ss_err ss_assign_by_index(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], int64_t now, bool *changed) SS_MUST;
+
+/*
+ * Re-evaluates everyone whose review time has come (time moves colours: a
+ * window ends with no new record), found through the store's index on review
+ * time, so the cost follows the number of people due. *changed counts the
+ * colours or reasons that changed.
+ */
+enum ss_err ss_assign_due(struct ss_app *app, int64_t now, int *changed) SS_MUST;
+
+#endif

@@ -1,0 +1,116 @@
+"""Status assignment from records (issue 4): `suishen rules load|show`, and a record that colours a resident.
+
+Covers a rule file with errors (exit 1, every error named by its line number, the active set unchanged), a good file
+(stored and active, its version printed), and the whole path of a record: a `close_contact` imported with
+`suishen import records` while the server runs re-evaluates the resident in the importing process; the running
+server follows the stored change on SIGHUP (or within its 10-s housekeeping), so the next scan answers red;
+GET /v1/me/status shows the rule's reason (Chinese and English), the kind and date of the record but not its source,
+and review_at (the contact's date plus 14 days); GET /v1/me/status/history lists the change.
+"""
+import datetime as dt
+import json
+import re
+import signal
+import time
+
+import pytest
+
+from conftest import REPO, get_code, make_terminal, my_status, parse_time, resident, scan_result
+
+DEADLINE = 20.0  # seconds to wait for the server to follow a change (SIGHUP, else housekeeping every 10 s)
+
+
+def rules_show(city):
+    r = city.cli("rules", "show", "--data", city.data)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_bad_rule_file_changes_nothing(city):
+    before = rules_show(city)
+    bad = city.root / "bad.rules"
+    bad.write_text("version broken-1\n"
+                   "rule red.x\n"
+                   "    color purple\n"
+                   "    when close_contact within 14d\n"
+                   "    reason zh 测试\n"
+                   "    reason en test\n"
+                   "rule yellow.y\n"
+                   "    color yellow\n"
+                   "    when no_such_kind within 3d\n"
+                   "    reason zh 测试\n"
+                   "    reason en test\n", encoding="utf-8")
+    r = city.cli("rules", "load", "--data", city.data, bad)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    lines = {int(m.group(1)) for m in re.finditer(r"^line (\d+): ", r.stdout, re.M)}
+    assert 3 in lines and 9 in lines, r.stdout
+    assert rules_show(city) == before
+
+
+def test_good_rule_file_becomes_active(city):
+    text = (REPO / "rules" / "default.rules").read_text(encoding="utf-8")
+    text, n = re.subn(r"(?m)^version .*$", "version test-2026.9", text, count=1)
+    assert n == 1
+    good = city.root / "good.rules"
+    good.write_text(text, encoding="utf-8")
+    r = city.cli("rules", "load", "--data", city.data, good)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert r.stdout.strip() == "test-2026.9"
+    assert rules_show(city) == "test-2026.9"
+
+
+def iso(t):
+    return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_close_contact_turns_red_with_reasons(city):
+    term = make_terminal(city, scene="community", place="规则测试小区")
+    person, token = resident(city)
+    assert scan_result(city, term, get_code(city, token)["code"]) == "green"
+
+    contact = int(time.time()) - 86400
+    path = city.root / "cc.jsonl"
+    path.write_text(json.dumps({"record_id": f"cc-{person.id_number[-6:]}", "kind": "close_contact",
+                                "id_number": person.id_number, "occurred_at": iso(contact)}) + "\n",
+                    encoding="utf-8")
+    r = city.cli("import", "records", "--data", city.data, "--source", "cdc", path)
+    assert r.returncode == 0, r.stderr
+    assert "re-evaluated 1 people: 1 changed" in r.stderr, r.stderr
+
+    city.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        result = scan_result(city, term, get_code(city, token)["code"])
+        if result == "red" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert result == "red"
+
+    body = my_status(city, token)
+    assert body["color"] == "red", body
+    assert parse_time(body["review_at"]) == contact + 14 * 86400, body
+    assert [x["rule"] for x in body["reasons"]] == ["red.close-contact"], body
+    reason = body["reasons"][0]
+    assert reason["text"] == "密切接触者，尚未解除隔离", body
+    assert reason["text_en"].startswith("Close contact"), body
+    assert reason["records"] == [{"kind": "close_contact", "occurred_at": iso(contact)}], body
+    assert "cdc" not in json.dumps(body), body  # never who reported it
+
+    r = city.get("/v1/me/status/history", token=token)
+    assert r.status_code == 200, r.text
+    changes = r.json()["changes"]
+    assert len(changes) == 1, changes
+    assert changes[0]["color"] == "red" and changes[0]["rule"] == "red.close-contact", changes
+    assert changes[0]["reasons"][0]["rule"] == "red.close-contact", changes
+    parse_time(changes[0]["since"])
+
+
+def test_record_about_someone_not_registered_waits(city):
+    outsider = city.outsider()
+    path = city.root / "outsider.jsonl"
+    path.write_text(json.dumps({"record_id": f"out-{outsider.id_number[-6:]}", "kind": "close_contact",
+                                "id_number": outsider.id_number, "occurred_at": iso(int(time.time()) - 3600)})
+                    + "\n", encoding="utf-8")
+    r = city.cli("import", "records", "--data", city.data, "--source", "cdc", path)
+    assert r.returncode == 0, r.stderr
+    assert "re-evaluated 1 people: 0 changed" in r.stderr, r.stderr

@@ -1,0 +1,257 @@
+/* Unit tests of status assignment (core/assign.h) over a real store in a temporary directory: records imported
+ * for a registered person colour them by the active rule set, with reasons, review_at and history. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/time.h"
+#include "check.h"
+#include "core/app.h"
+#include "core/assign.h"
+#include "core/pii.h"
+#include "core/records.h"
+#include "core/registry.h"
+#include "core/rules.h"
+
+#define PERSON "11010519491231002X"
+#define DAY    86400
+
+static char dir[64];
+static struct ss_app *app;
+static uint8_t idx[SS_INDEX_LEN];
+static int64_t now; /* the records are dated relative to the real clock (the import refuses the future) */
+
+static void on_bad(void *ctx, long line, const char *field, const char *reason)
+{
+	printf("#   line %ld: %s: %s\n", line, field ? field : "", reason);
+}
+
+static enum ss_err import_records(const char *text)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	struct ss_import_report rep = {.bad_line = on_bad};
+	long long dups = 0;
+	enum ss_err err = ss_records_import(app, f, "cdc", SS_RECORDS_JSONL, &rep, &dups);
+	fclose(f);
+	return err;
+}
+
+/* Imports one record about PERSON of kind with attributes (or NULL) at time t. */
+static enum ss_err record(const char *id, const char *kind, const char *attrs, int64_t t)
+{
+	char when[SS_TIME_TEXT], line[1024];
+	ss_time_format(t, when);
+	snprintf(line, sizeof(line),
+	         "{\"record_id\":\"%s\",\"kind\":\"%s\",\"id_number\":\"" PERSON "\",\"occurred_at\":\"%s\""
+	         ",\"attributes\":%s}\n",
+	         id, kind, when, attrs ? attrs : "{}");
+	return import_records(line);
+}
+
+static int64_t person_id(void)
+{
+	struct ss_person_row p;
+	struct ss_arena a;
+	ss_arena_init(&a);
+	enum ss_err err = app->store->ops->person_get(app->store, idx, &a, &p);
+	ss_arena_release(&a);
+	return err ? 0 : p.person_id;
+}
+
+/* The stored status of PERSON, copied out; false if none. */
+static bool status(struct ss_status_row *row, struct ss_arena *a)
+{
+	return app->store->ops->status_get(app->store, person_id(), a, row) == SS_OK;
+}
+
+static enum ss_err count_change(void *ctx, const struct ss_status_row *row)
+{
+	(*(int *)ctx)++;
+	return SS_OK;
+}
+
+static int history_len(void)
+{
+	struct ss_arena a;
+	int n = 0;
+	ss_arena_init(&a);
+	CHECK(app->store->ops->status_history_of_person(app->store, person_id(), 100, &a, count_change, &n) == SS_OK);
+	ss_arena_release(&a);
+	return n;
+}
+
+static void test_setup(void)
+{
+	const char *csv =
+	        "id_number,name,sex,birth_date,division,phone\n" PERSON ",张三,M,1949-12-31,110105,13800138000\n";
+	FILE *f = fmemopen((void *)csv, strlen(csv), "r");
+	struct ss_import_report rep = {.bad_line = on_bad};
+	CHECK(ss_registry_import(app, f, &rep) == SS_OK);
+	fclose(f);
+	ss_pii_index(app, PERSON, idx);
+	CHECK(person_id() > 0);
+	/* a new data directory gets the compiled-in default rule set */
+	CHECK(ss_assign_load_rules(app) == SS_OK);
+	CHECK(app->rules != NULL);
+	CHECK(app->rules && ss_rules_count(app->rules) > 0);
+}
+
+static void test_nothing_is_green(void)
+{
+	bool changed = true;
+	struct ss_status_row row;
+	struct ss_arena a;
+	CHECK(ss_assign_by_index(app, idx, now, &changed) == SS_OK);
+	CHECK(!changed);
+	ss_arena_init(&a);
+	CHECK(!status(&row, &a)); /* green by default: nothing written */
+	ss_arena_release(&a);
+}
+
+static void test_close_contact_then_release(void)
+{
+	bool changed = false;
+	struct ss_status_row row;
+	struct ss_arena a;
+	int64_t contact = now - DAY;
+	ss_arena_init(&a);
+
+	CHECK(record("cc-1", "close_contact", NULL, contact) == SS_OK);
+	CHECK(ss_assign_by_index(app, idx, now, &changed) == SS_OK);
+	CHECK(changed);
+	CHECK(status(&row, &a));
+	CHECK(row.color == 2);
+	CHECK_STR(row.rule, "red.close-contact");
+	CHECK(row.review_at == contact + 14 * DAY);
+	CHECK_STR(row.rule_set, ss_rules_version(app->rules));
+	CHECK(strstr(row.fired, "\"kind\":\"close_contact\"") != NULL);
+	CHECK(strstr(row.fired, "\"text_en\":\"Close contact") != NULL);
+	CHECK(strstr(row.fired, "cdc") == NULL); /* never who reported it */
+	CHECK(strstr(row.fired, "cc-1") == NULL);
+	CHECK(history_len() == 1);
+
+	/* nothing new: nothing written */
+	CHECK(ss_assign_by_index(app, idx, now + 60, &changed) == SS_OK);
+	CHECK(!changed);
+	CHECK(history_len() == 1);
+
+	/* the window ends with no new record: green at review_at, not a second before */
+	CHECK(ss_assign_person(app, idx, person_id(), contact + 14 * DAY - 1, &changed) == SS_OK);
+	CHECK(!changed);
+
+	/* released from quarantine */
+	CHECK(record("qe-1", "quarantine_end", NULL, now - 60) == SS_OK);
+	CHECK(ss_assign_by_index(app, idx, now, &changed) == SS_OK);
+	CHECK(changed);
+	CHECK(status(&row, &a));
+	CHECK(row.color == 0);
+	CHECK_STR(row.rule, "green");
+	CHECK(row.review_at == 0);
+	CHECK_STR(row.fired, "[]");
+	CHECK(history_len() == 2);
+	ss_arena_release(&a);
+}
+
+/* Time moves colours: with no new record, the scheduler finds the person at review_at and only then. */
+static void test_scheduler_turns_green_when_the_window_ends(void)
+{
+	bool changed = false;
+	int n = -1;
+	struct ss_status_row row;
+	struct ss_arena a;
+	int64_t visit = now - 2 * DAY;
+	ss_arena_init(&a);
+	CHECK(record("sc-1", "secondary_contact", NULL, visit) == SS_OK);
+	CHECK(ss_assign_by_index(app, idx, now, &changed) == SS_OK && changed);
+	CHECK(status(&row, &a) && row.color == 1 && row.review_at == visit + 7 * DAY);
+	int64_t due = row.review_at;
+	CHECK(ss_assign_due(app, due - 1, &n) == SS_OK && n == 0);
+	CHECK(status(&row, &a) && row.color == 1);
+	CHECK(ss_assign_due(app, due, &n) == SS_OK && n == 1);
+	CHECK(status(&row, &a) && row.color == 0 && row.review_at == 0);
+	/* no one is due any more */
+	CHECK(ss_assign_due(app, due + DAY, &n) == SS_OK && n == 0);
+	ss_arena_release(&a);
+}
+
+static void test_override(void)
+{
+	bool changed = false;
+	struct ss_status_row row;
+	struct ss_arena a;
+	char attrs[128], until[SS_TIME_TEXT];
+	ss_arena_init(&a);
+
+	ss_time_format(now + DAY, until);
+	snprintf(attrs, sizeof(attrs), "{\"color\":\"yellow\",\"until\":\"%s\"}", until);
+	CHECK(record("mo-1", "manual_override", attrs, now - 30) == SS_OK);
+	CHECK(ss_assign_by_index(app, idx, now, &changed) == SS_OK);
+	CHECK(changed);
+	CHECK(status(&row, &a));
+	CHECK(row.color == 1);
+	CHECK_STR(row.rule, "manual_override");
+	CHECK(row.review_at == now + DAY);
+	CHECK(strstr(row.fired, "\"kind\":\"manual_override\"") != NULL);
+
+	/* the override expires: back to what the rules say */
+	CHECK(ss_assign_by_index(app, idx, now + DAY, &changed) == SS_OK);
+	CHECK(changed);
+	CHECK(status(&row, &a));
+	CHECK(row.color == 0);
+	ss_arena_release(&a);
+}
+
+static void test_not_registered_waits(void)
+{
+	uint8_t other[SS_INDEX_LEN];
+	bool changed = true;
+	ss_pii_index(app, "110105194912310029", other);
+	CHECK(ss_assign_by_index(app, other, now, &changed) == SS_OK);
+	CHECK(!changed);
+}
+
+static void test_rules_survive_reopen(void)
+{
+	static const char text[] = "version test-1\n"
+	                           "rule red.any-contact\n"
+	                           "    color red\n"
+	                           "    when secondary_contact within 2d\n"
+	                           "    reason zh 测试\n"
+	                           "    reason en test\n";
+	const char *version = NULL;
+	CHECK(ss_assign_set_rules(app, text, strlen(text), NULL, NULL, &version) == SS_OK);
+	CHECK_STR(version, "test-1");
+	/* a bad set changes nothing */
+	CHECK(ss_assign_set_rules(app, "version x\nrule\n", 15, NULL, NULL, &version) != SS_OK);
+	ss_app_close(app);
+	CHECK(ss_app_open(dir, false, &app) == SS_OK);
+	CHECK(ss_assign_load_rules(app) == SS_OK);
+	CHECK(app->rules && strcmp(ss_rules_version(app->rules), "test-1") == 0);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/suishen-unit-XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	strcat(dir, "/data");
+	if (ss_app_open(dir, true, &app)) {
+		printf("# open: %s\n", ss_err_message());
+		return 1;
+	}
+	now = ss_time_now();
+	RUN(test_setup);
+	RUN(test_nothing_is_green);
+	RUN(test_close_contact_then_release);
+	RUN(test_override);
+	RUN(test_scheduler_turns_green_when_the_window_ends);
+	RUN(test_not_registered_waits);
+	RUN(test_rules_survive_reopen);
+	ss_app_close(app);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 5), dir);
+	if (system(cmd) != 0)
+		return 1;
+	return check_done();
+}
