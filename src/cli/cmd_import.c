@@ -59,7 +59,8 @@ static enum ss_err reassign(struct progress *p, long long *people, long long *ch
 	enum ss_err err = SS_OK;
 	int64_t now = ss_time_now();
 	*people = *changed = 0;
-	qsort(p->idx, p->nidx, SS_INDEX_LEN, cmp_idx);
+	if (p->nidx > 1) /* qsort may not be given a NULL array, even empty */
+		qsort(p->idx, p->nidx, SS_INDEX_LEN, cmp_idx);
 	for (size_t i = 0; !err && i < p->nidx; i++) {
 		if (i > 0 && !memcmp(p->idx[i], p->idx[i - 1], SS_INDEX_LEN))
 			continue;

@@ -289,7 +289,7 @@ enum ss_err ss_assign_due(struct ss_app *app, int64_t now, int *changed)
 {
 	struct due d = {app, now, 0};
 	enum ss_err err = SS_OK;
-	/* in rounds of up to 256 people, while the last round changed someone (a re-evaluated person is no longer due) */
+	/* rounds of up to 256 people, while the last round changed someone (then they are no longer due) */
 	for (int round = 0; round < 1000; round++) {
 		int before = d.count;
 		err = app->store->ops->statuses_due(app->store, now, 256, review_one, &d);
