@@ -1,9 +1,23 @@
-/* staff: the staff endpoints (api.md "Staff"): who am I, and creating staff (admin). */
+/* staff: the staff endpoints (api.md "Staff"): who am I, creating staff and terminals, colours by hand, rules diff. */
 #include "api/api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "base/time.h"
+#include "core/assign.h"
+#include "core/division.h"
+#include "core/holders.h"
+#include "core/rules.h"
 #include "core/status.h"
 #include "core/terminal.h"
 
-#define SMALL_BODY (64 * 1024)
+#define SMALL_BODY        (64 * 1024)
+#define RULES_BODY        (1024 * 1024) /* a rule file's text, escaped in JSON */
+#define RULES_ERRORS_LIST 100           /* parse errors listed in a refusal */
+#define RULES_ERRORS_MAX  (64 * 1024)
 
 static enum ss_err staff_me(struct ss_api_call *c)
 {
@@ -72,11 +86,106 @@ static enum ss_err status_set(struct ss_api_call *c)
 	return SS_OK;
 }
 
+/* The "errors" list of a refused rule file: [{"line","message"}], the first RULES_ERRORS_LIST of them. */
+struct rule_errors {
+	struct ss_buf buf;
+	struct ss_jw w;
+	int n;
+};
+
+static void on_rule_error(void *ctx, long line, const char *message)
+{
+	struct rule_errors *l = ctx;
+	if (l->n++ >= RULES_ERRORS_LIST)
+		return;
+	ss_jw_obj_begin(&l->w);
+	ss_jw_kint(&l->w, "line", line);
+	ss_jw_kstr(&l->w, "message", message);
+	ss_jw_obj_end(&l->w);
+}
+
+static void changes_json(struct ss_jw *w, const int64_t changes[3][3])
+{
+	ss_jw_arr_begin(w);
+	for (int from = 0; from < 3; from++)
+		for (int to = 0; to < 3; to++)
+			if (from != to && changes[from][to]) {
+				ss_jw_obj_begin(w);
+				ss_jw_kstr(w, "from", ss_color_name(from));
+				ss_jw_kstr(w, "to", ss_color_name(to));
+				ss_jw_kint(w, "count", changes[from][to]);
+				ss_jw_obj_end(w);
+			}
+	ss_jw_arr_end(w);
+}
+
+static void district_json(struct ss_jw *w, const struct ss_rules_district *e, bool other)
+{
+	const char *name = other ? NULL : ss_division_name(e->division);
+	ss_jw_obj_begin(w);
+	ss_jw_kstr(w, "division", other ? "other" : e->division);
+	if (name)
+		ss_jw_kstr(w, "name", name);
+	ss_jw_key(w, "changes");
+	changes_json(w, e->changes);
+	ss_jw_obj_end(w);
+}
+
+static enum ss_err rules_diff(struct ss_api_call *c)
+{
+	const char *text;
+	size_t n;
+	struct ss_ruleset *rs = NULL;
+	struct rule_errors bad = {.n = 0};
+	struct ss_rules_diff *d = NULL;
+	enum ss_err err;
+
+	if ((err = ss_json_get_text(c->body, "rules", true, SS_RULES_MAX_FILE, &text, &n)))
+		return err;
+	ss_buf_init(&bad.buf, RULES_ERRORS_MAX);
+	ss_jw_init(&bad.w, &bad.buf);
+	ss_jw_arr_begin(&bad.w);
+	err = ss_rules_parse(text, n, &rs, on_rule_error, &bad);
+	ss_jw_arr_end(&bad.w);
+	if (err) {
+		if (bad.n && ss_jw_finish(&bad.w) == SS_OK)
+			c->errors = ss_arena_strdup(c->req->arena, ss_buf_str(&bad.buf));
+		err = ss_fail(err == SS_TOO_BIG ? SS_TOO_BIG : SS_INVALID, "rules", "the rule file has %d error%s",
+		              bad.n ? bad.n : 1, bad.n == 1 ? "" : "s");
+		goto out;
+	}
+	d = ss_malloc(sizeof(*d));
+	if ((err = ss_assign_diff(c->app, rs, ss_time_now(), d)))
+		goto out;
+	ss_api_cache(c, 0);
+	ss_jw_obj_begin(&c->w);
+	ss_jw_kstr(&c->w, "version", ss_rules_version(rs));
+	ss_jw_kint(&c->w, "people", d->people);
+	ss_jw_key(&c->w, "changes");
+	changes_json(&c->w, d->changes);
+	ss_jw_key(&c->w, "by_district");
+	ss_jw_arr_begin(&c->w);
+	for (size_t i = 0; i < d->ndistricts; i++)
+		district_json(&c->w, &d->districts[i], false);
+	if (d->has_other)
+		district_json(&c->w, &d->other, true);
+	ss_jw_arr_end(&c->w);
+	ss_jw_obj_end(&c->w);
+out:
+	free(d);
+	ss_rules_free(rs);
+	ss_buf_release(&bad.buf);
+	return err;
+}
+
 const struct ss_api_route ss_api_staff_routes[] = {
         {"GET", "/v1/staff/me", "GET /v1/staff/me", SS_AUTH_STAFF, SS_ROLE_ANY, 0, staff_me},
         {"POST", "/v1/staff/staff", "POST /v1/staff/staff", SS_AUTH_STAFF, SS_ROLE_ADMIN, SMALL_BODY, staff_create},
         {"POST", "/v1/staff/terminals", "POST /v1/staff/terminals", SS_AUTH_STAFF, SS_ROLE_ADMIN, SMALL_BODY,
          terminals_create},
         {"POST", "/v1/staff/status", "POST /v1/staff/status", SS_AUTH_STAFF, SS_ROLE_ADMIN, SMALL_BODY, status_set},
+        /* a walk over everyone with records: on the slow pool, so that scans go on meanwhile */
+        {"POST", "/v1/staff/rules/diff", "POST /v1/staff/rules/diff", SS_AUTH_STAFF, SS_ROLE_ADMIN, RULES_BODY,
+         rules_diff, .slow = true},
         {.method = NULL},
 };

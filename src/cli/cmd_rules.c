@@ -1,4 +1,4 @@
-/* cmd_rules: `suishen rules load|show --data DIR [FILE]`: the active rule set (core/assign.h). */
+/* cmd_rules: `suishen rules load|diff|show --data DIR [FILE]`: the active rule set and what-if (core/assign.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +6,10 @@
 
 #include "base/mem.h"
 #include "cli/cli.h"
+#include "base/time.h"
 #include "core/assign.h"
+#include "core/division.h"
+#include "core/holders.h"
 #include "core/rules.h"
 
 static void report(void *ctx, long line, const char *message)
@@ -37,17 +40,54 @@ static char *read_file(const char *path, size_t *n)
 	return text;
 }
 
+/* Prints "  green->yellow: N" lines for the non-zero changes of a table. */
+static void print_changes(const char *indent, const int64_t changes[3][3])
+{
+	for (int from = 0; from < 3; from++)
+		for (int to = 0; to < 3; to++)
+			if (from != to && changes[from][to])
+				printf("%s%s->%s: %lld\n", indent, ss_color_name(from), ss_color_name(to),
+				       (long long)changes[from][to]);
+}
+
+static void print_diff(const char *version, const struct ss_rules_diff *d)
+{
+	printf("rule set %s: %lld people with records, %lld would change colour\n", version, (long long)d->people,
+	       (long long)ss_rules_diff_changed(d));
+	printf("now:   green %lld, yellow %lld, red %lld\n", (long long)d->now[0], (long long)d->now[1],
+	       (long long)d->now[2]);
+	printf("after: green %lld, yellow %lld, red %lld\n", (long long)d->after[0], (long long)d->after[1],
+	       (long long)d->after[2]);
+	if (!ss_rules_diff_changed(d))
+		return;
+	printf("by transition:\n");
+	print_changes("  ", d->changes);
+	printf("by district:\n");
+	for (size_t i = 0; i < d->ndistricts; i++) {
+		const char *name = ss_division_name(d->districts[i].division);
+		printf("  %s %s\n", d->districts[i].division, name ? name : "?");
+		print_changes("    ", d->districts[i].changes);
+	}
+	if (d->has_other) {
+		printf("  other\n");
+		print_changes("    ", d->other.changes);
+	}
+}
+
 int ss_cmd_rules(int argc, char **argv)
 {
 	static const char *const names[] = {"data", NULL};
 	const char *values[1] = {NULL}, *rest[2];
-	const char *usage = "load --data DIR FILE    check FILE fully, then make it the active rule set\n"
-	                    "       suishen rules show --data DIR    print the active rule set's version";
+	const char *usage =
+	        "load --data DIR FILE    check FILE fully, make it the active rule set, re-evaluate everyone\n"
+	        "       suishen rules diff --data DIR FILE    whom FILE would move between colours (changes nothing)\n"
+	        "       suishen rules show --data DIR    print the active rule set's version";
 	int nrest;
 
 	if (!ss_cli_options("rules", argc, argv, names, values, rest, &nrest, 2) || nrest < 1 || !values[0])
 		return ss_cli_usage("rules", usage);
-	bool load = !strcmp(rest[0], "load");
+	bool diff = !strcmp(rest[0], "diff");
+	bool load = diff || !strcmp(rest[0], "load"); /* both read and check a file first */
 	if (!(load && nrest == 2) && !(!strcmp(rest[0], "show") && nrest == 1))
 		return ss_cli_usage("rules", usage);
 
@@ -57,34 +97,47 @@ int ss_cmd_rules(int argc, char **argv)
 		return 1;
 	/* check before opening anything: a bad file changes nothing */
 	int nerrors = 0;
+	struct ss_ruleset *candidate = NULL;
 	if (load) {
-		struct ss_ruleset *rs = NULL;
-		enum ss_err perr = ss_rules_parse(text, n, &rs, report, &nerrors);
-		ss_rules_free(rs);
+		enum ss_err perr = ss_rules_parse(text, n, &candidate, report, &nerrors);
 		if (perr) {
 			if (!nerrors)
 				printf("line 0: %s\n",
 				       perr == SS_TOO_BIG ? "the file is too large" : "the file is invalid");
-			fprintf(stderr, "suishen rules: '%s' was not loaded: %d error%s\n", rest[1],
-			        nerrors ? nerrors : 1, nerrors == 1 ? "" : "s");
+			fprintf(stderr, "suishen rules: '%s' was not %s: %d error%s\n", rest[1],
+			        diff ? "compared" : "loaded", nerrors ? nerrors : 1, nerrors == 1 ? "" : "s");
 			free(text);
 			return 1;
 		}
 	}
 	struct ss_app *app = ss_cli_open("rules", values[0], false);
 	if (!app) {
+		ss_rules_free(candidate);
 		free(text);
 		return 1;
 	}
 	enum ss_err err;
 	const char *version = NULL;
-	if (load)
-		err = ss_assign_set_rules(app, text, n, report, &nerrors, &version);
-	else if (!(err = ss_assign_load_rules(app)))
-		version = ss_rules_version(app->rules);
-	if (!err)
-		printf("%s\n", version);
+	if (diff) {
+		struct ss_rules_diff *d = ss_malloc(sizeof(*d));
+		/* the current colours are the stored ones: the active set is not needed (nor stored, if none is) */
+		if (!(err = ss_assign_diff(app, candidate, ss_time_now(), d)))
+			print_diff(ss_rules_version(candidate), d);
+		free(d);
+	} else if (load) {
+		int64_t people = 0, changed = 0;
+		err = ss_assign_apply(app, text, n, report, &nerrors, &version, ss_time_now(), SS_APPLY_BATCH, &people,
+		                      &changed);
+		if (version) { /* stored, even if the walk failed part-way */
+			printf("%s\n", version);
+			fprintf(stderr, "re-evaluated %lld people: %lld changed\n", (long long)people,
+			        (long long)changed);
+		}
+	} else if (!(err = ss_assign_load_rules(app))) {
+		printf("%s\n", ss_rules_version(app->rules));
+	}
 	ss_app_close(app);
+	ss_rules_free(candidate);
 	free(text);
 	return err ? ss_cli_fail("rules", err) : 0;
 }

@@ -16,7 +16,7 @@ static const struct {
         {"keys", ss_cmd_keys, "rotate|list|retire --data DIR ...     manage the key ring"},
         {"code", ss_cmd_code, "--data DIR --id-number N            print a resident's code as a QR"},
         {"verify", ss_cmd_verify, "--data DIR CODE                     what a scan of CODE would answer"},
-        {"rules", ss_cmd_rules, "load|show --data DIR [FILE]          check and load a rule set, or show it"},
+        {"rules", ss_cmd_rules, "load|diff|show --data DIR [FILE]     load a rule set, compare one, or show it"},
         {"demo", ss_cmd_demo, "--data DIR [--residents N] ...      fill DIR with a demo city, say how to log in"},
 };
 

@@ -1,6 +1,7 @@
 /* assign: a person's records and the active rule set make their colour (see assign.h). */
 #include "core/assign.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,8 +187,9 @@ static enum ss_err fired_json(const struct ss_rule_verdict *v, const struct ss_r
 	return ss_jw_finish(&w);
 }
 
-enum ss_err ss_assign_person(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], int64_t person_id, int64_t now,
-                             bool *changed)
+/* ss_assign_person, also telling the colour before (the stored one, green if none) and after. */
+static enum ss_err assign(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], int64_t person_id, int64_t now,
+                          bool *changed, int *from, int *to)
 {
 	struct ss_store *s = app->store;
 	struct gather g = {0};
@@ -217,6 +219,8 @@ enum ss_err ss_assign_person(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN]
 	}
 	if (err)
 		goto out;
+	*from = had ? old.color : SS_GREEN;
+	*to = v.color;
 	if (had ? old.color == v.color && strcmp(old.fired, ss_buf_str(&fired)) == 0 && old.review_at == v.review_at
 	        : v.color == SS_GREEN && !v.overridden && v.nfired == 0)
 		goto out; /* nothing new to say */
@@ -252,6 +256,13 @@ out:
 	ss_buf_release(&fired);
 	ss_arena_release_secret(&a);
 	return err;
+}
+
+enum ss_err ss_assign_person(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], int64_t person_id, int64_t now,
+                             bool *changed)
+{
+	int from, to;
+	return assign(app, idx, person_id, now, changed, &from, &to);
 }
 
 enum ss_err ss_assign_by_index(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], int64_t now, bool *changed)
@@ -298,5 +309,164 @@ enum ss_err ss_assign_due(struct ss_app *app, int64_t now, int *changed)
 	}
 	if (changed)
 		*changed = d.count;
+	return err;
+}
+
+/* The colour candidate gives the person with the blind index idx as of now. */
+static enum ss_err evaluate(struct ss_app *app, const struct ss_ruleset *candidate, const uint8_t idx[SS_INDEX_LEN],
+                            int64_t now, int *color)
+{
+	struct gather g = {0};
+	struct ss_arena a;
+	struct ss_rule_verdict v;
+	ss_arena_init(&a);
+	enum ss_err err = ss_records_of_person(app, idx, &a, take_record, &g);
+	if (!err) {
+		ss_rules_evaluate(candidate, g.recs, g.n, now, &v);
+		*color = v.color;
+	}
+	free(g.recs);
+	ss_arena_release_secret(&a);
+	return err;
+}
+
+static bool valid_color(int c)
+{
+	return c >= SS_GREEN && c <= SS_RED;
+}
+
+/* The district entry for division, added if there is room; NULL when the table is full. */
+static struct ss_rules_district *district(struct ss_rules_diff *d, const char *division)
+{
+	for (size_t i = 0; i < d->ndistricts; i++)
+		if (!strcmp(d->districts[i].division, division))
+			return &d->districts[i];
+	if (d->ndistricts == SS_DIFF_MAX_DISTRICTS)
+		return NULL;
+	struct ss_rules_district *e = &d->districts[d->ndistricts++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->division, sizeof(e->division), "%s", division);
+	return e;
+}
+
+/* Counts one person moving from a colour to another (or keeping it). */
+static void count(struct ss_rules_diff *d, const char *division, int from, int to)
+{
+	d->people++;
+	d->changes[from][to]++;
+	d->now[from]++;
+	d->after[to]++;
+	if (from == to)
+		return;
+	struct ss_rules_district *e = district(d, division);
+	if (!e) {
+		e = &d->other;
+		d->has_other = true;
+	}
+	e->changes[from][to]++;
+}
+
+struct walk {
+	struct ss_app *app;
+	const struct ss_ruleset *candidate; /* diff */
+	struct ss_rules_diff *diff;
+	int64_t now, last, people, changed;
+};
+
+static enum ss_err diff_one(void *ctx, int64_t person_id, const uint8_t idx[SS_INDEX_LEN], const char *division)
+{
+	struct walk *w = ctx;
+	struct ss_store *s = w->app->store;
+	struct ss_status_row old;
+	struct ss_arena a;
+	int from = SS_GREEN, to = SS_GREEN;
+	w->last = person_id;
+	ss_arena_init(&a);
+	enum ss_err err = s->ops->status_get(s, person_id, &a, &old);
+	if (!err)
+		from = old.color;
+	else if (err == SS_NOT_FOUND)
+		err = SS_OK;
+	ss_arena_release(&a);
+	if (!err)
+		err = evaluate(w->app, w->candidate, idx, w->now, &to);
+	if (!err && (!valid_color(from) || !valid_color(to)))
+		err = ss_fail(SS_INTERNAL, NULL, "person %lld has no valid colour", (long long)person_id);
+	if (!err)
+		count(w->diff, division, from, to);
+	return err;
+}
+
+static int by_division(const void *a, const void *b)
+{
+	return strcmp(((const struct ss_rules_district *)a)->division, ((const struct ss_rules_district *)b)->division);
+}
+
+enum ss_err ss_assign_diff(struct ss_app *app, const struct ss_ruleset *candidate, int64_t now,
+                           struct ss_rules_diff *out)
+{
+	struct walk w = {.app = app, .candidate = candidate, .diff = out, .now = now};
+	enum ss_err err;
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		int64_t before = out->people;
+		if ((err = app->store->ops->record_people_each(app->store, w.last, SS_APPLY_BATCH, diff_one, &w)))
+			return err;
+		if (out->people - before < SS_APPLY_BATCH)
+			break;
+	}
+	qsort(out->districts, out->ndistricts, sizeof(out->districts[0]), by_division);
+	return SS_OK;
+}
+
+int64_t ss_rules_diff_changed(const struct ss_rules_diff *d)
+{
+	int64_t n = 0;
+	for (int from = 0; from < 3; from++)
+		for (int to = 0; to < 3; to++)
+			if (from != to)
+				n += d->changes[from][to];
+	return n;
+}
+
+static enum ss_err apply_one(void *ctx, int64_t person_id, const uint8_t idx[SS_INDEX_LEN], const char *division)
+{
+	struct walk *w = ctx;
+	int from = SS_GREEN, to = SS_GREEN;
+	(void)division;
+	w->last = person_id;
+	enum ss_err err = assign(w->app, idx, person_id, w->now, NULL, &from, &to);
+	w->people++;
+	w->changed += !err && from != to;
+	return err;
+}
+
+enum ss_err ss_assign_apply(struct ss_app *app, const char *text, size_t n,
+                            void (*report)(void *ctx, long line, const char *message), void *ctx, const char **version,
+                            int64_t now, int batch, int64_t *people, int64_t *changed)
+{
+	struct walk w = {.app = app, .now = now};
+	enum ss_err err;
+	if (people)
+		*people = 0;
+	if (changed)
+		*changed = 0;
+	if (batch <= 0 || batch > SS_APPLY_BATCH)
+		batch = SS_APPLY_BATCH;
+	if ((err = ss_assign_set_rules(app, text, n, report, ctx, version)))
+		return err;
+	for (;;) {
+		int64_t before = w.people;
+		if ((err = app->store->ops->record_people_each(app->store, w.last, batch, apply_one, &w)))
+			break;
+		if (w.people - before < batch)
+			break;
+	}
+	ss_log_info("rules_applied", "version=%s people=%lld changed=%lld", ss_rules_version(app->rules),
+	            (long long)w.people, (long long)w.changed);
+	if (people)
+		*people = w.people;
+	if (changed)
+		*changed = w.changed;
 	return err;
 }

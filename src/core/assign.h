@@ -65,4 +65,54 @@ enum ss_err ss_assign_by_index(struct ss_app *app, const uint8_t idx[SS_INDEX_LE
  */
 enum ss_err ss_assign_due(struct ss_app *app, int64_t now, int *changed) SS_MUST;
 
+/* Districts counted one by one in a diff; the people of any further district are counted under "other". */
+#define SS_DIFF_MAX_DISTRICTS 64
+/* People re-evaluated per batch when a rule set is applied. */
+#define SS_APPLY_BATCH 1000
+
+/* Counts of people moving between colours: changes[from][to] (enum ss_color), from != to. */
+struct ss_rules_district {
+	char division[7]; /* 6 digits; "" for the others together */
+	int64_t changes[3][3];
+};
+
+struct ss_rules_diff {
+	int64_t people;        /* evaluated: everyone with at least one record */
+	int64_t changes[3][3]; /* [from][to]; from == to counts those who keep their colour */
+	int64_t now[3];        /* colours they have now (their stored status; green if none) */
+	int64_t after[3];      /* colours the candidate set gives them */
+	size_t ndistricts;     /* districts below with at least one change, in code order */
+	struct ss_rules_district districts[SS_DIFF_MAX_DISTRICTS];
+	bool has_other; /* other: the changes in districts beyond the first SS_DIFF_MAX_DISTRICTS */
+	struct ss_rules_district other;
+};
+
+/*
+ * What-if: for everyone with at least one record (store op
+ * record_people_each), the colour they have now (their stored status, green
+ * if none) and the colour candidate gives their records as of now, counted
+ * overall and, for those whose colour would change, by the district they
+ * are registered in. Writes nothing. For the same now and no new record in
+ * between, the number of people whose colour differs equals what
+ * ss_assign_apply reports as changed.
+ */
+enum ss_err ss_assign_diff(struct ss_app *app, const struct ss_ruleset *candidate, int64_t now,
+                           struct ss_rules_diff *out) SS_MUST;
+
+/* The number of people a diff says would change colour. */
+int64_t ss_rules_diff_changed(const struct ss_rules_diff *d);
+
+/*
+ * Makes text the active rule set as ss_assign_set_rules does (nothing
+ * changes on any error), then re-evaluates everyone with at least one
+ * record as of now, batch people (at most SS_APPLY_BATCH) at a time, each
+ * person's write its own small transaction so that scans never wait long.
+ * *people gets how many were re-evaluated and *changed how many changed
+ * colour (either may be NULL). If the walk fails, the set stays active and
+ * the people not reached keep their colour until their next evaluation.
+ */
+enum ss_err ss_assign_apply(struct ss_app *app, const char *text, size_t n,
+                            void (*report)(void *ctx, long line, const char *message), void *ctx, const char **version,
+                            int64_t now, int batch, int64_t *people, int64_t *changed) SS_MUST;
+
 #endif

@@ -163,6 +163,37 @@ enum ss_err ss_json_get_str(const struct ss_json *obj, const char *key, bool req
 	return SS_OK;
 }
 
+enum ss_err ss_json_get_text(const struct ss_json *obj, const char *key, bool required, size_t maxlen, const char **out,
+                             size_t *n)
+{
+	json_t *v = member(obj, key);
+
+	*out = NULL;
+	*n = 0;
+	if (!v)
+		return required ? missing(key) : SS_OK;
+	if (!json_is_string(v))
+		return ss_fail(SS_INVALID, key, "%s must be a string", key);
+	if (!no_nul(v))
+		return ss_fail(SS_INVALID, key, "%s must be text without NUL characters", key);
+	size_t len = json_string_length(v);
+	if (len > maxlen)
+		return ss_fail(SS_INVALID, key, "%s must be at most %zu bytes", key, maxlen);
+	/* each stretch between line breaks and tabs (ASCII, so never inside a UTF-8 sequence) must be clean text */
+	const char *text = json_string_value(v);
+	for (size_t start = 0, i = 0; i <= len; i++) {
+		if (i < len && text[i] != '\n' && text[i] != '\r' && text[i] != '\t')
+			continue;
+		if (!ss_utf8_is_clean_text(text + start, i - start))
+			return ss_fail(SS_INVALID, key,
+			               "%s must be text without control characters other than line breaks", key);
+		start = i + 1;
+	}
+	*out = text;
+	*n = len;
+	return SS_OK;
+}
+
 /* An absent optional number leaves *out as it was, so callers may preset a default. */
 enum ss_err ss_json_get_int(const struct ss_json *obj, const char *key, bool required, int64_t min, int64_t max,
                             int64_t *out, bool *present)

@@ -39,6 +39,14 @@ void ss_json_free(struct ss_json *v);
 enum ss_err ss_json_get_str(const struct ss_json *obj, const char *key, bool required, size_t maxlen,
                             const char **out) SS_MUST;
 
+/*
+ * The same for the text of a file carried in a string member (a rule file):
+ * line breaks (LF, CR) and tabs are allowed, other control characters are
+ * not. *n gets its length in bytes.
+ */
+enum ss_err ss_json_get_text(const struct ss_json *obj, const char *key, bool required, size_t maxlen, const char **out,
+                             size_t *n) SS_MUST;
+
 /* An integer member within [min, max]; absent and not required: SS_OK with *present = false. */
 enum ss_err ss_json_get_int(const struct ss_json *obj, const char *key, bool required, int64_t min, int64_t max,
                             int64_t *out, bool *present) SS_MUST;

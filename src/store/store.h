@@ -270,6 +270,17 @@ struct ss_store_ops {
 	/* Calls fn for every record about idx, oldest first (occurred_at, then arrival); blobs and text copied to a. */
 	enum ss_err (*records_of_person)(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
 	                                 enum ss_err (*fn)(void *ctx, const struct ss_record_row *row), void *ctx);
+	/*
+	 * Calls fn for the people of the registry who have at least one record
+	 * and whose person_id is above after, in person_id order, at most limit
+	 * (at most 1,000) of them: one batch of a walk over everyone the rules
+	 * can colour (core/assign.h). The batch is read before fn is called, so
+	 * fn may write to the store. division: the person's (6 digits).
+	 */
+	enum ss_err (*record_people_each)(struct ss_store *s, int64_t after, int limit,
+	                                  enum ss_err (*fn)(void *ctx, int64_t person_id,
+	                                                    const uint8_t idx[SS_INDEX_LEN], const char *division),
+	                                  void *ctx);
 
 	enum ss_err (*client_insert)(struct ss_store *s, const struct ss_source_client_row *row, int64_t *client_id);
 	/* A source client; SS_NOT_FOUND if there is none with client_id. */

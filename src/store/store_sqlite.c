@@ -72,6 +72,7 @@ enum stmt_id {
 	ST_STATUSES_DUE,
 	ST_RECORD_PUT,
 	ST_RECORDS_OF_PERSON,
+	ST_RECORD_PEOPLE,
 	ST_CLIENT_INSERT,
 	ST_CLIENT_GET,
 	ST_COUNT
@@ -153,6 +154,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                             "WHERE s.review_at > 0 AND s.review_at <= ?1 ORDER BY s.review_at LIMIT ?2",
         [ST_RECORD_PUT] = "INSERT INTO records (record_key, idx, kind, source, occurred_at, sealed, received_at) "
                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (record_key) DO NOTHING",
+        [ST_RECORD_PEOPLE] = "SELECT p.person_id, p.idx, p.division FROM population p WHERE p.person_id > ?1 "
+                             "AND EXISTS (SELECT 1 FROM records r WHERE r.idx = p.idx) ORDER BY p.person_id LIMIT ?2",
         [ST_RECORDS_OF_PERSON] = "SELECT record_seq, record_key, kind, source, occurred_at, sealed, received_at "
                                  "FROM records WHERE idx = ?1 ORDER BY occurred_at, record_seq",
         [ST_CLIENT_INSERT] = "INSERT INTO source_clients (source, name, secret_sealed, created_by, created_at) "
@@ -1260,6 +1263,51 @@ static enum ss_err sq_statuses_due(struct ss_store *s, int64_t now, int limit,
 	return err;
 }
 
+#define RECORD_PEOPLE_MAX 1000
+
+static enum ss_err sq_record_people_each(struct ss_store *s, int64_t after, int limit,
+                                         enum ss_err (*fn)(void *ctx, int64_t person_id,
+                                                           const uint8_t idx[SS_INDEX_LEN], const char *division),
+                                         void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	struct person {
+		int64_t id;
+		uint8_t idx[SS_INDEX_LEN];
+		char division[7];
+	} * batch;
+	int n = 0;
+	if (limit > RECORD_PEOPLE_MAX)
+		limit = RECORD_PEOPLE_MAX;
+	if (limit <= 0)
+		return SS_OK;
+	/* collected first: fn writes to the store, which must not happen while this statement reads */
+	batch = ss_malloc((size_t)limit * sizeof(*batch));
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_RECORD_PEOPLE, &st))) {
+		sqlite3_bind_int64(st, 1, after);
+		sqlite3_bind_int(st, 2, limit);
+		int rc = SQLITE_DONE;
+		while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const unsigned char *d = sqlite3_column_text(st, 2);
+			batch[n].id = sqlite3_column_int64(st, 0);
+			col_fixed(st, 1, batch[n].idx, SS_INDEX_LEN);
+			snprintf(batch[n].division, sizeof(batch[n].division), "%s", d ? (const char *)d : "");
+			n++;
+		}
+		if (n < limit && rc != SQLITE_DONE)
+			err = translate(q, rc, "record_people_each");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	for (int i = 0; !err && i < n; i++)
+		err = fn(ctx, batch[i].id, batch[i].idx, batch[i].division);
+	free(batch);
+	return err;
+}
+
 static const struct ss_store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sq_close,
@@ -1303,6 +1351,7 @@ static const struct ss_store_ops sqlite_ops = {
         .statuses_due = sq_statuses_due,
         .record_put = sq_record_put,
         .records_of_person = sq_records_of_person,
+        .record_people_each = sq_record_people_each,
         .client_insert = sq_client_insert,
         .client_get = sq_client_get,
 };

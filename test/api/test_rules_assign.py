@@ -114,3 +114,92 @@ def test_record_about_someone_not_registered_waits(city):
     r = city.cli("import", "records", "--data", city.data, "--source", "cdc", path)
     assert r.returncode == 0, r.stderr
     assert "re-evaluated 1 people: 0 changed" in r.stderr, r.stderr
+
+
+def stricter_default(version):
+    """The default rule set with a secondary contact made red instead of yellow."""
+    text = (REPO / "rules" / "default.rules").read_text(encoding="utf-8")
+    text, n = re.subn(r"(?m)^version .*$", f"version {version}", text, count=1)
+    assert n == 1
+    text, n = re.subn(r"(rule yellow\.secondary-contact\n\s+color) yellow", r"\1 red", text)
+    assert n == 1
+    return text
+
+
+def test_diff_then_load_applies_what_it_said(fresh_city):
+    """What-if (issue 4 item 6): the diff, by API and command line, counts the move that `rules load` then makes."""
+    city = fresh_city
+    term = make_terminal(city, scene="community", place="规则比较小区")
+    contact, token = resident(city)
+    calm, _ = resident(city)
+    lines = [{"record_id": f"sc-{contact.id_number[-6:]}", "kind": "secondary_contact",
+              "id_number": contact.id_number, "occurred_at": iso(int(time.time()) - 86400)},
+             {"record_id": f"hd-{calm.id_number[-6:]}", "kind": "health_declaration",
+              "id_number": calm.id_number, "occurred_at": iso(int(time.time()) - 3600),
+              "attributes": {"temperature": 36.5, "symptoms": []}}]
+    path = city.root / "diff.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    r = city.cli("import", "records", "--data", city.data, "--source", "cdc", path)
+    assert r.returncode == 0, r.stderr
+    assert "re-evaluated 2 people: 1 changed" in r.stderr, r.stderr
+    city.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + DEADLINE
+    while (result := scan_result(city, term, get_code(city, token)["code"])) != "yellow" \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert result == "yellow"
+
+    text = stricter_default("strict-2026.10")
+    r = city.post("/v1/staff/rules/diff", {"rules": text}, token=city.staff["admin"]["token"])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["version"] == "strict-2026.10", body
+    assert body["changes"] == [{"from": "yellow", "to": "red", "count": 1}], body
+    assert [d["division"] for d in body["by_district"]] == [contact.division], body
+    assert body["by_district"][0]["changes"] == [{"from": "yellow", "to": "red", "count": 1}], body
+    assert body["by_district"][0].get("name"), body
+
+    r = city.post("/v1/staff/rules/diff", {"rules": text}, token=city.staff["operator"]["token"])
+    assert r.status_code == 403, r.text
+
+    bad = "version broken-2\nrule red.x\n    color purple\n    when close_contact within 14d\n" \
+          "    reason zh 测试\n    reason en test\n"
+    r = city.post("/v1/staff/rules/diff", {"rules": bad}, token=city.staff["admin"]["token"])
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert set(body) == {"error", "errors"}, body
+    assert body["error"]["code"] == "invalid_argument", body
+    assert body["error"]["message"] == "the rule file has 1 error", body
+    assert [e["line"] for e in body["errors"]] == [3], body
+    assert "purple" in body["errors"][0]["message"], body
+
+    # the command line says the same and changes nothing
+    path = city.root / "strict.rules"
+    path.write_text(text, encoding="utf-8")
+    before = rules_show(city)
+    r = city.cli("rules", "diff", "--data", city.data, path)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert "yellow->red: 1" in r.stdout, r.stdout
+    assert "1 would change colour" in r.stdout, r.stdout
+    assert contact.division in r.stdout, r.stdout
+    assert rules_show(city) == before
+    assert scan_result(city, term, get_code(city, token)["code"]) == "yellow"
+
+    badpath = city.root / "broken.rules"
+    badpath.write_text(bad, encoding="utf-8")
+    r = city.cli("rules", "diff", "--data", city.data, badpath)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert re.search(r"(?m)^line 3: ", r.stdout), r.stdout
+
+    # applying it is one command, and the running server follows
+    r = city.cli("rules", "load", "--data", city.data, path)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert r.stdout.strip() == "strict-2026.10"
+    assert "re-evaluated 2 people: 1 changed" in r.stderr, r.stderr
+    city.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + DEADLINE
+    while (result := scan_result(city, term, get_code(city, token)["code"])) != "red" \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert result == "red"
+    assert my_status(city, token)["reasons"][0]["rule"] == "yellow.secondary-contact"

@@ -230,6 +230,130 @@ static void test_rules_survive_reopen(void)
 	CHECK(app->rules && strcmp(ss_rules_version(app->rules), "test-1") == 0);
 }
 
+static void print_error(void *ctx, long line, const char *message)
+{
+	(void)ctx;
+	printf("#   rules line %ld: %s\n", line, message);
+}
+
+/* Imports one record about id_number. */
+static enum ss_err record_of(const char *id_number, const char *id, const char *kind, const char *attrs, int64_t t)
+{
+	char when[SS_TIME_TEXT], line[1024];
+	ss_time_format(t, when);
+	snprintf(line, sizeof(line),
+	         "{\"record_id\":\"%s\",\"kind\":\"%s\",\"id_number\":\"%s\",\"occurred_at\":\"%s\""
+	         ",\"attributes\":%s}\n",
+	         id, kind, id_number, when, attrs ? attrs : "{}");
+	return import_records(line);
+}
+
+static int color_of(const char *id_number)
+{
+	uint8_t i[SS_INDEX_LEN];
+	struct ss_person_row p;
+	struct ss_status_row row;
+	struct ss_arena a;
+	int color = 0;
+	ss_pii_index(app, id_number, i);
+	ss_arena_init(&a);
+	if (app->store->ops->person_get(app->store, i, &a, &p) == SS_OK &&
+	    app->store->ops->status_get(app->store, p.person_id, &a, &row) == SS_OK)
+		color = row.color;
+	ss_arena_release(&a);
+	return color;
+}
+
+static const struct ss_rules_district *district_of(const struct ss_rules_diff *d, const char *division)
+{
+	for (size_t i = 0; i < d->ndistricts; i++)
+		if (!strcmp(d->districts[i].division, division))
+			return &d->districts[i];
+	return NULL;
+}
+
+#define CLOSE "310101198001010018" /* a close contact three days ago */
+#define FEVER "310104198502020029" /* declared 38.5 °C yesterday */
+#define VACC  "310104199003030032" /* vaccinated only */
+
+/* What-if: the diff against a stricter set counts exactly the changes that applying it then makes. */
+static void test_diff_matches_apply(void)
+{
+	static const char lenient[] = "version lenient-1\n"
+	                              "rule red.case\n"
+	                              "    color red\n"
+	                              "    when confirmed_case\n"
+	                              "    unless recovered\n"
+	                              "    reason zh 确诊\n"
+	                              "    reason en case\n";
+	static const char strict[] = "version strict-1\n"
+	                             "rule red.close-contact\n"
+	                             "    color red\n"
+	                             "    when close_contact within 14d\n"
+	                             "    reason zh 密接\n"
+	                             "    reason en close contact\n"
+	                             "rule yellow.fever\n"
+	                             "    color yellow\n"
+	                             "    when health_declaration where temperature >= 37.3 within 3d\n"
+	                             "    reason zh 发热\n"
+	                             "    reason en fever\n";
+	const char *csv =
+	        "id_number,name,sex,birth_date,division,phone\n" CLOSE ",李四,M,1980-01-01,310101,13800138001\n" FEVER
+	        ",王五,F,1985-02-02,310104,13800138002\n" VACC ",赵六,M,1990-03-03,310104,13800138003\n";
+	FILE *f = fmemopen((void *)csv, strlen(csv), "r");
+	struct ss_import_report rep = {.bad_line = on_bad};
+	CHECK(ss_registry_import(app, f, &rep) == SS_OK);
+	fclose(f);
+	CHECK(record_of(CLOSE, "d-cc", "close_contact", NULL, now - 3 * DAY) == SS_OK);
+	CHECK(record_of(FEVER, "d-hd", "health_declaration", "{\"temperature\":38.5,\"symptoms\":[]}", now - DAY) ==
+	      SS_OK);
+	CHECK(record_of(VACC, "d-va", "vaccination", "{\"dose\":1}", now - DAY) == SS_OK);
+
+	/* green under the lenient set, but for PERSON, whose yellow override (test_override) is in force until now + 1d
+	 */
+	int64_t people = -1, changed = -1;
+	CHECK(ss_assign_apply(app, lenient, strlen(lenient), print_error, NULL, NULL, now, 2, &people, &changed) ==
+	      SS_OK);
+	CHECK(people == 4);
+	CHECK(color_of(PERSON) == 1 && color_of(CLOSE) == 0 && color_of(FEVER) == 0 && color_of(VACC) == 0);
+
+	struct ss_ruleset *rs = NULL;
+	CHECK(ss_rules_parse(strict, strlen(strict), &rs, NULL, NULL) == SS_OK);
+	struct ss_rules_diff *d = calloc(1, sizeof(*d));
+	CHECK(rs && ss_assign_diff(app, rs, now, d) == SS_OK);
+	ss_rules_free(rs);
+	CHECK(d->people == 4);
+	CHECK(d->changes[0][2] == 1); /* CLOSE (310101) */
+	CHECK(d->changes[0][1] == 1); /* FEVER (310104) */
+	CHECK(d->changes[0][0] == 1); /* VACC stays green */
+	CHECK(d->changes[1][1] == 1); /* PERSON (110105): the override wins over the close contact */
+	CHECK(ss_rules_diff_changed(d) == 2);
+	CHECK(d->now[0] == 3 && d->now[1] == 1 && d->after[0] == 1 && d->after[1] == 2 && d->after[2] == 1);
+	CHECK(d->ndistricts == 2 && !d->has_other); /* only districts with a change */
+	const struct ss_rules_district *e;
+	CHECK(district_of(d, "110105") == NULL);
+	CHECK((e = district_of(d, "310101")) && e->changes[0][2] == 1);
+	CHECK((e = district_of(d, "310104")) && e->changes[0][1] == 1 && e->changes[0][2] == 0);
+	CHECK(d->ndistricts == 2 && strcmp(d->districts[0].division, d->districts[1].division) < 0);
+	/* nothing written by the diff */
+	CHECK(color_of(PERSON) == 1 && color_of(CLOSE) == 0 && color_of(FEVER) == 0);
+
+	/* batches of 3 make the walk cross a batch boundary */
+	const char *version = NULL;
+	CHECK(ss_assign_apply(app, strict, strlen(strict), NULL, NULL, &version, now, 3, &people, &changed) == SS_OK);
+	CHECK_STR(version, "strict-1");
+	CHECK(people == 4);
+	CHECK(changed == ss_rules_diff_changed(d));
+	CHECK(color_of(PERSON) == 1 && color_of(CLOSE) == 2 && color_of(FEVER) == 1 && color_of(VACC) == 0);
+
+	/* applied again, the same set changes no one, and a diff against it says so */
+	CHECK(ss_assign_diff(app, app->rules, now, d) == SS_OK);
+	CHECK(ss_rules_diff_changed(d) == 0 && d->ndistricts == 0);
+	CHECK(ss_assign_apply(app, strict, strlen(strict), NULL, NULL, NULL, now, 0, &people, &changed) == SS_OK);
+	CHECK(people == 4 && changed == 0);
+	free(d);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/suishen-unit-XXXXXX");
@@ -248,6 +372,7 @@ int main(void)
 	RUN(test_scheduler_turns_green_when_the_window_ends);
 	RUN(test_not_registered_waits);
 	RUN(test_rules_survive_reopen);
+	RUN(test_diff_matches_apply);
 	ss_app_close(app);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 5), dir);

@@ -174,6 +174,29 @@ static void test_get_str(void)
 	ss_json_free(v);
 }
 
+/* A file's text: line breaks and tabs pass, other control characters and NUL do not. */
+static void test_get_text(void)
+{
+	struct ss_json *v = parse("{\"text\":\"version 1\\r\\nrule a\\n\\tcolor red\\n\xe5\xbc\xa0\\n\","
+	                          "\"bell\":\"a\\u0007b\",\"c1\":\"a\\n\\u0085\",\"n\":5}");
+	const char *s = "unchanged";
+	size_t n = 99;
+
+	CHECK(v != NULL);
+	CHECK(ss_json_get_text(v, "text", true, 64, &s, &n) == SS_OK);
+	CHECK_STR(s, "version 1\r\nrule a\n\tcolor red\n\xe5\xbc\xa0\n");
+	CHECK(n == strlen("version 1\r\nrule a\n\tcolor red\n\xe5\xbc\xa0\n"));
+	CHECK(ss_json_get_text(v, "text", true, n - 1, &s, &n) == SS_INVALID);
+	CHECK(s == NULL && n == 0);
+	CHECK(ss_json_get_text(v, "bell", true, 64, &s, &n) == SS_INVALID);
+	CHECK(detail_is("bell", "must be text without control characters other than line breaks"));
+	CHECK(ss_json_get_text(v, "c1", true, 64, &s, &n) == SS_INVALID);
+	CHECK(ss_json_get_text(v, "n", true, 64, &s, &n) == SS_INVALID);
+	CHECK(ss_json_get_text(v, "missing", true, 64, &s, &n) == SS_INVALID);
+	CHECK(ss_json_get_text(v, "missing", false, 64, &s, &n) == SS_OK && s == NULL);
+	ss_json_free(v);
+}
+
 static void test_get_int(void)
 {
 	struct ss_json *v = parse("{\"dose\":3,\"neg\":-9223372036854775808,\"real\":3.0,\"s\":\"3\",\"t\":true}");
@@ -581,6 +604,7 @@ int main(void)
 	RUN(test_parse_bad);
 	RUN(test_parse_depth);
 	RUN(test_get_str);
+	RUN(test_get_text);
 	RUN(test_get_int);
 	RUN(test_get_num);
 	RUN(test_get_bool);
