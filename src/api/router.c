@@ -101,6 +101,22 @@ static const char *bearer(const struct ss_http_req *req)
 	return h;
 }
 
+/* The signed request in req's headers, its client named by id_header. */
+static struct ss_signed_request signed_request(const struct ss_http_req *req, const char *id_header)
+{
+	return (struct ss_signed_request){
+	        .id_header = id_header,
+	        .id = ss_http_header(req, id_header),
+	        .timestamp = ss_http_header(req, "X-Timestamp"),
+	        .nonce = ss_http_header(req, "X-Nonce"),
+	        .signature = ss_http_header(req, "X-Signature"),
+	        .method = req->method,
+	        .path = req->path,
+	        .body = req->body,
+	        .body_len = req->body_len,
+	};
+}
+
 static enum ss_err authenticate(struct ss_api_call *c)
 {
 	const char *token = bearer(c->req);
@@ -111,29 +127,11 @@ static enum ss_err authenticate(struct ss_api_call *c)
 	case SS_AUTH_CITIZEN:
 		return ss_identity_authenticate(c->app, token, &c->citizen_id);
 	case SS_AUTH_TERMINAL: {
-		struct ss_signed_request sr = {
-		        .terminal_id = ss_http_header(c->req, "X-Terminal-Id"),
-		        .timestamp = ss_http_header(c->req, "X-Timestamp"),
-		        .nonce = ss_http_header(c->req, "X-Nonce"),
-		        .signature = ss_http_header(c->req, "X-Signature"),
-		        .method = c->req->method,
-		        .path = c->req->path,
-		        .body = c->req->body,
-		        .body_len = c->req->body_len,
-		};
+		struct ss_signed_request sr = signed_request(c->req, "X-Terminal-Id");
 		return ss_terminal_authenticate(c->app, &sr, &c->terminal);
 	}
 	case SS_AUTH_SOURCE: {
-		struct ss_signed_request sr = {
-		        .terminal_id = ss_http_header(c->req, "X-Client-Id"),
-		        .timestamp = ss_http_header(c->req, "X-Timestamp"),
-		        .nonce = ss_http_header(c->req, "X-Nonce"),
-		        .signature = ss_http_header(c->req, "X-Signature"),
-		        .method = c->req->method,
-		        .path = c->req->path,
-		        .body = c->req->body,
-		        .body_len = c->req->body_len,
-		};
+		struct ss_signed_request sr = signed_request(c->req, "X-Client-Id");
 		return ss_source_client_authenticate(c->app, &sr, &c->client);
 	}
 	case SS_AUTH_STAFF:

@@ -242,3 +242,25 @@ out:
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }
+
+enum ss_err ss_sign_client_id(const struct ss_signed_request *req, int64_t *id)
+{
+	const char *v = req->id;
+	size_t n = v ? strlen(v) : 0;
+	if (n == 0)
+		return ss_fail(SS_UNAUTHENTICATED, req->id_header, "missing %s", req->id_header);
+	if (n > 18 || !ss_str_is_digits(v, n) || (*id = strtoll(v, NULL, 10)) <= 0)
+		return ss_fail(SS_UNAUTHENTICATED, req->id_header, "unknown client");
+	return SS_OK;
+}
+
+enum ss_err ss_sign_accept(struct ss_nonce_cache *cache, uint64_t client, const uint8_t key[32],
+                           const struct ss_signed_request *req, int64_t now)
+{
+	int64_t ts;
+	enum ss_err err = ss_sign_verify(key, req->method, req->path, req->timestamp, req->nonce, req->signature,
+	                                 req->body, req->body_len, now, &ts);
+	if (!err && cache)
+		err = ss_nonce_cache_add(cache, client, req->nonce, ts, now);
+	return err;
+}

@@ -94,4 +94,27 @@ size_t ss_nonce_cache_capacity(const struct ss_nonce_cache *c);
 enum ss_err ss_nonce_cache_add(struct ss_nonce_cache *c, uint64_t client, const char *nonce, int64_t ts,
                                int64_t now) SS_MUST;
 
+/*
+ * A signed request as the router hands it over. id is the client's id header
+ * (X-Terminal-Id for terminals, X-Client-Id for data-source clients) and
+ * id_header its name, for the error's field; the headers are NULL when absent.
+ */
+struct ss_signed_request {
+	const char *id_header, *id, *timestamp, *nonce, *signature;
+	const char *method, *path;
+	const void *body;
+	size_t body_len;
+};
+
+/* The client id of req: 1 to 18 digits, above 0; else SS_UNAUTHENTICATED naming id_header. */
+enum ss_err ss_sign_client_id(const struct ss_signed_request *req, int64_t *id) SS_MUST;
+
+/*
+ * Accepts req from the client whose key is key: checks it with
+ * ss_sign_verify() at now and records its nonce in cache (if any) under
+ * client, refusing a replay. What terminals and data-source clients share.
+ */
+enum ss_err ss_sign_accept(struct ss_nonce_cache *cache, uint64_t client, const uint8_t key[32],
+                           const struct ss_signed_request *req, int64_t now) SS_MUST;
+
 #endif

@@ -75,22 +75,11 @@ static enum ss_err lookup(struct ss_app *app, int64_t id, struct ss_source_clien
 enum ss_err ss_source_client_authenticate(struct ss_app *app, const struct ss_signed_request *req,
                                           struct ss_source_client *out)
 {
-	const char *id = req->terminal_id;
-	int64_t ts, cid = 0;
+	int64_t cid;
 	enum ss_err err;
-
-	if (!id || !*id)
-		return ss_fail(SS_UNAUTHENTICATED, "X-Client-Id", "missing X-Client-Id");
-	size_t n = strlen(id);
-	if (n > 18 || !ss_str_is_digits(id, n) || (cid = strtoll(id, NULL, 10)) <= 0)
-		return ss_fail(SS_UNAUTHENTICATED, "X-Client-Id", "unknown client");
-	int64_t now = ss_time_now();
-	if ((err = lookup(app, cid, out)))
+	if ((err = ss_sign_client_id(req, &cid)) || (err = lookup(app, cid, out)))
 		return err;
-	if (!(err = ss_sign_verify(out->key, req->method, req->path, req->timestamp, req->nonce, req->signature,
-	                           req->body, req->body_len, now, &ts)) &&
-	    app->nonces)
-		err = ss_nonce_cache_add(app->nonces, (uint64_t)cid | SS_SOURCE_NONCE_BIT, req->nonce, ts, now);
+	err = ss_sign_accept(app->nonces, (uint64_t)cid | SS_SOURCE_NONCE_BIT, out->key, req, ss_time_now());
 	if (err)
 		ss_wipe(out->key, sizeof(out->key));
 	return err;

@@ -58,7 +58,7 @@ enum ss_err ss_source_client_create(struct ss_app *app, const char *source, cons
                                     int64_t *client_id, char secret[65]) SS_MUST;
 
 /*
- * Authenticates a signed request of a client (req->terminal_id holds the
+ * Authenticates a signed request of a client (req->id holds the
  * X-Client-Id header): SS_UNAUTHENTICATED with the reason, as for terminals;
  * on success the client (whose key the caller must wipe when done).
  */

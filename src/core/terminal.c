@@ -153,22 +153,9 @@ static enum ss_err lookup(struct ss_app *app, int64_t id, struct ss_terminal *ou
 
 enum ss_err ss_terminal_authenticate(struct ss_app *app, const struct ss_signed_request *req, struct ss_terminal *out)
 {
-	const char *id = req->terminal_id;
-	int64_t ts, tid = 0;
+	int64_t tid;
 	enum ss_err err;
-
-	if (!id || !*id)
-		return ss_fail(SS_UNAUTHENTICATED, "X-Terminal-Id", "missing X-Terminal-Id");
-	size_t n = strlen(id);
-	if (n > 18 || !ss_str_is_digits(id, n) || (tid = strtoll(id, NULL, 10)) <= 0)
-		return ss_fail(SS_UNAUTHENTICATED, "X-Terminal-Id", "unknown terminal");
-	int64_t now = ss_time_now();
-	if ((err = lookup(app, tid, out)))
+	if ((err = ss_sign_client_id(req, &tid)) || (err = lookup(app, tid, out)))
 		return err;
-	if ((err = ss_sign_verify(out->key, req->method, req->path, req->timestamp, req->nonce, req->signature,
-	                          req->body, req->body_len, now, &ts)))
-		return err;
-	if (app->nonces && (err = ss_nonce_cache_add(app->nonces, (uint64_t)tid, req->nonce, ts, now)))
-		return err;
-	return SS_OK;
+	return ss_sign_accept(app->nonces, (uint64_t)tid, out->key, req, ss_time_now());
 }

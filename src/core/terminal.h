@@ -18,6 +18,7 @@
 #include "base/err.h"
 #include "core/app.h"
 #include "core/scene.h"
+#include "core/sign.h"
 
 #define SS_ORG_MAX   128
 #define SS_PLACE_MAX 128
@@ -39,13 +40,6 @@ void ss_terminals_free(struct ss_terminals *t);
  */
 enum ss_err ss_terminal_create(struct ss_app *app, const char *org, const char *place, const char *scene,
                                const char *division, int64_t staff_id, int64_t *terminal_id, char secret[65]) SS_MUST;
-
-struct ss_signed_request {
-	const char *terminal_id, *timestamp, *nonce, *signature; /* the headers; NULL when absent */
-	const char *method, *path;
-	const void *body;
-	size_t body_len;
-};
 
 /* Authenticates a signed request (SS_UNAUTHENTICATED with the reason); on success the terminal. */
 enum ss_err ss_terminal_authenticate(struct ss_app *app, const struct ss_signed_request *req,

@@ -457,6 +457,37 @@ static void test_threads(void)
 	ss_nonce_cache_free(c);
 }
 
+static void test_client_id_and_accept(void)
+{
+	struct ss_signed_request req = {.id_header = "X-Terminal-Id",
+	                                .timestamp = TS,
+	                                .nonce = KA_NONCE,
+	                                .signature = KA_SIG,
+	                                .method = KA_METHOD,
+	                                .path = KA_PATH,
+	                                .body = KA_BODY,
+	                                .body_len = strlen(KA_BODY)};
+	int64_t id = -1;
+	static const char *const bad_ids[] = {NULL, "", "0", "-1", "12a", "1234567890123456789", " 7"};
+	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+		req.id = bad_ids[i];
+		CHECK(ss_sign_client_id(&req, &id) == SS_UNAUTHENTICATED);
+		CHECK(ss_err_field() && !strcmp(ss_err_field(), "X-Terminal-Id"));
+	}
+	req.id = "123456789012345678";
+	CHECK(ss_sign_client_id(&req, &id) == SS_OK && id == INT64_C(123456789012345678));
+
+	struct ss_nonce_cache *c = ss_nonce_cache_new(64);
+	CHECK(ss_sign_accept(c, 7, key, &req, NOW) == SS_OK);
+	CHECK(ss_sign_accept(c, 7, key, &req, NOW) == SS_UNAUTHENTICATED); /* the same nonce again */
+	CHECK(ss_sign_accept(c, 8, key, &req, NOW) == SS_OK);              /* another client's nonces are its own */
+	uint8_t other[32] = {1};
+	CHECK(ss_sign_accept(c, 9, other, &req, NOW) == SS_UNAUTHENTICATED); /* wrong key: the nonce is not taken */
+	CHECK(ss_sign_accept(NULL, 9, key, &req, NOW) == SS_OK);
+	CHECK(ss_sign_accept(c, 9, key, &req, NOW + SS_SIGN_WINDOW + 1) == SS_UNAUTHENTICATED); /* stale */
+	ss_nonce_cache_free(c);
+}
+
 int main(void)
 {
 	if (ss_crypto_init() != SS_OK) {
@@ -475,5 +506,6 @@ int main(void)
 	RUN(test_busy);
 	RUN(test_dead_in_chains);
 	RUN(test_threads);
+	RUN(test_client_id_and_accept);
 	return check_done();
 }

@@ -62,7 +62,8 @@ static enum ss_err auth(struct ss_app *app, const char *id, const uint8_t key[32
 	char ts[24], sig[65];
 	snprintf(ts, sizeof(ts), "%lld", (long long)ss_time_now());
 	ss_sign_compute(key, "POST", "/v1/sources/lab/records", ts, nonce, "{}", 2, sig);
-	struct ss_signed_request req = {.terminal_id = id,
+	struct ss_signed_request req = {.id_header = "X-Client-Id",
+	                                .id = id,
 	                                .timestamp = ts,
 	                                .nonce = nonce,
 	                                .signature = sig,
