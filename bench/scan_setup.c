@@ -6,12 +6,12 @@
  *
  * The data directory has been initialised and FILE.csv imported into its
  * population registry (scripts/gen-population.py, `suishen import population`).
- * scan_setup then, straight through the store:
+ * scan_setup then, in the data directory itself:
  *
  *   1. registers every person of FILE.csv as a resident, in one transaction,
- *      as ss_identity_register() would store them (particulars and TOTP secret
- *      sealed, the blind index, channel "app"), except that every resident
- *      shares ONE argon2id password hash: hashing 100,000 passwords would take
+ *      with ss_identity_register_prehashed() (the checks and rows of a real
+ *      registration, channel "app"), except that every resident shares ONE
+ *      argon2id password hash: hashing 100,000 passwords would take
  *      an hour and the scan path never looks at them. These residents can log
  *      in with the password "bench-password-1" but not pass the TOTP step (their
  *      secrets are random and not printed): they exist to be scanned;
@@ -42,6 +42,7 @@
 #include "base/str.h"
 #include "base/time.h"
 #include "core/app.h"
+#include "core/identity.h"
 #include "core/pii.h"
 #include "core/population.h"
 #include "core/sign.h"
@@ -50,10 +51,6 @@
 #include "crypto/crypto.h"
 #include "crypto/password.h"
 #include "crypto/totp.h"
-
-/* The additional data under which identity.c seals a resident's particulars and TOTP secret. */
-#define AD_CITIZEN "citizen"
-#define AD_TOTP    "citizen-totp"
 
 #define BENCH_PASSWORD "bench-password-1"
 #define MAX_FILES      64
@@ -123,32 +120,16 @@ static void register_all(struct ss_app *app, const char *csv_path, struct people
 		if (ss_population_check_row(fields, lens, now, &p))
 			die("population row");
 
-		struct ss_person_row person;
-		struct ss_citizen_row row = {0};
-		uint8_t secret[SS_TOTP_SECRET_LEN];
-		char secret_hex[2 * SS_TOTP_SECRET_LEN + 1];
-
-		ss_arena_init(&a);
-		ss_pii_index(app, p.id.number, row.idx);
-		if (app->store->ops->person_get(app->store, row.idx, &a, &person))
-			die("person not in the registry (was the file imported?)");
-		if (ss_random(secret, sizeof(secret)))
-			die("random");
-		ss_hex_encode(secret, sizeof(secret), secret_hex);
-		const char *particulars[] = {p.name, p.id.number, p.phone};
-		const char *totp_fields[] = {secret_hex};
-		if (ss_pii_seal(app, AD_CITIZEN, particulars, 3, &a, &row.sealed) ||
-		    ss_pii_seal(app, AD_TOTP, totp_fields, 1, &a, &row.totp_sealed))
-			die("seal");
-		ss_wipe(secret, sizeof(secret));
-		ss_wipe(secret_hex, sizeof(secret_hex));
-		row.person_id = person.person_id;
-		row.password_hash = hash;
-		row.channel = "app";
-		row.created_at = now;
+		/* the registration residents go through, with the shared hash */
+		struct ss_registration reg = {
+		        .name = p.name, .id_number = p.id.number, .phone = p.phone, .channel = "app"};
+		struct ss_citizen_row person;
+		char uri[SS_TOTP_URI_MAX];
 		int64_t citizen_id;
-		if (app->store->ops->citizen_insert(app->store, &row, &citizen_id))
-			die("citizen insert");
+		ss_arena_init(&a);
+		if (ss_identity_register_prehashed(app, &reg, hash, &citizen_id, uri) ||
+		    app->store->ops->citizen_by_id(app->store, citizen_id, &a, &person))
+			die("register (was the population file imported?)");
 		ss_arena_release(&a);
 
 		if (person.person_id <= 0 || person.person_id > UINT32_MAX)
