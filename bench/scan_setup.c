@@ -120,6 +120,8 @@ static void register_all(struct ss_app *app, const char *csv_path, struct people
 		if (ss_population_check_row(fields, lens, now, &p))
 			die("population row");
 
+		if (!p.phone[0]) /* registration needs a phone; the registry has people without one */
+			continue;
 		/* the registration residents go through, with the shared hash */
 		struct ss_registration reg = {
 		        .name = p.name, .id_number = p.id.number, .phone = p.phone, .channel = "app"};
