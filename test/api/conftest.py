@@ -381,7 +381,10 @@ class City:
         return out
 
     def add_staff_per_role(self):
-        names = {"admin": "王芳", "operator": "李娜", "handler": "张伟", "epidemiologist": "刘强", "security": "陈洁"}
+        # titles, not people's names: staff names are kept in clear, and the privacy tests look for residents' names
+        # in the data files, which must not find a resident who happens to share a staff member's name
+        names = {"admin": "系统管理员", "operator": "热线接线员", "handler": "申诉处理员", "epidemiologist": "流调人员",
+                 "security": "安全审计员"}
         for role in ROLES:
             self.staff[role] = self.create_staff(role, names[role])
 
