@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/mem.h"
 #include "base/time.h"
 #include "core/holders.h"
 #include "core/pii.h"
@@ -57,12 +58,14 @@ void ss_codes_check(struct ss_app *app, const char *code, size_t n, int64_t now,
 /* Fills in what the scene may see of the holder. */
 static void show_person(struct ss_app *app, const struct ss_scene *scene, int64_t person_id, struct ss_scan_answer *out)
 {
-	struct ss_arena a;
-	struct ss_blob sealed;
+	/* on the stack, not in an arena: a scan allocates nothing for this, and both buffers are wiped */
+	uint8_t sealed[SS_SEAL_OVERHEAD + SS_PII_CITIZEN_MAX];
+	char plain[SS_PII_CITIZEN_MAX + 1];
 	const char *fields[3];
-	ss_arena_init(&a);
-	if (ss_holders_sealed(app->holders, person_id, &a, &sealed) &&
-	    ss_pii_open(app, "citizen", sealed, &a, fields, 3) == SS_OK) {
+	size_t n;
+	if (ss_holders_sealed(app->holders, person_id, sealed, sizeof(sealed), &n) &&
+	    ss_pii_open_into(app, SS_PII_CITIZEN, (struct ss_blob){sealed, n}, plain, sizeof(plain), fields, 3) ==
+	            SS_OK) {
 		out->has_person = true;
 		if (scene->sees & SS_SEE_NAME)
 			snprintf(out->name, sizeof(out->name), "%s", fields[0]);
@@ -73,7 +76,8 @@ static void show_person(struct ss_app *app, const struct ss_scene *scene, int64_
 			ss_mask_id(fields[1], out->id_masked);
 		}
 	}
-	ss_arena_release_secret(&a);
+	ss_wipe(plain, sizeof(plain));
+	ss_wipe(sealed, sizeof(sealed));
 }
 
 enum ss_err ss_codes_scan(struct ss_app *app, const struct ss_terminal *t, const char *code, size_t n,

@@ -120,16 +120,15 @@ bool ss_holders_get(const struct ss_holders *h, int64_t person_id, int *color, i
 	return found;
 }
 
-bool ss_holders_sealed(const struct ss_holders *h, int64_t person_id, struct ss_arena *a, struct ss_blob *out)
+bool ss_holders_sealed(const struct ss_holders *h, int64_t person_id, uint8_t *buf, size_t cap, size_t *n)
 {
 	struct ss_holders *w = (struct ss_holders *)h;
 	bool found = false;
 	pthread_rwlock_rdlock(&w->lock);
-	if (person_id > 0 && (size_t)person_id < h->cap && h->sealed[person_id]) {
+	if (person_id > 0 && (size_t)person_id < h->cap && h->sealed[person_id] && h->sealed[person_id]->n <= cap) {
 		const struct sealed *s = h->sealed[person_id];
-		uint8_t *copy = ss_arena_alloc(a, s->n);
-		memcpy(copy, s->p, s->n);
-		*out = (struct ss_blob){copy, s->n};
+		memcpy(buf, s->p, s->n);
+		*n = s->n;
 		found = true;
 	}
 	pthread_rwlock_unlock(&w->lock);

@@ -43,8 +43,12 @@ void ss_holders_set_color(struct ss_holders *h, int64_t person_id, int color, in
 /* The colour and since of a holder; false if person_id holds no code. */
 bool ss_holders_get(const struct ss_holders *h, int64_t person_id, int *color, int64_t *since);
 
-/* A copy (in a) of a holder's sealed particulars; false if person_id holds no code. */
-bool ss_holders_sealed(const struct ss_holders *h, int64_t person_id, struct ss_arena *a, struct ss_blob *out);
+/*
+ * Copies a holder's sealed particulars into buf (cap bytes) and their length
+ * into *n; false if person_id holds no code or they do not fit. No allocation:
+ * the scan path calls it.
+ */
+bool ss_holders_sealed(const struct ss_holders *h, int64_t person_id, uint8_t *buf, size_t cap, size_t *n);
 
 /* How many people hold a code. */
 int64_t ss_holders_count(const struct ss_holders *h);

@@ -15,10 +15,6 @@
 #include "crypto/password.h"
 #include "crypto/totp.h"
 
-#define AD_CITIZEN "citizen"
-#define AD_TOTP    "citizen-totp"
-#define AD_PERSON  "person"
-
 bool ss_channel_is_valid(const char *channel)
 {
 	static const char *const channels[] = {"app", "wechat", "alipay", "web"};
@@ -45,7 +41,7 @@ static enum ss_err registry_name(struct ss_app *app, const uint8_t idx[SS_INDEX_
 	enum ss_err err = app->store->ops->person_get(app->store, idx, a, person);
 	if (err == SS_NOT_FOUND)
 		return ss_fail(SS_MISMATCH, "name", "name and ID number do not match the population registry");
-	if (err || (err = ss_pii_open(app, AD_PERSON, person->sealed, a, fields, 6)))
+	if (err || (err = ss_pii_open(app, SS_PII_PERSON, person->sealed, a, fields, 6)))
 		return err;
 	*name = fields[1];
 	return SS_OK;
@@ -98,9 +94,9 @@ static enum ss_err register_citizen(struct ss_app *app, const struct ss_registra
 	char secret_hex[2 * SS_TOTP_SECRET_LEN + 1];
 	ss_hex_encode(secret, sizeof(secret), secret_hex);
 	const char *totp_fields[] = {secret_hex};
-	err = ss_pii_seal(app, AD_CITIZEN, particulars, 3, &a, &row.sealed);
+	err = ss_pii_seal(app, SS_PII_CITIZEN, particulars, 3, &a, &row.sealed);
 	if (!err)
-		err = ss_pii_seal(app, AD_TOTP, totp_fields, 1, &a, &row.totp_sealed);
+		err = ss_pii_seal(app, SS_PII_TOTP, totp_fields, 1, &a, &row.totp_sealed);
 	ss_wipe(secret_hex, sizeof(secret_hex));
 	if (err)
 		goto out;
@@ -167,7 +163,7 @@ static int64_t totp_step(struct ss_app *app, const struct ss_citizen_row *c, con
 	const char *fields[1];
 	uint8_t secret[SS_TOTP_SECRET_LEN];
 	int64_t step = -1;
-	if (!otp || ss_pii_open(app, AD_TOTP, c->totp_sealed, a, fields, 1) ||
+	if (!otp || ss_pii_open(app, SS_PII_TOTP, c->totp_sealed, a, fields, 1) ||
 	    !ss_hex_decode(fields[0], strlen(fields[0]), secret, sizeof(secret)))
 		return -1;
 	if (!ss_totp_check(secret, ss_time_now(), otp, c->totp_last_step, &step))
@@ -275,7 +271,7 @@ enum ss_err ss_identity_profile(struct ss_app *app, int64_t citizen_id, struct s
 	if (err == SS_NOT_FOUND)
 		err = ss_fail(SS_NOT_FOUND, NULL, "no such resident");
 	if (!err)
-		err = ss_pii_open(app, AD_CITIZEN, c.sealed, &a, fields, 3);
+		err = ss_pii_open(app, SS_PII_CITIZEN, c.sealed, &a, fields, 3);
 	if (!err) {
 		out->citizen_id = citizen_id;
 		snprintf(out->name, sizeof(out->name), "%s", fields[0]);

@@ -33,13 +33,12 @@ enum ss_err ss_pii_seal(const struct ss_app *app, const char *ad, const char *co
 	return SS_OK;
 }
 
-enum ss_err ss_pii_open(const struct ss_app *app, const char *ad, struct ss_blob blob, struct ss_arena *a,
-                        const char **fields, size_t n)
+enum ss_err ss_pii_open_into(const struct ss_app *app, const char *ad, struct ss_blob blob, char *plain, size_t cap,
+                             const char **fields, size_t n)
 {
 	size_t len = 0;
-	if (blob.n < SS_SEAL_OVERHEAD)
+	if (blob.n < SS_SEAL_OVERHEAD || blob.n - SS_SEAL_OVERHEAD + 1 > cap)
 		goto corrupt;
-	char *plain = ss_arena_alloc(a, blob.n - SS_SEAL_OVERHEAD + 1);
 	if (ss_keyring_open(app->keys, ad, blob.p, blob.n, (uint8_t *)plain, &len))
 		goto corrupt;
 	size_t o = 0;
@@ -56,4 +55,11 @@ enum ss_err ss_pii_open(const struct ss_app *app, const char *ad, struct ss_blob
 corrupt:
 	ss_log_error("pii_unreadable", "use=%s key_id=%u", ad, ss_keyring_sealed_key_id(blob.p, blob.n));
 	return ss_fail(SS_INTERNAL, NULL, "stored personal data cannot be read");
+}
+
+enum ss_err ss_pii_open(const struct ss_app *app, const char *ad, struct ss_blob blob, struct ss_arena *a,
+                        const char **fields, size_t n)
+{
+	size_t cap = blob.n >= SS_SEAL_OVERHEAD ? blob.n - SS_SEAL_OVERHEAD + 1 : 1;
+	return ss_pii_open_into(app, ad, blob, ss_arena_alloc(a, cap), cap, fields, n);
 }

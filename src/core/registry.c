@@ -95,7 +95,7 @@ static bool import_row(struct ss_app *app, struct ss_csv *csv, struct seen *seen
 	char sex[2] = {p.sex, '\0'};
 	const char *particulars[] = {p.id.number, p.name, sex, p.birth_date, p.division, p.phone};
 	memcpy(row.division, p.division, sizeof(row.division));
-	if (ss_pii_seal(app, "person", particulars, 6, a, &row.sealed) ||
+	if (ss_pii_seal(app, SS_PII_PERSON, particulars, 6, a, &row.sealed) ||
 	    app->store->ops->person_put(app->store, &row, NULL)) {
 		bad(rep, csv->line, NULL, ss_err_message());
 		return false;

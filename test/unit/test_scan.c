@@ -27,16 +27,17 @@ static void test_holders(void)
 	struct ss_holders *h = ss_holders_new();
 	int color;
 	int64_t since;
-	struct ss_arena a;
-	struct ss_blob b;
-	ss_arena_init(&a);
 	CHECK(!ss_holders_get(h, 5, &color, &since));
 	/* a colour may come before the person holds a code */
 	ss_holders_set_color(h, 5, SS_RED, 100);
 	CHECK(!ss_holders_get(h, 5, &color, &since));
 	ss_holders_add(h, 5, (struct ss_blob){(const uint8_t *)"abc", 3}, 50);
 	CHECK(ss_holders_get(h, 5, &color, &since) && color == SS_RED && since == 100);
-	CHECK(ss_holders_sealed(h, 5, &a, &b) && b.n == 3 && memcmp(b.p, "abc", 3) == 0);
+	uint8_t buf[8];
+	size_t n = 0;
+	CHECK(ss_holders_sealed(h, 5, buf, sizeof(buf), &n) && n == 3 && memcmp(buf, "abc", 3) == 0);
+	CHECK(!ss_holders_sealed(h, 5, buf, 2, &n)); /* does not fit: refused, not cut */
+	CHECK(!ss_holders_sealed(h, 6, buf, sizeof(buf), &n));
 	/* far beyond the current size: the table grows */
 	ss_holders_add(h, 3000000, (struct ss_blob){(const uint8_t *)"x", 1}, 7);
 	CHECK(ss_holders_get(h, 3000000, &color, &since) && color == SS_GREEN && since == 7);
@@ -45,7 +46,6 @@ static void test_holders(void)
 	ss_holders_set_color(h, 3000000, SS_YELLOW, 9);
 	CHECK(ss_holders_get(h, 3000000, &color, &since) && color == SS_YELLOW && since == 9);
 	CHECK(!ss_holders_get(h, 0, &color, &since) && !ss_holders_get(h, -1, &color, &since));
-	ss_arena_release(&a);
 	ss_holders_free(h);
 }
 
