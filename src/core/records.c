@@ -111,86 +111,23 @@ static bool plain_name(const char *s, size_t n)
 }
 
 /*
- * Finds the first member of the compact JSON object text json (as jansson
- * writes it: no white space, every key a string) whose name is not in known.
- * json.h offers no way to list an object's members; its own writing of the
- * object is the one view of them all. Returns false if every name is known.
- */
-static bool first_unknown(const char *json, const char *const *known, const char **name, size_t *len)
-{
-	const char *p = json;
-	if (*p++ != '{')
-		return false;
-	while (*p == '"') {
-		const char *k = ++p;
-		while (*p && *p != '"')
-			p += p[0] == '\\' && p[1] ? 2 : 1;
-		size_t klen = (size_t)(p - k);
-		if (*p)
-			p++;
-		bool found = false;
-		for (size_t i = 0; known[i] && !found; i++)
-			found = strlen(known[i]) == klen && memcmp(known[i], k, klen) == 0;
-		if (!found) {
-			*name = k;
-			*len = klen;
-			return true;
-		}
-		/* skip ':' and the value, to the ',' or '}' that ends it */
-		int depth = 0;
-		bool in_str = false;
-		for (; *p; p++) {
-			if (in_str) {
-				if (*p == '\\' && p[1])
-					p++;
-				else if (*p == '"')
-					in_str = false;
-			} else if (*p == '"') {
-				in_str = true;
-			} else if (*p == '{' || *p == '[') {
-				depth++;
-			} else if (*p == '}' || *p == ']') {
-				if (depth-- == 0)
-					break;
-			} else if (*p == ',' && depth == 0) {
-				break;
-			}
-		}
-		if (*p != ',')
-			break;
-		p++;
-	}
-	return false;
-}
-
-/*
  * SS_INVALID if obj has a member not in known: field prefix+name (when the
  * name is plain enough to repeat) and a message saying what it is not.
  */
 static enum ss_err only_members(const struct ss_json *obj, const char *const *known, const char *prefix,
                                 const char *what)
 {
-	struct ss_buf text;
-	const char *name;
-	size_t len;
-	enum ss_err err;
-
-	ss_buf_init(&text, JSON_MAX);
-	if ((err = ss_json_dump(obj, &text))) {
-		err = ss_fail(SS_INVALID, *prefix ? "attributes" : NULL, "%s is too large",
-		              *prefix ? "attributes" : "record");
-	} else if (first_unknown(ss_buf_str(&text), known, &name, &len)) {
-		if (plain_name(name, len)) {
-			char field[64];
-			snprintf(field, sizeof(field), "%s%.*s", prefix, (int)len, name);
-			err = ss_fail(SS_INVALID, field, "%s is not %s", field, what);
-		} else {
-			err = ss_fail(SS_INVALID, *prefix ? "attributes" : NULL, "%s has a member that is not %s",
-			              *prefix ? "attributes" : "the record", what);
-		}
+	const char *name = ss_json_unknown_member(obj, known);
+	if (!name)
+		return SS_OK;
+	size_t len = strlen(name);
+	if (plain_name(name, len)) {
+		char field[64];
+		snprintf(field, sizeof(field), "%s%.*s", prefix, (int)len, name);
+		return ss_fail(SS_INVALID, field, "%s is not %s", field, what);
 	}
-	ss_buf_release(&text);
-	return err;
+	return ss_fail(SS_INVALID, *prefix ? "attributes" : NULL, "%s has a member that is not %s",
+	               *prefix ? "attributes" : "the record", what);
 }
 
 /* Re-states a getter's failure about an attribute ("dose must be ...") as one about "attributes.dose". */

@@ -143,21 +143,30 @@ static bool no_nul(const json_t *v)
 	return strlen(json_string_value(v)) == json_string_length(v);
 }
 
+/* The string member key of obj, checked for presence, type, NUL bytes and length; *v NULL if absent (and allowed). */
+static enum ss_err string_member(const struct ss_json *obj, const char *key, bool required, size_t maxlen, json_t **v)
+{
+	*v = member(obj, key);
+	if (!*v)
+		return required ? missing(key) : SS_OK;
+	if (!json_is_string(*v))
+		return ss_fail(SS_INVALID, key, "%s must be a string", key);
+	if (!no_nul(*v))
+		return ss_fail(SS_INVALID, key, "%s must be text without NUL characters", key);
+	if (json_string_length(*v) > maxlen)
+		return ss_fail(SS_INVALID, key, "%s must be at most %zu bytes", key, maxlen);
+	return SS_OK;
+}
+
 enum ss_err ss_json_get_str(const struct ss_json *obj, const char *key, bool required, size_t maxlen, const char **out)
 {
-	json_t *v = member(obj, key);
+	json_t *v;
+	enum ss_err err = string_member(obj, key, required, maxlen, &v);
 
 	*out = NULL;
-	if (!v)
-		return required ? missing(key) : SS_OK;
-	if (!json_is_string(v))
-		return ss_fail(SS_INVALID, key, "%s must be a string", key);
-	if (!no_nul(v))
-		return ss_fail(SS_INVALID, key, "%s must be text without NUL characters", key);
-	size_t len = json_string_length(v);
-	if (len > maxlen)
-		return ss_fail(SS_INVALID, key, "%s must be at most %zu bytes", key, maxlen);
-	if (!ss_utf8_is_clean_text(json_string_value(v), len))
+	if (err || !v)
+		return err;
+	if (!ss_utf8_is_clean_text(json_string_value(v), json_string_length(v)))
 		return ss_fail(SS_INVALID, key, "%s must be text without control characters", key);
 	*out = json_string_value(v);
 	return SS_OK;
@@ -166,21 +175,16 @@ enum ss_err ss_json_get_str(const struct ss_json *obj, const char *key, bool req
 enum ss_err ss_json_get_text(const struct ss_json *obj, const char *key, bool required, size_t maxlen, const char **out,
                              size_t *n)
 {
-	json_t *v = member(obj, key);
+	json_t *v;
+	enum ss_err err = string_member(obj, key, required, maxlen, &v);
 
 	*out = NULL;
 	*n = 0;
-	if (!v)
-		return required ? missing(key) : SS_OK;
-	if (!json_is_string(v))
-		return ss_fail(SS_INVALID, key, "%s must be a string", key);
-	if (!no_nul(v))
-		return ss_fail(SS_INVALID, key, "%s must be text without NUL characters", key);
-	size_t len = json_string_length(v);
-	if (len > maxlen)
-		return ss_fail(SS_INVALID, key, "%s must be at most %zu bytes", key, maxlen);
+	if (err || !v)
+		return err;
 	/* each stretch between line breaks and tabs (ASCII, so never inside a UTF-8 sequence) must be clean text */
 	const char *text = json_string_value(v);
+	size_t len = json_string_length(v);
 	for (size_t start = 0, i = 0; i <= len; i++) {
 		if (i < len && text[i] != '\n' && text[i] != '\r' && text[i] != '\t')
 			continue;
@@ -295,6 +299,23 @@ const char *ss_json_as_str(const struct ss_json *v)
 	if (!v || !json_is_string(J(v)) || !no_nul(J(v)))
 		return NULL;
 	return json_string_value(J(v));
+}
+
+const char *ss_json_unknown_member(const struct ss_json *obj, const char *const *known)
+{
+	const char *key;
+	json_t *value;
+	if (!obj || !json_is_object(J(obj)))
+		return NULL;
+	json_object_foreach(J(obj), key, value)
+	{
+		bool found = false;
+		for (size_t i = 0; known[i] && !found; i++)
+			found = !strcmp(known[i], key);
+		if (!found)
+			return key;
+	}
+	return NULL;
 }
 
 bool ss_json_is_obj(const struct ss_json *v)

@@ -74,6 +74,13 @@ const struct ss_json *ss_json_arr_at(const struct ss_json *arr, size_t i);
 /* The element as a string (NULL if it is not one). */
 const char *ss_json_as_str(const struct ss_json *v);
 
+/*
+ * The name of the first member of object obj that is not in known (a
+ * NULL-ended list), or NULL if every member is known (or obj is not an
+ * object). The name lives as long as obj.
+ */
+const char *ss_json_unknown_member(const struct ss_json *obj, const char *const *known);
+
 /* True if v is a JSON object. */
 bool ss_json_is_obj(const struct ss_json *v);
 

@@ -598,9 +598,25 @@ static void test_metrics(void)
 	ss_buf_release(&out);
 }
 
+static void test_unknown_member(void)
+{
+	static const char *const known[] = {"a", "b", NULL};
+	struct ss_json *v = parse("{\"a\":1,\"b\":{\"zz\":2}}");
+	CHECK(v && ss_json_unknown_member(v, known) == NULL); /* nested members are not the object's own */
+	ss_json_free(v);
+	v = parse("{\"a\":1,\"c\":[1],\"b\":2}");
+	CHECK_STR(ss_json_unknown_member(v, known), "c");
+	ss_json_free(v);
+	v = parse("{}");
+	CHECK(ss_json_unknown_member(v, known) == NULL);
+	ss_json_free(v);
+	CHECK(ss_json_unknown_member(NULL, known) == NULL);
+}
+
 int main(void)
 {
 	RUN(test_parse_good);
+	RUN(test_unknown_member);
 	RUN(test_parse_bad);
 	RUN(test_parse_depth);
 	RUN(test_get_str);
