@@ -142,11 +142,12 @@ static enum ss_err code_png(struct ss_api_call *c)
 /*
  * The reasons of a colour: the rules that fired as they were kept
  * (core/assign.h), each {"rule","text","text_en","records":[{"kind",
- * "occurred_at"}]}; or, for a colour set by hand, its one rule and reason;
+ * "occurred_at"}]}, an override also with its "until"; or, for a colour set by hand
+ * before colours came from rules, its one rule and reason;
  * none for green by default or by rules that found nothing.
  */
 static enum ss_err write_reasons(struct ss_jw *w, const char *rule, const char *reason, const char *rule_set,
-                                 const char *fired, struct ss_arena *a)
+                                 const char *fired, int64_t now, struct ss_arena *a)
 {
 	struct ss_json *doc = NULL;
 	enum ss_err err = SS_OK;
@@ -174,17 +175,27 @@ static enum ss_err write_reasons(struct ss_jw *w, const char *rule, const char *
 	}
 	for (size_t i = 0; i < ss_json_arr_len(arr); i++) {
 		const struct ss_json *f = ss_json_arr_at(arr, i), *records = NULL;
-		const char *id = NULL, *zh = NULL, *en = NULL;
+		const char *id = NULL, *zh = NULL, *en = NULL, *until = NULL;
 		if (ss_json_get_str(f, "rule", true, 1000, &id) || ss_json_get_str(f, "text_zh", true, 1000, &zh) ||
-		    ss_json_get_str(f, "text_en", true, 1000, &en) ||
+		    ss_json_get_str(f, "text_en", true, 1000, &en) || ss_json_get_str(f, "until", false, 64, &until) ||
 		    ss_json_get_arr(f, "records", false, 1000, &records)) {
 			err = ss_fail(SS_INTERNAL, NULL, "a kept status does not parse");
 			goto out;
 		}
+		/*
+		 * An override that has ended and left the colour as it was (a green one
+		 * over green rules) changes nothing to look at again: its reason is
+		 * no longer shown as a reason of the colour now (now 0: a past change).
+		 */
+		int64_t end;
+		if (now && until && ss_time_parse(until, &end) && end <= now)
+			continue;
 		ss_jw_obj_begin(w);
 		ss_jw_kstr(w, "rule", id);
 		ss_jw_kstr(w, "text", zh);
 		ss_jw_kstr(w, "text_en", en);
+		if (until)
+			ss_jw_kstr(w, "until", until);
 		ss_jw_key(w, "records");
 		ss_jw_arr_begin(w);
 		for (size_t j = 0; records && j < ss_json_arr_len(records); j++) {
@@ -225,7 +236,7 @@ static enum ss_err my_status(struct ss_api_call *c)
 		ss_jw_null(&c->w);
 	ss_jw_key(&c->w, "reasons");
 	if ((err = write_reasons(&c->w, v.nreasons ? v.reasons[0].rule : NULL, v.nreasons ? v.reasons[0].text : NULL,
-	                         v.rule_set, v.fired, c->req->arena)))
+	                         v.rule_set, v.fired, ss_time_now(), c->req->arena)))
 		return err;
 	ss_jw_obj_end(&c->w);
 	return SS_OK;
@@ -251,7 +262,7 @@ static enum ss_err write_change(void *ctx, const struct ss_status_row *row)
 	else
 		ss_jw_null(h->w);
 	ss_jw_key(h->w, "reasons");
-	enum ss_err err = write_reasons(h->w, row->rule, row->reason, row->rule_set, row->fired, h->a);
+	enum ss_err err = write_reasons(h->w, row->rule, row->reason, row->rule_set, row->fired, 0, h->a);
 	ss_jw_obj_end(h->w);
 	return err;
 }

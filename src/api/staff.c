@@ -10,6 +10,7 @@
 #include "core/assign.h"
 #include "core/division.h"
 #include "core/holders.h"
+#include "core/records.h"
 #include "core/rules.h"
 #include "core/status.h"
 #include "core/terminal.h"
@@ -70,18 +71,26 @@ static enum ss_err terminals_create(struct ss_api_call *c)
 	return SS_OK;
 }
 
+/* POST /v1/staff/status: a colour set by hand, as a manual_override record (core/status.h). */
 static enum ss_err status_set(struct ss_api_call *c)
 {
-	const char *id_number, *color, *reason;
+	struct ss_status_by_hand h = {.staff_id = c->staff.staff_id};
+	const char *until = NULL;
+	int64_t now = ss_time_now();
 	enum ss_err err;
 
-	if ((err = ss_json_get_str(c->body, "id_number", true, 32, &id_number)) ||
-	    (err = ss_json_get_str(c->body, "color", true, 16, &color)) ||
-	    (err = ss_json_get_str(c->body, "reason", true, SS_REASON_MAX, &reason)) ||
-	    (err = ss_status_set_by_hand(c->app, id_number, color, reason, c->staff.staff_id)))
+	if ((err = ss_json_get_str(c->body, "id_number", true, 32, &h.id_number)) ||
+	    (err = ss_json_get_str(c->body, "color", true, 16, &h.color)) ||
+	    (err = ss_json_get_str(c->body, "reason", true, SS_RECORD_REASON_MAX, &h.reason)) ||
+	    (err = ss_json_get_str(c->body, "until", false, 64, &until)))
+		return err;
+	if (until && !ss_time_parse(until, &h.until))
+		return ss_fail(SS_INVALID, "until", "until must be an RFC 3339 time such as 2026-11-26T08:00:00Z");
+	if ((err = ss_status_set_by_hand(c->app, &h, now)))
 		return err;
 	ss_jw_obj_begin(&c->w);
-	ss_jw_kstr(&c->w, "color", color);
+	ss_jw_kstr(&c->w, "color", h.color);
+	ss_jw_ktime(&c->w, "until", h.until);
 	ss_jw_obj_end(&c->w);
 	return SS_OK;
 }

@@ -14,7 +14,9 @@
  * The fired rules are kept as a JSON array that a resident may see:
  * [{"rule","text_zh","text_en","records":[{"kind","occurred_at"}]}], the
  * kinds and dates of the records that made each rule fire and never who
- * reported them or about whom.
+ * reported them or about whom. An override in force comes first, as
+ * {"rule":"manual_override","text_zh","text_en","until","records"}, its
+ * text_zh the reason its maker gave (if any) and until when it holds.
  */
 #ifndef SS_CORE_ASSIGN_H
 #define SS_CORE_ASSIGN_H

@@ -18,7 +18,7 @@
 
 static const struct kind_info {
 	const char *name;
-	const char *members[3]; /* its attributes, NULL-ended */
+	const char *members[4]; /* its attributes, NULL-ended */
 } kinds[SS_RECORD_KINDS] = {
         [SS_RECORD_CONFIRMED_CASE] = {"confirmed_case", {NULL}},
         [SS_RECORD_SUSPECTED_CASE] = {"suspected_case", {NULL}},
@@ -33,7 +33,7 @@ static const struct kind_info {
         [SS_RECORD_INBOUND_TRAVEL] = {"inbound_travel", {"origin", NULL}},
         [SS_RECORD_HEALTH_DECLARATION] = {"health_declaration", {"temperature", "symptoms", NULL}},
         [SS_RECORD_TRIP_DECLARATION] = {"trip_declaration", {"places", NULL}},
-        [SS_RECORD_MANUAL_OVERRIDE] = {"manual_override", {"color", "until", NULL}},
+        [SS_RECORD_MANUAL_OVERRIDE] = {"manual_override", {"color", "until", "reason", NULL}},
 };
 
 static const char *const record_members[] = {"record_id", "kind", "id_number", "occurred_at", "attributes", NULL};
@@ -326,9 +326,10 @@ static enum ss_err parse_trip_declaration(const struct ss_json *attrs, struct ss
 	return SS_OK;
 }
 
-static enum ss_err parse_manual_override(const struct ss_json *attrs, struct ss_record *r, struct ss_jw *w)
+static enum ss_err parse_manual_override(const struct ss_json *attrs, struct ss_record *r, struct ss_jw *w,
+                                         struct ss_arena *a)
 {
-	const char *color, *until;
+	const char *color, *until, *reason = NULL;
 	int c;
 	int64_t t;
 	enum ss_err err;
@@ -345,6 +346,16 @@ static enum ss_err parse_manual_override(const struct ss_json *attrs, struct ss_
 	r->attr.manual_override.until = t;
 	ss_jw_kstr(w, "color", ss_color_name(c));
 	ss_jw_ktime(w, "until", t);
+	if ((err = ss_json_get_str(attrs, "reason", false, SS_RECORD_REASON_MAX, &reason)))
+		return in_attributes(err);
+	if (reason) {
+		size_t n = strlen(reason);
+		if (n == 0 || !ss_utf8_is_clean_text(reason, n))
+			return ss_fail(SS_INVALID, "attributes.reason",
+			               "attributes.reason must be 1 to %d bytes of text", SS_RECORD_REASON_MAX);
+		r->attr.manual_override.reason = ss_arena_strdup(a, reason);
+		ss_jw_kstr(w, "reason", reason);
+	}
 	return SS_OK;
 }
 
@@ -387,7 +398,7 @@ static enum ss_err parse_attributes(const struct ss_json *attrs, struct ss_recor
 		err = parse_trip_declaration(attrs, r, &w, a);
 		break;
 	case SS_RECORD_MANUAL_OVERRIDE:
-		err = parse_manual_override(attrs, r, &w);
+		err = parse_manual_override(attrs, r, &w, a);
 		break;
 	default: /* the kinds without attributes */
 		break;
@@ -490,6 +501,36 @@ enum ss_err ss_record_from_csv(const char *const fields[5], const size_t lens[5]
 	snprintf(r.source, sizeof(r.source), "%s", source);
 	*out = r;
 	return SS_OK;
+}
+
+enum ss_err ss_record_build(const char *record_id, const char *source, enum ss_record_kind kind, const char *id_number,
+                            int64_t occurred_at, const char *attributes, int64_t now, struct ss_record *out,
+                            struct ss_arena *a)
+{
+	struct ss_buf b;
+	struct ss_jw w;
+	struct ss_json *obj = NULL;
+	enum ss_err err;
+
+	if (!ss_record_kind_name(kind))
+		return ss_fail(SS_INVALID, "kind", "no such kind of record");
+	ss_buf_init(&b, JSON_MAX);
+	ss_jw_init(&w, &b);
+	ss_jw_obj_begin(&w);
+	ss_jw_kstr(&w, "record_id", record_id);
+	ss_jw_kstr(&w, "kind", kinds[kind].name);
+	ss_jw_kstr(&w, "id_number", id_number);
+	ss_jw_ktime(&w, "occurred_at", occurred_at);
+	ss_jw_key(&w, "attributes");
+	ss_jw_raw(&w, attributes, strlen(attributes));
+	ss_jw_obj_end(&w);
+	if ((err = ss_jw_finish(&w)))
+		err = ss_fail(SS_INVALID, "attributes", "attributes is too large");
+	else if (!(err = ss_json_parse(b.ptr, b.len, &obj)))
+		err = ss_record_from_json(obj, source, now, out, a);
+	ss_json_free(obj);
+	ss_buf_release(&b);
+	return err;
 }
 
 bool ss_record_csv_header_ok(const char *const fields[], const size_t lens[], size_t n)

@@ -59,6 +59,7 @@
 #define SS_RECORD_SYMPTOMS_MAX     16    /* symptoms of one health_declaration */
 #define SS_RECORD_SYMPTOM_MAX      32    /* bytes of one symptom */
 #define SS_RECORD_PLACES_MAX       32    /* places of one trip_declaration */
+#define SS_RECORD_REASON_MAX       500   /* bytes of a manual_override's reason */
 
 /*
  * The kinds of record and their attributes (docs/api.md, "Data sources"):
@@ -71,7 +72,8 @@
  *   health_declaration {"temperature": number 30..45 (degrees Celsius),
  *                       "symptoms": array of 0..16 texts of 1..32 bytes}
  *   trip_declaration   {"places": array of 1..32 6-digit GB/T 2260 codes}
- *   manual_override    {"color": "green"|"yellow"|"red", "until": RFC 3339 time after occurred_at}
+ *   manual_override    {"color": "green"|"yellow"|"red", "until": RFC 3339 time after occurred_at,
+ *                       "reason": optional text of 1..500 bytes, shown to the person}
  * The store keeps a kind by its name, never by its number here.
  */
 enum ss_record_kind {
@@ -127,6 +129,7 @@ struct ss_record {
 		struct {
 			int color; /* enum ss_color */
 			int64_t until;
+			const char *reason; /* NULL if none was given */
 		} manual_override;
 	} attr; /* the member named after kind; nothing for the kinds without attributes */
 	/*
@@ -174,6 +177,14 @@ enum ss_err ss_record_from_jsonl(const char *text, size_t n, const char *source,
 enum ss_err ss_record_from_csv(const char *const fields[5], const size_t lens[5], const char *source, int64_t now,
                                struct ss_record *out, struct ss_arena *a) SS_MUST;
 
+/*
+ * Builds a record that suishen makes itself (a declaration, a colour set by
+ * staff, a traced contact) and checks it exactly as a received one:
+ * attributes is the JSON text of its attributes object ("{}" for none).
+ */
+enum ss_err ss_record_build(const char *record_id, const char *source, enum ss_record_kind kind, const char *id_number,
+                            int64_t occurred_at, const char *attributes, int64_t now, struct ss_record *out,
+                            struct ss_arena *a) SS_MUST;
 /* True if the n header fields are exactly record_id,kind,id_number,occurred_at,attributes. */
 bool ss_record_csv_header_ok(const char *const fields[], const size_t lens[], size_t n);
 

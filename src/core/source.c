@@ -215,18 +215,11 @@ enum ss_err ss_source_declare(struct ss_app *app, const char *id_number, const s
 
 	struct ss_buf b;
 	struct ss_jw w;
-	struct ss_json *obj = NULL;
 	struct ss_record r;
 	struct ss_arena a;
 	ss_buf_init(&b, DECL_MAX);
 	ss_arena_init(&a);
 	ss_jw_init(&w, &b);
-	ss_jw_obj_begin(&w);
-	ss_jw_kstr(&w, "record_id", record_id);
-	ss_jw_kstr(&w, "kind", health ? "health_declaration" : "trip_declaration");
-	ss_jw_kstr(&w, "id_number", id_number);
-	ss_jw_ktime(&w, "occurred_at", now);
-	ss_jw_key(&w, "attributes");
 	ss_jw_obj_begin(&w);
 	if (health) {
 		ss_jw_key(&w, "temperature");
@@ -236,12 +229,11 @@ enum ss_err ss_source_declare(struct ss_app *app, const char *id_number, const s
 		err = copy_arr(&w, body, "places", true, SS_RECORD_PLACES_MAX);
 	}
 	ss_jw_obj_end(&w);
-	ss_jw_obj_end(&w);
 	if (err || (err = ss_jw_finish(&w)))
 		goto out;
-	if ((err = ss_json_parse(ss_buf_str(&b), strlen(ss_buf_str(&b)), &obj)))
-		goto out;
-	if ((err = ss_record_from_json(obj, "self", now, &r, &a))) {
+	if ((err = ss_record_build(record_id, "self",
+	                           health ? SS_RECORD_HEALTH_DECLARATION : SS_RECORD_TRIP_DECLARATION, id_number, now,
+	                           ss_buf_str(&b), now, &r, &a))) {
 		err = as_member(err);
 		goto out;
 	}
@@ -253,7 +245,6 @@ enum ss_err ss_source_declare(struct ss_app *app, const char *id_number, const s
 		reassess(app, &r, 1, now);
 	}
 out:
-	ss_json_free(obj);
 	ss_arena_release(&a);
 	ss_buf_release(&b);
 	return err;

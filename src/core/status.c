@@ -1,53 +1,82 @@
 /* status: colours set by hand and the resident's view of their colour (see status.h). */
 #include "core/status.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/log.h"
 #include "base/str.h"
-#include "base/time.h"
+#include "core/assign.h"
 #include "core/holders.h"
 #include "core/idcard.h"
 #include "core/pii.h"
+#include "core/records.h"
+#include "crypto/crypto.h"
+#include "json/json.h"
 
-enum ss_err ss_status_set_by_hand(struct ss_app *app, const char *id_number, const char *color, const char *reason,
-                                  int64_t staff_id)
+enum ss_err ss_status_set_by_hand(struct ss_app *app, struct ss_status_by_hand *h, int64_t now)
 {
 	struct ss_idcard id;
 	struct ss_person_row person;
+	struct ss_record r;
 	struct ss_arena a;
 	int c;
+	int64_t until = h->until ? h->until : now + SS_STATUS_HAND_DAYS * 86400;
+	uint8_t raw[16], idx[SS_INDEX_LEN];
+	char record_id[SS_RECORD_ID_MAX + 1], hex[33];
 	enum ss_err err;
 
-	if ((err = ss_idcard_parse(id_number, strlen(id_number), ss_time_now(), &id)))
+	if ((err = ss_idcard_parse(h->id_number, strlen(h->id_number), now, &id)))
 		return err;
-	if (!ss_color_parse(color, &c))
+	if (!ss_color_parse(h->color, &c))
 		return ss_fail(SS_INVALID, "color", "color must be green, yellow or red");
-	size_t n = strlen(reason);
-	if (n == 0 || n > SS_REASON_MAX || !ss_utf8_is_clean_text(reason, n))
-		return ss_fail(SS_INVALID, "reason", "reason must be 1 to %d bytes of text", SS_REASON_MAX);
+	size_t n = strlen(h->reason);
+	if (n == 0 || n > SS_RECORD_REASON_MAX || !ss_utf8_is_clean_text(h->reason, n))
+		return ss_fail(SS_INVALID, "reason", "reason must be 1 to %d bytes of text", SS_RECORD_REASON_MAX);
+	if (until <= now || until > now + SS_STATUS_HAND_MAX_DAYS * 86400)
+		return ss_fail(SS_INVALID, "until", "until must be within the next %d days", SS_STATUS_HAND_MAX_DAYS);
+	if ((err = ss_random(raw, sizeof(raw))))
+		return err;
+	ss_hex_encode(raw, sizeof(raw), hex);
+	/* who set it stays with the record, sealed: the resident sees the reason, not the staff member */
+	snprintf(record_id, sizeof(record_id), "staff:%lld:%s", (long long)h->staff_id, hex);
 
-	uint8_t idx[SS_INDEX_LEN];
-	ss_pii_index(app, id.number, idx);
+	struct ss_buf attrs;
+	struct ss_jw w;
+	ss_buf_init(&attrs, 4 * SS_RECORD_REASON_MAX);
+	ss_jw_init(&w, &attrs);
+	ss_jw_obj_begin(&w);
+	ss_jw_kstr(&w, "color", ss_color_name(c));
+	ss_jw_ktime(&w, "until", until);
+	ss_jw_kstr(&w, "reason", h->reason);
+	ss_jw_obj_end(&w);
 	ss_arena_init(&a);
-	err = app->store->ops->person_get(app->store, idx, &a, &person);
+	ss_pii_index(app, id.number, idx);
+	struct ss_store *s = app->store;
+	if ((err = ss_jw_finish(&w)) || (err = ss_record_build(record_id, "staff", SS_RECORD_MANUAL_OVERRIDE, id.number,
+	                                                       now, ss_buf_str(&attrs), now, &r, &a)))
+		goto out;
+	err = s->ops->person_get(s, idx, &a, &person);
 	if (err == SS_NOT_FOUND)
 		err = ss_fail(SS_NOT_FOUND, "id_number", "no person with this ID number in the population registry");
-	if (!err) {
-		struct ss_status_row row = {.person_id = person.person_id,
-		                            .color = c,
-		                            .since = ss_time_now(),
-		                            .rule = "manual",
-		                            .reason = reason,
-		                            .set_by = staff_id};
-		err = app->store->ops->status_put(app->store, &row);
-		if (!err && app->holders)
-			ss_holders_set_color(app->holders, row.person_id, c, row.since);
-		if (!err)
-			ss_log_info("status_set", "person_id=%lld color=%s staff_id=%lld", (long long)row.person_id,
-			            ss_color_name(c), (long long)staff_id);
+	if (err)
+		goto out;
+	/* the record and the colour it gives, together: an answered change survives a crash whole */
+	if ((err = s->ops->begin(s)))
+		goto out;
+	if ((err = ss_record_put(app, &r, now)) || (err = ss_assign_person(app, idx, person.person_id, now, NULL))) {
+		s->ops->rollback(s);
+		goto out;
 	}
+	if ((err = s->ops->commit(s)))
+		goto out;
+	h->until = until;
+	ss_log_info("status_set", "person_id=%lld color=%s staff_id=%lld", (long long)person.person_id,
+	            ss_color_name(c), (long long)h->staff_id);
+out:
 	ss_arena_release(&a);
+	ss_buf_release(&attrs);
 	return err;
 }
 

@@ -1,9 +1,12 @@
 /*
- * status: a person's colour and why. For now a colour is green by default and
- * set by hand by staff with a reason (rule "manual"); the rules engine of a
- * later issue sets colours from evidence through the same store operation.
- * Every change is kept in the store's history and applied to the in-memory
- * table of holders at once, so the next scan sees it. Thread-safe.
+ * status: a person's colour and why, as the resident and staff see it.
+ * Colours come from the rules (core/assign.h). Staff who must set one by hand
+ * do it with evidence like any other: a manual_override record (source
+ * `staff`) with a colour, an end and a reason, which the rules put above
+ * themselves until it ends; the resident sees the reason and the end. The
+ * colour is re-evaluated in the same transaction that keeps the record, and
+ * the in-memory table of holders follows, so the next scan sees it.
+ * Thread-safe.
  */
 #ifndef SS_CORE_STATUS_H
 #define SS_CORE_STATUS_H
@@ -15,7 +18,17 @@
 #include "base/err.h"
 #include "core/app.h"
 
-#define SS_REASON_MAX 500
+#define SS_STATUS_HAND_DAYS     14 /* how long a colour set by hand holds unless staff say otherwise */
+#define SS_STATUS_HAND_MAX_DAYS 90 /* the longest it may be set for */
+
+/* A colour set by hand (POST /v1/staff/status). */
+struct ss_status_by_hand {
+	const char *id_number;
+	const char *color;  /* "green", "yellow", "red" */
+	const char *reason; /* 1..SS_RECORD_REASON_MAX bytes of text, shown to the resident */
+	int64_t until;      /* when the rules take over again; 0: SS_STATUS_HAND_DAYS from now */
+	int64_t staff_id;   /* who (kept, sealed, with the record) */
+};
 
 struct ss_status_view {
 	int color;
@@ -30,9 +43,13 @@ struct ss_status_view {
 	const char *fired;    /* the fired rules as JSON (store.h, struct ss_status_row) */
 };
 
-/* Sets the colour of the person with this ID number by hand (staff_id is who); the reason is shown to them. */
-enum ss_err ss_status_set_by_hand(struct ss_app *app, const char *id_number, const char *color, const char *reason,
-                                  int64_t staff_id) SS_MUST;
+/*
+ * Sets a colour by hand as of now: keeps a manual_override record about the
+ * person and re-evaluates them, in one transaction. SS_INVALID naming the
+ * field (id_number, color, reason, until), SS_NOT_FOUND if the registry has
+ * no such person. On success h->until is when the override ends.
+ */
+enum ss_err ss_status_set_by_hand(struct ss_app *app, struct ss_status_by_hand *h, int64_t now) SS_MUST;
 
 /* The colour of a person and its reasons (green since default_since when nothing is recorded). */
 enum ss_err ss_status_of_person(struct ss_app *app, int64_t person_id, int64_t default_since, struct ss_arena *a,

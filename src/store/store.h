@@ -8,9 +8,12 @@
  * before they get here) and blind indexes; the store never sees clear text.
  *
  * Threads: one struct ss_store may be used by any number of threads; each
- * operation is atomic. ss_store_begin() .. ss_store_commit() group operations
- * into one transaction that belongs to the calling thread until it ends (other
- * threads wait). Blobs read back are copied into the arena the caller passes.
+ * operation is atomic. begin .. commit group operations into one transaction
+ * that belongs to the calling thread until it ends (other threads wait).
+ * Transactions nest: an operation that is a transaction of its own (such as
+ * status_put), or an inner begin .. commit, becomes part of the enclosing
+ * one, and an inner rollback undoes only what was done since its begin.
+ * Blobs read back are copied into the arena the caller passes.
  *
  * Errors: SS_CONFLICT for a unique key already taken, SS_NOT_FOUND for a
  * missing row, SS_BUSY when the database stays locked past the busy timeout,
@@ -108,7 +111,7 @@ struct ss_status_row {
 	/* set by the rules (zero or NULL when set by hand: stored as 0, '' and '[]') */
 	int64_t review_at;    /* when the colour changes by itself, 0 if never */
 	const char *rule_set; /* the version of the rule set that gave it */
-	const char *fired;    /* JSON: [{"rule","text_zh","text_en","records":[{"kind","occurred_at"}]}] */
+	const char *fired;    /* JSON: [{"rule","text_zh","text_en","records":[{"kind","occurred_at"}]}] (assign.h) */
 	/* read back only by status_history_of_person and status_changes_after: */
 	int64_t change_id;
 };

@@ -29,6 +29,9 @@ enum stmt_id {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_META_GET,
 	ST_META_SET,
 	ST_KEY_INSERT,
@@ -82,6 +85,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_BEGIN] = "BEGIN IMMEDIATE",
         [ST_COMMIT] = "COMMIT",
         [ST_ROLLBACK] = "ROLLBACK",
+        [ST_SAVEPOINT] = "SAVEPOINT nested",
+        [ST_RELEASE] = "RELEASE nested",
+        [ST_ROLLBACK_TO] = "ROLLBACK TO nested",
         [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
         [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -168,6 +174,7 @@ struct sq {
 	struct ss_store base;
 	sqlite3 *db;
 	pthread_mutex_t lock; /* recursive */
+	int depth;            /* transactions begun and not ended, by the thread holding lock */
 	sqlite3_stmt *stmts[ST_COUNT];
 };
 
@@ -268,42 +275,57 @@ static void sq_close(struct ss_store *s)
 	free(q);
 }
 
+/*
+ * Transactions nest: the outermost is BEGIN IMMEDIATE .. COMMIT, an inner one
+ * a savepoint, so that an operation that is a transaction of its own (a
+ * status_put) can also be part of a caller's larger one. The lock is held
+ * from the outermost begin to its end.
+ */
 static enum ss_err sq_begin(struct ss_store *s)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
 	pthread_mutex_lock(&q->lock);
-	enum ss_err err = stmt(q, ST_BEGIN, &st);
+	enum ss_err err = stmt(q, q->depth ? ST_SAVEPOINT : ST_BEGIN, &st);
 	if (!err)
 		err = run(q, st, "begin");
-	if (err)
-		pthread_mutex_unlock(&q->lock);
-	return err;
-}
-
-static enum ss_err sq_commit(struct ss_store *s)
-{
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = NULL;
-	enum ss_err err = stmt(q, ST_COMMIT, &st);
-	if (!err)
-		err = run(q, st, "commit");
 	if (err) {
-		sqlite3_stmt *rb;
-		if (!stmt(q, ST_ROLLBACK, &rb))
-			(void)run(q, rb, "rollback");
+		pthread_mutex_unlock(&q->lock);
+		return err;
 	}
-	pthread_mutex_unlock(&q->lock);
-	return err;
+	q->depth++;
+	return SS_OK;
 }
 
 static void sq_rollback(struct ss_store *s)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
-	if (!stmt(q, ST_ROLLBACK, &st))
+	if (--q->depth) {
+		if (!stmt(q, ST_ROLLBACK_TO, &st))
+			(void)run(q, st, "rollback");
+		if (!stmt(q, ST_RELEASE, &st))
+			(void)run(q, st, "rollback");
+	} else if (!stmt(q, ST_ROLLBACK, &st)) {
 		(void)run(q, st, "rollback");
+	}
 	pthread_mutex_unlock(&q->lock);
+}
+
+static enum ss_err sq_commit(struct ss_store *s)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = stmt(q, q->depth > 1 ? ST_RELEASE : ST_COMMIT, &st);
+	if (!err)
+		err = run(q, st, "commit");
+	if (err) {
+		sq_rollback(s);
+		return err;
+	}
+	q->depth--;
+	pthread_mutex_unlock(&q->lock);
+	return SS_OK;
 }
 
 static enum ss_err sq_meta_get(struct ss_store *s, const char *key, struct ss_arena *a, struct ss_blob *out)

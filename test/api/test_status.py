@@ -1,10 +1,13 @@
 """Colours by hand: POST /v1/staff/status, and GET /v1/me/status.
 
-Covers the default (green, no reasons), setting each colour with a reason (admin; the next scan answers it, even of a
-code issued before the change; the resident sees the colour, since when, and the reason as rule "manual"), that a
-change touches only its person, a colour set before the person registered, bad bodies (400 naming color, id_number or
-reason), an ID number not in the registry (404), roles (403 for every role but admin; 401 without a staff token), and
-that a colour survives a restart.
+A colour set by hand is a manual_override record (source staff) with an end, which the rules put above themselves
+until it ends. Covers the default (green, no reasons), setting each colour with a reason (admin; the next scan
+answers it, even of a code issued before the change; the resident sees the colour, since when, the reason in the
+staff member's words as rule "manual_override", and until when), that a change touches only its person, a colour set
+before the person registered, an override that ends by itself (the rules take over again, with no request), an
+override above a rule and a rule's record arriving during an override, bad bodies (400 naming color, id_number,
+reason or until), an ID number not in the registry (404), roles (403 for every role but admin; 401 without a staff
+token), and that a colour survives a restart.
 """
 import time
 
@@ -22,16 +25,27 @@ def term(city):
 
 
 def check_status(body):
-    # review_at: when the rules would change the colour by themselves (null for a colour set by hand or by default)
+    # review_at: when the colour would change by itself (the end of an override; null for green by default)
     assert set(body) == {"color", "since", "reasons", "review_at"}, body
-    assert body["review_at"] is None, body
     assert body["color"] in ("green", "yellow", "red"), body
     parse_time(body["since"])
     assert isinstance(body["reasons"], list), body
     for reason in body["reasons"]:
-        assert set(reason) == {"rule", "text"}, body
+        assert {"rule", "text"} <= set(reason), body
         assert isinstance(reason["rule"], str) and isinstance(reason["text"], str), body
     return body
+
+
+def by_hand(st):
+    """The override reason of a status, checked: the staff member's words, until when, the record's kind and date."""
+    hand = [r for r in st["reasons"] if r["rule"] == "manual_override"]
+    assert len(hand) == 1, st
+    r = hand[0]
+    assert set(r) == {"rule", "text", "text_en", "until", "records"}, r
+    assert [x["kind"] for x in r["records"]] == ["manual_override"], r
+    # the colour changes by itself when the override ends, unless the rules give the same colour
+    assert st["review_at"] == r["until"] or (st["review_at"] is None and st["color"] == "green"), st
+    return r
 
 
 def test_default_is_green_without_reasons(city, term):
@@ -60,7 +74,11 @@ def test_set_colour_by_hand(city, term, color):
     assert scan_result(city, term, get_code(city, token)["code"]) == color
     st = check_status(my_status(city, token))
     assert st["color"] == color
-    assert st["reasons"] == [{"rule": "manual", "text": reason}], st
+    hand = by_hand(st)
+    assert hand["text"] == reason and st["reasons"] == [hand], st
+    assert r.json() == {"color": color, "until": hand["until"]}, r.text
+    # by default an override holds for 14 days, then the rules take over again
+    assert abs(parse_time(hand["until"]) - (before + 14 * 86400)) < after - before + 5, hand
     assert before - 2 <= parse_time(st["since"]) <= after + 2, st
 
 
@@ -75,7 +93,7 @@ def test_back_to_green(city, term):
     assert scan_result(city, term, code) == "green"
     st = check_status(my_status(city, token))
     assert st["color"] == "green"
-    assert {"rule": "manual", "text": "监测期满"} in st["reasons"], st
+    assert by_hand(st)["text"] == "监测期满", st
     assert all(r["text"] not in ("核酸阳性", "解除隔离后健康监测") for r in st["reasons"]), st
 
 
@@ -105,7 +123,7 @@ def test_colour_set_before_registration(city, term):
     token = city.login_ok(p)
     assert scan_result(city, term, get_code(city, token)["code"]) == "red"
     st = my_status(city, token)
-    assert st["color"] == "red" and st["reasons"] == [{"rule": "manual", "text": "集中隔离"}], st
+    assert st["color"] == "red" and by_hand(st)["text"] == "集中隔离", st
 
 
 @pytest.mark.parametrize("color", ["blue", "", "black", "greenish", 1, None, ["red"]])
@@ -137,7 +155,13 @@ def test_id_number_not_in_registry(city):
     ({"id_number": "ID", "color": "red", "reason": ""}, "reason"),
     ({"id_number": "ID", "color": "red", "reason": 5}, "reason"),
     ({"id_number": "ID", "color": "red", "reason": "很" * 20000}, "reason"),
-], ids=["no_id", "null_id", "no_color", "no_reason", "empty_reason", "number_reason", "long_reason"])
+    ({"id_number": "ID", "color": "red", "reason": "很" * 167}, "reason"),  # 501 bytes
+    ({"id_number": "ID", "color": "red", "reason": "x", "until": "tomorrow"}, "until"),
+    ({"id_number": "ID", "color": "red", "reason": "x", "until": "2020-01-01T00:00:00Z"}, "until"),
+    ({"id_number": "ID", "color": "red", "reason": "x", "until": "2099-01-01T00:00:00Z"}, "until"),
+    ({"id_number": "ID", "color": "red", "reason": "x", "until": 5}, "until"),
+], ids=["no_id", "null_id", "no_color", "no_reason", "empty_reason", "number_reason", "long_reason",
+        "reason_501_bytes", "until_not_a_time", "until_past", "until_beyond_90_days", "until_number"])
 def test_bad_body(city, body, field):
     p, token = resident(city)
     body = {k: (p.id_number if v == "ID" else v) for k, v in body.items()}
@@ -182,4 +206,68 @@ def test_colour_survives_restart(fresh_city):
     city.restart()
     assert scan_result(city, term, get_code(city, token)["code"]) == "red"
     st = my_status(city, token)
-    assert st["color"] == "red" and st["reasons"] == [{"rule": "manual", "text": "重启前设置"}], st
+    assert st["color"] == "red" and by_hand(st)["text"] == "重启前设置", st
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def wait_for_colour(city, token, colour, deadline=20.0):
+    """Polls GET /v1/me/status until it answers colour (the scheduler looks at due colours every second)."""
+    end = time.time() + deadline
+    while True:
+        st = my_status(city, token)
+        if st["color"] == colour or time.time() > end:
+            return st
+        time.sleep(0.2)
+
+
+def set_status_until(city, id_number, color, reason, until):
+    return city.post("/v1/staff/status", {"id_number": id_number, "color": color, "reason": reason,
+                                          "until": iso(until)}, token=city.staff["admin"]["token"])
+
+
+def test_override_ends_by_itself(city, term):
+    p, token = resident(city)
+    code = get_code(city, token)["code"]
+    until = int(time.time()) + 3
+    r = set_status_until(city, p.id_number, "red", "流调核实中", until)
+    assert r.status_code == 200 and r.json() == {"color": "red", "until": iso(until)}, r.text
+    st = my_status(city, token)
+    assert st["color"] == "red" and by_hand(st)["until"] == iso(until), st
+    assert scan_result(city, term, code) == "red"
+    # no request changes it: the override's end is its review time
+    st = wait_for_colour(city, token, "green")
+    assert st["color"] == "green" and st["reasons"] == [] and st["review_at"] is None, st
+    assert scan_result(city, term, get_code(city, token)["code"]) == "green"
+    history = city.get("/v1/me/status/history", token=token).json()["changes"]
+    assert [h["color"] for h in history[:2]] == ["green", "red"], history
+
+
+def test_override_above_the_rules(city, term):
+    p, token = resident(city)
+    fever = {"kind": "health", "temperature": 38.6, "symptoms": ["发热"]}
+    assert city.post("/v1/me/declarations", fever, token=token).status_code == 201
+    st = my_status(city, token)
+    assert st["color"] == "yellow" and st["reasons"][0]["rule"] != "manual_override", st
+    until = int(time.time()) + 4
+    assert set_status_until(city, p.id_number, "green", "复核体温正常", until).status_code == 200
+    st = my_status(city, token)
+    assert st["color"] == "green" and by_hand(st)["text"] == "复核体温正常", st
+    # evidence that arrives during the override is kept, and counts once the override ends
+    assert city.post("/v1/me/declarations", fever, token=token).status_code == 201
+    assert my_status(city, token)["color"] == "green"
+    assert scan_result(city, term, get_code(city, token)["code"]) == "green"
+    st = wait_for_colour(city, token, "yellow")
+    assert st["color"] == "yellow" and all(r["rule"] != "manual_override" for r in st["reasons"]), st
+    assert scan_result(city, term, get_code(city, token)["code"]) == "yellow"
+
+
+def test_a_newer_override_replaces_the_older(city, term):
+    p, token = resident(city)
+    assert set_status(city, p.id_number, "red", "集中隔离").status_code == 200
+    # in the same second: the one given later wins
+    assert set_status(city, p.id_number, "green", "解除隔离").status_code == 200
+    st = my_status(city, token)
+    assert st["color"] == "green" and by_hand(st)["text"] == "解除隔离", st
