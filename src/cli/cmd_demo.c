@@ -3,12 +3,13 @@
  * [--seed S] [--listen HOST:PORT]` fills a data directory with a demo city and
  * prints how to try it: Shanghai's 16 districts with places of every scene and
  * a terminal at each, a population registry of synthetic people, some of them
- * registered residents (a few yellow or red, with reasons) with a week of
- * scans behind them, and one member of staff per role.
+ * registered residents (a few yellow or red, from records that the rules
+ * colour) with a week of scans behind them, and one member of staff per role.
  *
  * What it makes goes through the same core functions as the server and the
- * other commands (registry import, registration, terminals, staff), so the
- * demo data has passed the same checks. The population is generated in
+ * other commands (registry import, registration, records and status
+ * assignment, terminals, staff), so the demo data has passed the same checks
+ * and its colours are the rules' own. The population is generated in
  * memory, deterministically from the seed; secrets (TOTP secrets, terminal
  * keys, staff tokens) are random. What a person needs to try the city is
  * written to DIR with mode 0600: demo-residents.csv (the first 20 registered
@@ -40,11 +41,14 @@
 #include "base/str.h"
 #include "base/time.h"
 #include "cli/cli.h"
+#include "core/assign.h"
 #include "core/codes.h"
 #include "core/division.h"
 #include "core/holders.h"
 #include "core/identity.h"
 #include "core/idcard.h"
+#include "core/pii.h"
+#include "core/records.h"
 #include "core/registry.h"
 #include "core/scene.h"
 #include "core/staff.h"
@@ -60,6 +64,7 @@
 #define SCAN_BATCH     8192    /* scans per transaction */
 #define FILE_MAX       (1 << 20)
 #define DAY            86400
+#define HOUR           3600
 #define CHINA_OFFSET   (8 * 3600)
 
 #define FILE_RESIDENTS "demo-residents.csv"
@@ -145,9 +150,9 @@ static const struct {
 };
 #define NSTAFF (sizeof(staff_roles) / sizeof(staff_roles[0]))
 
-static const char *const yellow_reasons[] = {"14天内到访中高风险地区", "健康申报发热", "与密切接触者有共同暴露史",
-                                             "入境人员居家健康监测期内"};
-static const char *const red_reasons[] = {"与确诊病例密切接触", "核酸检测结果阳性"};
+/* What a declared fever comes with, and where arrivals from abroad come from (inbound_travel's origin). */
+static const char *const symptoms[] = {"咳嗽", "咽痛", "乏力", "头痛", "肌肉酸痛", "流涕"};
+static const char *const origins[] = {"新加坡", "日本", "韩国", "泰国", "马来西亚", "英国", "德国", "美国", "澳大利亚"};
 
 /* ---- synthetic people (as scripts/gen-population.py makes them) -------------------------------------------- */
 
@@ -546,16 +551,147 @@ static enum ss_err register_residents(struct demo *d)
 	return s->ops->commit(s);
 }
 
+/* The evidence that colours a resident, as its sources report it (each makes a rule of rules/default.rules fire). */
+enum evidence {
+	CLOSE_CONTACT,     /* red.close-contact: traced by the CDC, in quarantine, not yet released */
+	CONFIRMED_CASE,    /* red.case: a lab's positive test, then the CDC's confirmed case */
+	HIGH_RISK_AREA,    /* yellow.high-risk-area: reported by the national platform or a province */
+	FEVER,             /* yellow.fever: the resident's own health declaration */
+	SECONDARY_CONTACT, /* yellow.secondary-contact: traced by the CDC */
+	INBOUND,           /* yellow.inbound: an airline's arrival, at most one negative test since */
+};
+
+/* One resident's records being made: their ID number, and when the last of them reached the platform. */
+struct evidence_of {
+	struct demo *d;
+	const char *id_number;
+	int64_t now, last_received;
+	long long *nrecords; /* records made so far, for record_id */
+	struct ss_arena *a;
+};
+
 /*
- * About 3% of the residents yellow and 1% red, since some time in the last
- * five days, for a reason in words. The 2nd resident is always yellow and the
- * 3rd red, and the 1st green, so demo-residents.csv has one of each.
+ * Makes a record as a source sends one (a JSON Lines line, checked as any
+ * import's) and keeps it as received at received.
+ */
+static enum ss_err put_record(struct evidence_of *e, const char *source, const char *kind, int64_t occurred_at,
+                              const char *attributes, int64_t received)
+{
+	char when[SS_TIME_TEXT], line[1024];
+	struct ss_record rec;
+	enum ss_err err;
+
+	ss_time_format(occurred_at, when);
+	int n = snprintf(line, sizeof(line),
+	                 "{\"record_id\":\"demo:%lld\",\"kind\":\"%s\",\"id_number\":\"%s\",\"occurred_at\":\"%s\","
+	                 "\"attributes\":%s}",
+	                 ++*e->nrecords, kind, e->id_number, when, attributes);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return ss_fail(SS_INTERNAL, NULL, "a demo record is too long");
+	err = ss_record_from_jsonl(line, (size_t)n, source, e->now, &rec, e->a);
+	ss_wipe(line, sizeof(line));
+	if (!err)
+		err = ss_record_put(e->d->app, &rec, received);
+	if (!err && received > e->last_received)
+		e->last_received = received;
+	return err;
+}
+
+/* A time t0 + [lo, lo + span) seconds, from x. */
+static int64_t later(struct rng *x, int64_t t0, int64_t lo, int64_t span)
+{
+	return t0 + lo + (int64_t)rng_below(x, (uint64_t)span);
+}
+
+/*
+ * The records of one kind of evidence, at realistic times: every record lies
+ * in the past and within its rule's window, so that the colour holds for days
+ * (a fever three days at most, by the rule; a case until a recovered record,
+ * which the demo does not send). x varies the details.
+ */
+static enum ss_err make_evidence(struct evidence_of *e, enum evidence kind, struct rng *x)
+{
+	char attrs[256];
+	int64_t now = e->now, t0, t1;
+	enum ss_err err;
+
+	switch (kind) {
+	case CLOSE_CONTACT: /* 1-5 days ago; traced and quarantined hours later */
+		t0 = later(x, now - 5 * DAY, 0, 4 * DAY);
+		t1 = later(x, t0, 2 * HOUR, 12 * HOUR);
+		if ((err = put_record(e, "cdc", "close_contact", t0, "{}", t1)))
+			return err;
+		return put_record(e, "cdc", "quarantine_start", t1, "{}", t1 + HOUR);
+	case CONFIRMED_CASE: /* sampled 1.5-5.5 days ago; the lab's result, then the CDC's case, within a day */
+		t0 = later(x, now - 132 * HOUR, 0, 4 * DAY);
+		t1 = later(x, t0, 6 * HOUR, 12 * HOUR);
+		if ((err = put_record(e, "lab", "test_result", t0, "{\"result\":\"positive\"}", t1)))
+			return err;
+		t1 = later(x, t1, HOUR, 5 * HOUR);
+		return put_record(e, "cdc", "confirmed_case", t1, "{}", later(x, t1, 0, HOUR));
+	case HIGH_RISK_AREA: { /* 2-7 days ago, in another province's district; reported up to 1.5 days later */
+		const char *area = other_divisions[rng_below(x, sizeof(other_divisions) / sizeof(other_divisions[0]))];
+		char source[SS_SOURCE_MAX + 1] = "national";
+		if (rng_below(x, 2))
+			snprintf(source, sizeof(source), "province:%.2s", area);
+		t0 = later(x, now - 7 * DAY, 0, 5 * DAY);
+		snprintf(attrs, sizeof(attrs), "{\"area\":\"%s\",\"level\":\"high\"}", area);
+		return put_record(e, source, "risk_area_visit", t0, attrs, later(x, t0, 6 * HOUR, 30 * HOUR));
+	}
+	case FEVER: { /* declared in the last day: 37.3-39.5 °C, with up to two symptoms */
+		size_t ns = sizeof(symptoms) / sizeof(symptoms[0]), k = (size_t)rng_below(x, 3),
+		       first = rng_below(x, ns);
+		int len = snprintf(attrs, sizeof(attrs), "{\"temperature\":%.1f,\"symptoms\":[",
+		                   37.3 + (double)rng_below(x, 23) / 10);
+		for (size_t i = 0; i < k; i++)
+			len += snprintf(attrs + len, sizeof(attrs) - (size_t)len, "%s\"%s\"", i ? "," : "",
+			                symptoms[(first + i) % ns]);
+		snprintf(attrs + len, sizeof(attrs) - (size_t)len, "]}");
+		t0 = later(x, now - DAY, 0, 23 * HOUR);
+		return put_record(e, "self", "health_declaration", t0, attrs, t0);
+	}
+	case SECONDARY_CONTACT: /* 0.5-2.5 days ago; traced hours later */
+		t0 = later(x, now - 60 * HOUR, 0, 2 * DAY);
+		return put_record(e, "cdc", "secondary_contact", t0, "{}", later(x, t0, 2 * HOUR, 8 * HOUR));
+	case INBOUND: /* landed 2-6 days ago; half of them have had one negative test since, none two */
+		t0 = later(x, now - 6 * DAY, 0, 4 * DAY);
+		snprintf(attrs, sizeof(attrs), "{\"origin\":\"%s\"}",
+		         origins[rng_below(x, sizeof(origins) / sizeof(origins[0]))]);
+		if ((err = put_record(e, "airline", "inbound_travel", t0, attrs, later(x, t0, 0, 2 * HOUR))) ||
+		    rng_below(x, 2))
+			return err;
+		t1 = later(x, t0, DAY, 12 * HOUR);
+		return put_record(e, "lab", "test_result", t1, "{\"result\":\"negative\"}",
+		                  later(x, t1, 6 * HOUR, 6 * HOUR));
+	}
+	return ss_fail(SS_INTERNAL, NULL, "unknown demo evidence %d", (int)kind);
+}
+
+/*
+ * About 3% of the residents yellow and 1% red, from records that sources
+ * sent in the last days (a close contact, a confirmed case; a visit to a
+ * high-risk area, a declared fever, a secondary contact, an arrival from
+ * abroad), coloured by the active rule set as the platform colours anyone.
+ * Each is assigned as of the time their last record arrived, so that their
+ * colour dates from then, and checked to have the colour meant. The 2nd
+ * resident is always yellow and the 3rd red, and the 1st green, so
+ * demo-residents.csv has one of each. One transaction, as registration.
  */
 static enum ss_err set_statuses(struct demo *d)
 {
+	static const enum evidence red[] = {CLOSE_CONTACT, CLOSE_CONTACT, CLOSE_CONTACT, CONFIRMED_CASE};
+	static const enum evidence yellow[] = {HIGH_RISK_AREA, FEVER, SECONDARY_CONTACT, INBOUND};
+	struct ss_store *s = d->app->store;
 	struct rng r = {d->seed ^ 0x5354415455530000ull};
 	int64_t now = ss_time_now();
-	for (long long i = 0; i < d->nregistered; i++) {
+	long long nrecords = 0;
+	struct ss_arena a;
+	enum ss_err err;
+
+	if ((err = ss_assign_load_rules(d->app)) || (err = s->ops->begin(s)))
+		return err;
+	ss_arena_init(&a);
+	for (long long i = 0; i < d->nregistered && !err; i++) {
 		struct resident *res = &d->res[i];
 		uint64_t u = rng_below(&r, 1000);
 		res->color = i == 0   ? SS_GREEN
@@ -564,28 +700,45 @@ static enum ss_err set_statuses(struct demo *d)
 		             : u < 10 ? SS_RED
 		             : u < 40 ? SS_YELLOW
 		                      : SS_GREEN;
-		res->since = now - 3600 - (int64_t)rng_below(&r, 5 * DAY);
+		/*
+		 * Two more draws, as when colours were set by hand (a start time
+		 * for everyone, a reason for the coloured), so that a seed still
+		 * colours the same residents.
+		 */
+		uint64_t pick = rng_next(&r);
 		if (res->color == SS_GREEN)
 			continue;
-		const char *reason =
-		        res->color == SS_RED
-		                ? red_reasons[rng_below(&r, sizeof(red_reasons) / sizeof(red_reasons[0]))]
-		                : yellow_reasons[rng_below(&r, sizeof(yellow_reasons) / sizeof(yellow_reasons[0]))];
-		struct ss_status_row row = {.person_id = res->person_id,
-		                            .color = res->color,
-		                            .since = res->since,
-		                            .rule = "manual",
-		                            .reason = reason,
-		                            .set_by = d->staff_ids[0]};
-		enum ss_err err = d->app->store->ops->status_put(d->app->store, &row);
-		if (err)
-			return err;
+		struct rng x = {rng_next(&r)}; /* the details of this resident's records */
+		enum evidence kind = res->color == SS_RED ? red[pick % (sizeof(red) / sizeof(red[0]))]
+		                                          : yellow[pick % (sizeof(yellow) / sizeof(yellow[0]))];
+		struct evidence_of e = {d, res->id_number, now, 0, &nrecords, &a};
+		uint8_t idx[SS_INDEX_LEN];
+		struct ss_status_row row;
+		if ((err = make_evidence(&e, kind, &x)))
+			break;
+		ss_pii_index(d->app, res->id_number, idx);
+		if ((err = ss_assign_person(d->app, idx, res->person_id, e.last_received, NULL)) ||
+		    (err = s->ops->status_get(s, res->person_id, &a, &row)))
+			break;
+		if (row.color != res->color) {
+			err = ss_fail(SS_INTERNAL, NULL, "the demo's records gave a %s resident %s (rule %s)",
+			              ss_color_name(res->color), ss_color_name(row.color), row.rule);
+			break;
+		}
+		res->since = row.since;
 		if (res->color == SS_RED)
 			d->red++;
 		else
 			d->yellow++;
+		ss_arena_release_secret(&a);
+		ss_arena_init(&a);
 	}
-	return SS_OK;
+	ss_arena_release_secret(&a);
+	if (err) {
+		s->ops->rollback(s);
+		return err;
+	}
+	return s->ops->commit(s);
 }
 
 /* A time in the past 7 days, in ms, mostly in the day (China time) as a city's scans are. */

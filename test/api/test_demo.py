@@ -1,15 +1,16 @@
 """The demo city: `suishen demo --data DIR [--residents N] [--registered N] [--seed S]` (issue 3, item 6).
 
-Runs the demo with small numbers on a fresh data directory and checks: exit 0; demo-residents.csv,
-demo-terminals.json and demo-staff.json exist with mode 0600 and hold what a person needs (20 residents with valid
-ID numbers, the demo password and otpauth:// URIs; terminals of all six scenes, at least 3 each, in all 16 districts;
-one member of staff per role); what it prints (how to log in as a resident with the current one-time code, as a
-terminal, as staff); that its log lines carry no personal data or secret; what went into the database (the registry,
-the registered residents, yellow and red ones with reasons, a week of scans consistent with the colours); that a
+Runs the demo with small numbers on a fresh data directory and checks: exit 0; demo-residents.csv, demo-terminals.json
+and demo-staff.json exist with mode 0600 and hold what a person needs (20 residents with valid ID numbers, the demo
+password and otpauth:// URIs; terminals of all six scenes, at least 3 each, in all 16 districts; one member of staff per
+role); what it prints (how to log in as a resident with the current one-time code, as a terminal, as staff); that its
+log lines carry no personal data or secret; what went into the database (the registry, the registered residents, yellow
+and red ones coloured by the default rules from records about them, a week of scans consistent with the colours); that a
 second run changes nothing and exits 0; that a directory holding another registry is refused. Then it serves the
-directory and uses it as a person would: logs in as the first resident (one-time code from the URI), gets a code,
-scans it with the first terminal, sees the demo's history in /v1/me/scans, sees the 2nd and 3rd residents yellow and
-red, uses the staff tokens; and finds no resident's ID number or name in clear in the database files.
+directory and uses it as a person would: logs in as the first resident (one-time code from the URI), gets a code, scans
+it with the first terminal, sees the demo's history in /v1/me/scans, sees the 2nd and 3rd residents yellow and red with
+the rules and records that made them so, uses the staff tokens; and finds no resident's ID number or name in clear in
+the database files.
 """
 import csv
 import json
@@ -22,7 +23,7 @@ import time
 import pytest
 
 from conftest import (
-    ROLES, SCENES, City, check_char, clean_env, get_code, my_scans, my_status, parse_time, scan_ok, secret_of,
+    REPO, ROLES, SCENES, City, check_char, clean_env, get_code, my_scans, my_status, parse_time, scan_ok, secret_of,
     Terminal, totp,
 )
 
@@ -37,7 +38,22 @@ SHANGHAI_DISTRICTS = {"310101", "310104", "310105", "310106", "310107", "310109"
                       "310114", "310115", "310116", "310117", "310118", "310120", "310151"}
 WEEK = 7 * 86400
 TABLES = ("population", "citizens", "statuses", "status_history", "scans", "terminals", "places", "orgs", "staff",
-          "sessions", "meta")
+          "sessions", "meta", "records")
+COLOURS = {"green": 0, "yellow": 1, "red": 2}
+
+
+def default_rules():
+    """The default rule set's version and its rules' colours by id, read from rules/default.rules."""
+    text = (REPO / "rules" / "default.rules").read_text(encoding="utf-8")
+    version = re.search(r"^version\s+(\S+)", text, re.M).group(1)
+    rules = dict(re.findall(r"^rule\s+(\S+)\s*\n(?:\s+.*\n)*?\s+color\s+(\w+)", text, re.M))
+    assert rules and "red.case" in rules, rules
+    return version, {rule: COLOURS[colour] for rule, colour in rules.items()}
+
+
+VERSION, RULES = default_rules()
+# the one rule of the default set that time alone does not end (only a `recovered` record does): no review_at
+ENDLESS = "red.case"
 
 
 def run_demo(city, *extra, env=None):
@@ -209,19 +225,39 @@ def test_registry_and_residents(demo):
 
 
 def test_colours_with_reasons(demo):
-    admin_id = demo.staff["admin"]["staff_id"]
     with db(demo) as con:
-        rows = con.execute("SELECT color, rule, reason, set_by, since FROM statuses").fetchall()
-        history = con.execute("SELECT count(*) FROM status_history").fetchone()[0]
-    colours = [r[0] for r in rows]
+        rows = con.execute("SELECT person_id, color, rule, reason, set_by, since, review_at, rule_set, fired "
+                           "FROM statuses").fetchall()
+        history = con.execute("SELECT rule FROM status_history").fetchall()
+        records = {}
+        for person, kind, occurred_at in con.execute(
+                "SELECT p.person_id, r.kind, r.occurred_at FROM records r JOIN population p ON p.idx = r.idx"):
+            records.setdefault(person, set()).add((kind, occurred_at))
+    colours = [r[1] for r in rows]
     assert colours.count(1) >= 1 and colours.count(2) >= 1, colours
     assert len(rows) < REGISTERED * 0.15, "only a few residents are yellow or red"
-    assert history == len(rows)
+    assert len(history) == len(rows) and all(rule in RULES for (rule,) in history), history
+    assert set(records) == {r[0] for r in rows}, "records about someone the demo did not colour, or the reverse"
     now = time.time()
-    for color, rule, reason, set_by, since in rows:
-        assert color in (1, 2) and rule == "manual" and set_by == admin_id
+    for person, color, rule, reason, set_by, since, review_at, rule_set, fired in rows:
+        what = f"person {person}: {rule} {review_at} {fired}"
+        assert color in (1, 2) and RULES.get(rule) == color, what  # a rule of the default set, of its colour
+        assert not set_by, what  # given by the rules, not by a member of staff
         assert re.search(r"[\u4e00-\u9fff]", reason), reason
-        assert now - WEEK < since < now
+        assert now - WEEK < since < now, what
+        assert rule_set == VERSION, what
+        if rule == ENDLESS:
+            assert review_at == 0, what
+        else:
+            assert review_at > now, what
+        fired = json.loads(fired)
+        assert fired and fired[0]["rule"] == rule and fired[0]["text_zh"] == reason, what
+        for f in fired:
+            assert RULES.get(f["rule"], 3) <= color and f["records"], what
+            for r in f["records"]:
+                # the fired rule's records are the person's own, before the colour began
+                assert (r["kind"], parse_time(r["occurred_at"])) in records[person], what
+                assert parse_time(r["occurred_at"]) <= since, what
 
 
 def test_scan_history(demo):
@@ -333,8 +369,19 @@ def test_yellow_and_red_residents(served, index, colour):
     token = login(city, person)
     status = my_status(city, token)
     assert status["color"] == colour, status
-    assert status["reasons"] and status["reasons"][0]["rule"] == "manual", status
-    assert re.search(r"[\u4e00-\u9fff]", status["reasons"][0]["text"]), status
+    assert status["reasons"], status
+    reason = status["reasons"][0]
+    assert RULES.get(reason["rule"]) == COLOURS[colour], status  # a red rule for red, a yellow one for yellow
+    assert re.search(r"[\u4e00-\u9fff]", reason["text"]), status
+    assert reason["records"], status
+    now = time.time()
+    for r in reason["records"]:
+        assert set(r) == {"kind", "occurred_at"} and r["kind"], status
+        assert now - WEEK < parse_time(r["occurred_at"]) < now, status
+    if reason["rule"] == ENDLESS:
+        assert status["review_at"] is None, status
+    else:
+        assert parse_time(status["review_at"]) > now, status
     code = get_code(city, token)["code"]
     for scene in ("transit", "checkpoint"):
         term = next(t for t in city.terminals if t["scene"] == scene)
