@@ -1,4 +1,7 @@
-/* staff: the staff endpoints (api.md "Staff"): who am I, creating staff and terminals, colours by hand, rules diff. */
+/*
+ * staff: the staff endpoints (api.md "Staff"): who am I, creating staff and terminals, colours by hand, rules diff,
+ * tracing companions.
+ */
 #include "api/api.h"
 
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include "core/rules.h"
 #include "core/status.h"
 #include "core/terminal.h"
+#include "core/trace.h"
 
 #define SMALL_BODY        (64 * 1024)
 #define RULES_BODY        (1024 * 1024) /* a rule file's text, escaped in JSON */
@@ -187,6 +191,90 @@ out:
 	return err;
 }
 
+/* A time member of the body, RFC 3339, required. */
+static enum ss_err body_time(const struct ss_json *body, const char *key, int64_t *out)
+{
+	const char *text;
+	enum ss_err err = ss_json_get_str(body, key, true, 64, &text);
+	if (!err && !ss_time_parse(text, out))
+		err = ss_fail(SS_INVALID, key, "%s must be an RFC 3339 time such as 2026-11-26T08:00:00Z", key);
+	return err;
+}
+
+/* POST /v1/staff/trace: tracing companions (core/trace.h). */
+static enum ss_err trace(struct ss_api_call *c)
+{
+	struct ss_trace_query q = {.staff_id = c->staff.staff_id};
+	struct ss_trace_result r;
+	int64_t window = 0;
+	enum ss_err err;
+
+	if ((err = ss_json_get_str(c->body, "id_number", true, 32, &q.id_number)) ||
+	    (err = body_time(c->body, "from", &q.from)) || (err = body_time(c->body, "to", &q.to)) ||
+	    (err = ss_json_get_int(c->body, "window_minutes", false, 1, SS_TRACE_WINDOW_MAX, &window, NULL)) ||
+	    (err = ss_json_get_bool(c->body, "emit", false, &q.emit, NULL)))
+		return err;
+	q.window_minutes = (int)window;
+	err = ss_trace_run(c->app, &q, ss_time_now(), &r);
+	if (err)
+		goto out;
+	ss_api_cache(c, 0);
+	ss_jw_obj_begin(&c->w);
+	ss_jw_key(&c->w, "case");
+	ss_jw_obj_begin(&c->w);
+	ss_jw_kstr(&c->w, "name", r.case_name);
+	ss_jw_kstr(&c->w, "id_number", r.case_id);
+	ss_jw_kint(&c->w, "scans", (int64_t)r.case_scans);
+	ss_jw_obj_end(&c->w);
+	ss_jw_ktime(&c->w, "from", r.from);
+	ss_jw_ktime(&c->w, "to", r.to);
+	ss_jw_kint(&c->w, "window_minutes", r.window_minutes);
+	ss_jw_key(&c->w, "places");
+	ss_jw_arr_begin(&c->w);
+	for (size_t i = 0; i < r.nplaces; i++) {
+		const struct ss_trace_place *p = &r.places[i];
+		ss_jw_obj_begin(&c->w);
+		ss_jw_kstr(&c->w, "place", p->name);
+		ss_jw_kint(&c->w, "case_scans", p->scans);
+		ss_jw_ktime(&c->w, "first_at", p->first_ms / 1000);
+		ss_jw_ktime(&c->w, "last_at", p->last_ms / 1000);
+		ss_jw_kint(&c->w, "companions", (int64_t)p->companions);
+		ss_jw_obj_end(&c->w);
+	}
+	ss_jw_arr_end(&c->w);
+	ss_jw_kint(&c->w, "count", (int64_t)r.ncompanions);
+	ss_jw_key(&c->w, "truncated");
+	ss_jw_bool(&c->w, r.capped || r.case_scans_capped || r.nlisted < r.ncompanions);
+	ss_jw_key(&c->w, "companions");
+	ss_jw_arr_begin(&c->w);
+	for (size_t i = 0; i < r.nlisted; i++) {
+		const struct ss_trace_companion *m = &r.companions[i];
+		const char *place = "";
+		for (size_t k = 0; k < r.nplaces; k++)
+			if (r.places[k].place_id == m->place_id)
+				place = r.places[k].name;
+		ss_jw_obj_begin(&c->w);
+		ss_jw_kstr(&c->w, "name", m->name);
+		ss_jw_kstr(&c->w, "id_number", m->id_number);
+		ss_jw_kstr(&c->w, "division", m->division);
+		ss_jw_kstr(&c->w, "place", place);
+		ss_jw_ktime(&c->w, "closest_at", m->closest_ms / 1000);
+		ss_jw_kint(&c->w, "gap_seconds", (m->gap_ms + 500) / 1000);
+		ss_jw_ktime(&c->w, "first_at", m->first_ms / 1000);
+		ss_jw_kint(&c->w, "scans", m->scans);
+		ss_jw_obj_end(&c->w);
+	}
+	ss_jw_arr_end(&c->w);
+	if (r.emitted_asked) {
+		ss_jw_kint(&c->w, "emitted", (int64_t)r.emitted);
+		ss_jw_kint(&c->w, "duplicates", (int64_t)r.duplicates);
+	}
+	ss_jw_obj_end(&c->w);
+out:
+	ss_trace_result_release(&r);
+	return err;
+}
+
 const struct ss_api_route ss_api_staff_routes[] = {
         {"GET", "/v1/staff/me", "GET /v1/staff/me", SS_AUTH_STAFF, SS_ROLE_ANY, 0, staff_me},
         {"POST", "/v1/staff/staff", "POST /v1/staff/staff", SS_AUTH_STAFF, SS_ROLE_ADMIN, SMALL_BODY, staff_create},
@@ -196,5 +284,8 @@ const struct ss_api_route ss_api_staff_routes[] = {
         /* a walk over everyone with records: on the slow pool, so that scans go on meanwhile */
         {"POST", "/v1/staff/rules/diff", "POST /v1/staff/rules/diff", SS_AUTH_STAFF, SS_ROLE_ADMIN, RULES_BODY,
          rules_diff, .slow = true},
+        /* reads up to a few hundred thousand index entries: on the slow pool, so that scans go on meanwhile */
+        {"POST", "/v1/staff/trace", "POST /v1/staff/trace", SS_AUTH_STAFF, SS_ROLE_EPIDEMIOLOGIST, SMALL_BODY, trace,
+         .slow = true},
         {.method = NULL},
 };

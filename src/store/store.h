@@ -177,6 +177,11 @@ struct ss_store_ops {
 	enum ss_err (*person_get)(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
 	                          struct ss_person_row *out);
 	enum ss_err (*person_count)(struct ss_store *s, int64_t *count);
+	/* A person by id (idx included); SS_NOT_FOUND if there is none. */
+	enum ss_err (*person_by_id)(struct ss_store *s, int64_t person_id, struct ss_arena *a,
+	                            struct ss_person_row *out);
+	/* The highest person id given so far (0 if none): people added later have higher ids. */
+	enum ss_err (*person_max_id)(struct ss_store *s, int64_t *person_id);
 
 	enum ss_err (*citizen_insert)(struct ss_store *s, const struct ss_citizen_row *row, int64_t *citizen_id);
 	enum ss_err (*citizen_by_idx)(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
@@ -239,6 +244,22 @@ struct ss_store_ops {
 	/* The newest scans of a person, newest first, at most limit. */
 	enum ss_err (*scans_of_person)(struct ss_store *s, int64_t person_id, int limit, struct ss_arena *a,
 	                               enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx);
+
+	/*
+	 * The scans of a person (as holder of the code) with from_ms <= scanned_at
+	 * <= to_ms, oldest first, at most limit; place names copied to a.
+	 */
+	enum ss_err (*scans_of_person_during)(struct ss_store *s, int64_t person_id, int64_t from_ms, int64_t to_ms,
+	                                      int limit, struct ss_arena *a,
+	                                      enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx);
+	/*
+	 * The scans at a place with from_ms <= scanned_at <= to_ms that name a
+	 * person, oldest first, at most limit: only place_id, person_id,
+	 * presenter_id and scanned_at_ms are filled in (read from the index on
+	 * place and time alone).
+	 */
+	enum ss_err (*scans_at_place)(struct ss_store *s, int64_t place_id, int64_t from_ms, int64_t to_ms, int limit,
+	                              enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx);
 
 	/* Stores a rule set's text under its version and makes it the only active one, in one transaction. */
 	enum ss_err (*rule_set_put)(struct ss_store *s, const char *version, const char *text, int64_t loaded_at);

@@ -41,6 +41,8 @@ enum stmt_id {
 	ST_PERSON_PUT,
 	ST_PERSON_GET,
 	ST_PERSON_COUNT,
+	ST_PERSON_BY_ID,
+	ST_PERSON_MAX,
 	ST_CITIZEN_INSERT,
 	ST_CITIZEN_BY_IDX,
 	ST_CITIZEN_BY_ID,
@@ -67,6 +69,8 @@ enum stmt_id {
 	ST_SCAN_INSERT,
 	ST_SCAN_MAX,
 	ST_SCANS_OF_PERSON,
+	ST_SCANS_OF_PERSON_DURING,
+	ST_SCANS_AT_PLACE,
 	ST_RULE_SET_CLEAR,
 	ST_RULE_SET_PUT,
 	ST_RULE_SET_ACTIVE,
@@ -100,6 +104,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                           "updated_at = excluded.updated_at RETURNING person_id",
         [ST_PERSON_GET] = "SELECT person_id, division, sealed, updated_at FROM population WHERE idx = ?1",
         [ST_PERSON_COUNT] = "SELECT count(*) FROM population",
+        [ST_PERSON_BY_ID] = "SELECT person_id, division, sealed, updated_at, idx FROM population WHERE person_id = ?1",
+        [ST_PERSON_MAX] = "SELECT coalesce(max(person_id), 0) FROM population",
         [ST_CITIZEN_INSERT] = "INSERT INTO citizens (person_id, idx, sealed, totp_sealed, password_hash, channel, "
                               "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         [ST_CITIZEN_BY_IDX] = "SELECT citizen_id, person_id, idx, sealed, totp_sealed, password_hash, channel, "
@@ -146,6 +152,13 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_SCANS_OF_PERSON] = "SELECT s.scan_id, s.terminal_id, s.place_id, s.scene, s.person_id, s.presenter_id, "
                                "s.result, s.key_id, s.scanned_at, p.name FROM scans s JOIN places p USING (place_id) "
                                "WHERE s.person_id = ?1 ORDER BY s.scanned_at DESC, s.scan_id DESC LIMIT ?2",
+        [ST_SCANS_OF_PERSON_DURING] = "SELECT s.scan_id, s.terminal_id, s.place_id, s.scene, s.person_id, "
+                                      "s.presenter_id, s.result, s.key_id, s.scanned_at, p.name FROM scans s "
+                                      "JOIN places p USING (place_id) WHERE s.person_id = ?1 AND s.scanned_at "
+                                      "BETWEEN ?2 AND ?3 ORDER BY s.scanned_at, s.scan_id LIMIT ?4",
+        [ST_SCANS_AT_PLACE] = "SELECT person_id, presenter_id, scanned_at FROM scans INDEXED BY scans_place "
+                              "WHERE place_id = ?1 AND scanned_at BETWEEN ?2 AND ?3 AND person_id IS NOT NULL "
+                              "ORDER BY scanned_at LIMIT ?4",
         [ST_RULE_SET_CLEAR] = "UPDATE rule_sets SET active = 0 WHERE active = 1",
         [ST_RULE_SET_PUT] = "INSERT INTO rule_sets (version, text, loaded_at, active) VALUES (?1, ?2, ?3, 1) "
                             "ON CONFLICT (version) DO UPDATE SET text = excluded.text, "
@@ -463,28 +476,76 @@ static enum ss_err sq_person_put(struct ss_store *s, const struct ss_person_row 
 	return err;
 }
 
-static enum ss_err sq_person_get(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
-                                 struct ss_person_row *out)
+/* Runs a one-column integer query; SS_NOT_FOUND if it gives no row. */
+static enum ss_err get_id(struct sq *q, sqlite3_stmt *st, int64_t *out, const char *what)
 {
-	struct sq *q = SQ(s);
+	int rc = sqlite3_step(st);
+	enum ss_err err = SS_OK;
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, what);
+	done(st);
+	return err;
+}
+
+/* A population row from columns person_id, division, sealed, updated_at (and idx at 4 if idx is NULL). */
+static void read_person(sqlite3_stmt *st, const uint8_t *idx, struct ss_arena *a, struct ss_person_row *out)
+{
+	out->person_id = sqlite3_column_int64(st, 0);
+	const char *div = (const char *)sqlite3_column_text(st, 1);
+	snprintf(out->division, sizeof(out->division), "%s", div ? div : "");
+	out->sealed = col_blob(st, 2, a);
+	out->updated_at = sqlite3_column_int64(st, 3);
+	if (!idx && sqlite3_column_bytes(st, 4) == SS_INDEX_LEN)
+		idx = sqlite3_column_blob(st, 4);
+	if (idx)
+		memcpy(out->idx, idx, SS_INDEX_LEN);
+	else
+		memset(out->idx, 0, SS_INDEX_LEN);
+}
+
+static enum ss_err person_get(struct sq *q, enum stmt_id id, const uint8_t *idx, int64_t person_id, struct ss_arena *a,
+                              struct ss_person_row *out)
+{
 	sqlite3_stmt *st = NULL;
 	enum ss_err err = SS_OK;
 	pthread_mutex_lock(&q->lock);
-	if (!(err = stmt(q, ST_PERSON_GET, &st))) {
-		bind_blob(st, 1, idx, SS_INDEX_LEN);
+	if (!(err = stmt(q, id, &st))) {
+		if (idx)
+			bind_blob(st, 1, idx, SS_INDEX_LEN);
+		else
+			sqlite3_bind_int64(st, 1, person_id);
 		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			out->person_id = sqlite3_column_int64(st, 0);
-			memcpy(out->idx, idx, SS_INDEX_LEN);
-			const char *div = (const char *)sqlite3_column_text(st, 1);
-			snprintf(out->division, sizeof(out->division), "%s", div ? div : "");
-			out->sealed = col_blob(st, 2, a);
-			out->updated_at = sqlite3_column_int64(st, 3);
-		} else {
+		if (rc == SQLITE_ROW)
+			read_person(st, idx, a, out);
+		else
 			err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "person_get");
-		}
 		done(st);
 	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_person_get(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
+                                 struct ss_person_row *out)
+{
+	return person_get(SQ(s), ST_PERSON_GET, idx, 0, a, out);
+}
+
+static enum ss_err sq_person_by_id(struct ss_store *s, int64_t person_id, struct ss_arena *a, struct ss_person_row *out)
+{
+	return person_get(SQ(s), ST_PERSON_BY_ID, NULL, person_id, a, out);
+}
+
+static enum ss_err sq_person_max_id(struct ss_store *s, int64_t *person_id)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_PERSON_MAX, &st);
+	if (!err)
+		err = get_id(q, st, person_id, "person_max_id");
 	pthread_mutex_unlock(&q->lock);
 	return err;
 }
@@ -779,19 +840,6 @@ static enum ss_err sq_citizen_each(struct ss_store *s,
 	return err;
 }
 
-/* Runs a one-column integer query; SS_NOT_FOUND if it gives no row. */
-static enum ss_err get_id(struct sq *q, sqlite3_stmt *st, int64_t *out, const char *what)
-{
-	int rc = sqlite3_step(st);
-	enum ss_err err = SS_OK;
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	else
-		err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, what);
-	done(st);
-	return err;
-}
-
 static enum ss_err sq_place_ensure(struct ss_store *s, const char *org, const char *place, const char *division,
                                    int64_t *place_id)
 {
@@ -1020,6 +1068,34 @@ static enum ss_err sq_scan_max_id(struct ss_store *s, int64_t *scan_id)
 	return err;
 }
 
+/* Calls fn for each row of a bound statement of scans with their place names (columns as ST_SCANS_OF_PERSON). */
+static enum ss_err scans_with_places(struct sq *q, sqlite3_stmt *st, struct ss_arena *a,
+                                     enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx,
+                                     const char *what)
+{
+	enum ss_err err = SS_OK;
+	int rc;
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ss_scan_row row = {
+		        .scan_id = sqlite3_column_int64(st, 0),
+		        .terminal_id = sqlite3_column_int64(st, 1),
+		        .place_id = sqlite3_column_int64(st, 2),
+		        .scene = sqlite3_column_int(st, 3),
+		        .person_id = sqlite3_column_int64(st, 4),
+		        .presenter_id = sqlite3_column_int64(st, 5),
+		        .result = sqlite3_column_int(st, 6),
+		        .key_id = sqlite3_column_int64(st, 7),
+		        .scanned_at_ms = sqlite3_column_int64(st, 8),
+		        .place = col_text(st, 9, a),
+		};
+		err = fn(ctx, &row);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = translate(q, rc, what);
+	done(st);
+	return err;
+}
+
 static enum ss_err sq_scans_of_person(struct ss_store *s, int64_t person_id, int limit, struct ss_arena *a,
                                       enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx)
 {
@@ -1030,24 +1106,55 @@ static enum ss_err sq_scans_of_person(struct ss_store *s, int64_t person_id, int
 	if (!(err = stmt(q, ST_SCANS_OF_PERSON, &st))) {
 		sqlite3_bind_int64(st, 1, person_id);
 		sqlite3_bind_int(st, 2, limit);
+		err = scans_with_places(q, st, a, fn, ctx, "scans_of_person");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_scans_of_person_during(struct ss_store *s, int64_t person_id, int64_t from_ms, int64_t to_ms,
+                                             int limit, struct ss_arena *a,
+                                             enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_SCANS_OF_PERSON_DURING, &st))) {
+		sqlite3_bind_int64(st, 1, person_id);
+		sqlite3_bind_int64(st, 2, from_ms);
+		sqlite3_bind_int64(st, 3, to_ms);
+		sqlite3_bind_int(st, 4, limit);
+		err = scans_with_places(q, st, a, fn, ctx, "scans_of_person_during");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_scans_at_place(struct ss_store *s, int64_t place_id, int64_t from_ms, int64_t to_ms, int limit,
+                                     enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_SCANS_AT_PLACE, &st))) {
+		sqlite3_bind_int64(st, 1, place_id);
+		sqlite3_bind_int64(st, 2, from_ms);
+		sqlite3_bind_int64(st, 3, to_ms);
+		sqlite3_bind_int(st, 4, limit);
 		int rc;
 		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 			struct ss_scan_row row = {
-			        .scan_id = sqlite3_column_int64(st, 0),
-			        .terminal_id = sqlite3_column_int64(st, 1),
-			        .place_id = sqlite3_column_int64(st, 2),
-			        .scene = sqlite3_column_int(st, 3),
-			        .person_id = sqlite3_column_int64(st, 4),
-			        .presenter_id = sqlite3_column_int64(st, 5),
-			        .result = sqlite3_column_int(st, 6),
-			        .key_id = sqlite3_column_int64(st, 7),
-			        .scanned_at_ms = sqlite3_column_int64(st, 8),
-			        .place = col_text(st, 9, a),
+			        .place_id = place_id,
+			        .person_id = sqlite3_column_int64(st, 0),
+			        .presenter_id = sqlite3_column_int64(st, 1),
+			        .scanned_at_ms = sqlite3_column_int64(st, 2),
 			};
 			err = fn(ctx, &row);
 		}
 		if (!err && rc != SQLITE_DONE)
-			err = translate(q, rc, "scans_of_person");
+			err = translate(q, rc, "scans_at_place");
 		done(st);
 	}
 	pthread_mutex_unlock(&q->lock);
@@ -1344,6 +1451,8 @@ static const struct ss_store_ops sqlite_ops = {
         .key_demote_current = sq_key_demote_current,
         .person_put = sq_person_put,
         .person_get = sq_person_get,
+        .person_by_id = sq_person_by_id,
+        .person_max_id = sq_person_max_id,
         .person_count = sq_person_count,
         .citizen_insert = sq_citizen_insert,
         .citizen_by_idx = sq_citizen_by_idx,
@@ -1366,6 +1475,8 @@ static const struct ss_store_ops sqlite_ops = {
         .scan_append = sq_scan_append,
         .scan_max_id = sq_scan_max_id,
         .scans_of_person = sq_scans_of_person,
+        .scans_of_person_during = sq_scans_of_person_during,
+        .scans_at_place = sq_scans_at_place,
         .rule_set_put = sq_rule_set_put,
         .rule_set_active = sq_rule_set_active,
         .status_history_of_person = sq_status_history_of_person,
