@@ -4,7 +4,9 @@
  * [--format auto|csv|jsonl] FILE` a file of records from a data source
  * (core/records.h), each all or nothing, naming each bad line; a progress bar
  * is drawn on standard error when it is a terminal. FILE may be '-' for
- * standard input.
+ * standard input. After either, the people it concerns are re-evaluated by
+ * the rules: those the records are about, or the people a population import
+ * added (whose records were waiting for them).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,8 +158,11 @@ int ss_cmd_import(int argc, char **argv)
 	struct ss_import_report rep = {
 	        .bad_line = on_bad_line, .progress = on_progress, .kept = records ? on_kept : NULL, .ctx = &p};
 	long long dups = 0;
-	enum ss_err err = records ? ss_records_import(app, in, values[1], format, &rep, &dups)
-	                          : ss_registry_import(app, in, &rep);
+	int64_t last_person = 0; /* people added by a population import have higher ids */
+	enum ss_err err = records ? SS_OK : app->store->ops->person_max_id(app->store, &last_person);
+	if (!err)
+		err = records ? ss_records_import(app, in, values[1], format, &rep, &dups)
+		              : ss_registry_import(app, in, &rep);
 	if (p.tty)
 		fputs("\r\033[K", stderr);
 	double secs = (double)(ss_time_mono_us() - p.started_us) / 1e6;
@@ -168,6 +173,11 @@ int ss_cmd_import(int argc, char **argv)
 	long long people = 0, changed = 0;
 	if (!err && records && !(err = reassign(&p, &people, &changed)))
 		fprintf(stderr, "re-evaluated %lld people: %lld changed\n", people, changed);
+	/* records about people not yet in the registry were waiting for them */
+	int64_t waited = 0, coloured = 0;
+	if (!err && !records && !(err = ss_assign_people_after(app, last_person, ss_time_now(), 0, &waited, &coloured)))
+		fprintf(stderr, "re-evaluated %lld new people with records: %lld changed\n", (long long)waited,
+		        (long long)coloured);
 	free(p.idx);
 	if (in != stdin)
 		fclose(in);

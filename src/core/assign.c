@@ -444,20 +444,13 @@ static enum ss_err apply_one(void *ctx, int64_t person_id, const uint8_t idx[SS_
 	return err;
 }
 
-enum ss_err ss_assign_apply(struct ss_app *app, const char *text, size_t n,
-                            void (*report)(void *ctx, long line, const char *message), void *ctx, const char **version,
-                            int64_t now, int batch, int64_t *people, int64_t *changed)
+enum ss_err ss_assign_people_after(struct ss_app *app, int64_t after, int64_t now, int batch, int64_t *people,
+                                   int64_t *changed)
 {
-	struct walk w = {.app = app, .now = now};
+	struct walk w = {.app = app, .now = now, .last = after};
 	enum ss_err err;
-	if (people)
-		*people = 0;
-	if (changed)
-		*changed = 0;
 	if (batch <= 0 || batch > SS_APPLY_BATCH)
 		batch = SS_APPLY_BATCH;
-	if ((err = ss_assign_set_rules(app, text, n, report, ctx, version)))
-		return err;
 	for (;;) {
 		int64_t before = w.people;
 		if ((err = app->store->ops->record_people_each(app->store, w.last, batch, apply_one, &w)))
@@ -465,11 +458,31 @@ enum ss_err ss_assign_apply(struct ss_app *app, const char *text, size_t n,
 		if (w.people - before < batch)
 			break;
 	}
-	ss_log_info("rules_applied", "version=%s people=%lld changed=%lld", ss_rules_version(app->rules),
-	            (long long)w.people, (long long)w.changed);
 	if (people)
 		*people = w.people;
 	if (changed)
 		*changed = w.changed;
+	return err;
+}
+
+enum ss_err ss_assign_apply(struct ss_app *app, const char *text, size_t n,
+                            void (*report)(void *ctx, long line, const char *message), void *ctx, const char **version,
+                            int64_t now, int batch, int64_t *people, int64_t *changed)
+{
+	int64_t p = 0, c = 0;
+	enum ss_err err;
+	if (people)
+		*people = 0;
+	if (changed)
+		*changed = 0;
+	if ((err = ss_assign_set_rules(app, text, n, report, ctx, version)))
+		return err;
+	err = ss_assign_people_after(app, 0, now, batch, &p, &c);
+	ss_log_info("rules_applied", "version=%s people=%lld changed=%lld", ss_rules_version(app->rules), (long long)p,
+	            (long long)c);
+	if (people)
+		*people = p;
+	if (changed)
+		*changed = c;
 	return err;
 }

@@ -105,6 +105,17 @@ enum ss_err ss_assign_diff(struct ss_app *app, const struct ss_ruleset *candidat
 int64_t ss_rules_diff_changed(const struct ss_rules_diff *d);
 
 /*
+ * Re-evaluates, as of now, everyone with at least one record whose person id
+ * is above after, batch people (at most SS_APPLY_BATCH) at a time, each
+ * person's write its own small transaction. With after 0 that is everyone;
+ * with the highest person id before a population import, the people the
+ * import added, whose records were waiting for them. *people and *changed
+ * (either may be NULL) as for ss_assign_apply.
+ */
+enum ss_err ss_assign_people_after(struct ss_app *app, int64_t after, int64_t now, int batch, int64_t *people,
+                                   int64_t *changed) SS_MUST;
+
+/*
  * Makes text the active rule set as ss_assign_set_rules does (nothing
  * changes on any error), then re-evaluates everyone with at least one
  * record as of now, batch people (at most SS_APPLY_BATCH) at a time, each

@@ -114,6 +114,23 @@ def test_record_about_someone_not_registered_waits(city):
     r = city.cli("import", "records", "--data", city.data, "--source", "cdc", path)
     assert r.returncode == 0, r.stderr
     assert "re-evaluated 1 people: 0 changed" in r.stderr, r.stderr
+    # once the registry has them, the import that adds them colours them from the record that waited
+    r = city.import_people([outsider])
+    assert "re-evaluated 1 new people with records: 1 changed" in r.stderr, r.stderr
+    city.proc.send_signal(signal.SIGHUP)  # the running server follows the stored colour
+    city.register_ok(outsider)
+    token = city.login_ok(outsider)
+    st = my_status(city, token)
+    assert st["color"] == "red" and st["reasons"][0]["rule"] == "red.close-contact", st
+    term = make_terminal(city, scene="venue", place="等待记录体育馆")
+    end = time.time() + DEADLINE
+    while scan_result(city, term, get_code(city, token)["code"]) != "red":
+        assert time.time() < end, "the server did not follow the colour the population import gave"
+        time.sleep(0.2)
+    # importing people again (same or new) re-evaluates only the people it added
+    again = city.new_person()
+    r = city.import_people([again])
+    assert "re-evaluated 0 new people with records: 0 changed" in r.stderr, r.stderr
 
 
 def stricter_default(version):
