@@ -93,6 +93,8 @@ static void test_every_kind_accepted(void)
 	        {"trip_declaration", "{\"places\":[\"310115\",\"320581\"]}", "{\"places\":[\"310115\",\"320581\"]}"},
 	        {"manual_override", "{\"color\":\"yellow\",\"until\":\"2026-11-27T08:00:00+08:00\"}",
 	         "{\"color\":\"yellow\",\"until\":\"2026-11-27T00:00:00Z\"}"},
+	        {"manual_override", "{\"reason\":\"申诉核实\",\"color\":\"green\",\"until\":\"2026-11-27T00:00:00Z\"}",
+	         "{\"color\":\"green\",\"until\":\"2026-11-27T00:00:00Z\",\"reason\":\"申诉核实\"}"},
 	};
 	bool seen[SS_RECORD_KINDS] = {false};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -142,6 +144,10 @@ static void test_every_kind_accepted(void)
 	          &r) == SS_OK);
 	CHECK(r.attr.manual_override.color == 2);
 	CHECK(r.attr.manual_override.until == NOW - 5 * 86400 + 2 * 3600);
+	CHECK(r.attr.manual_override.reason == NULL);
+	CHECK(rec("manual_override", "{\"color\":\"green\",\"until\":\"2026-11-21T10:00:00Z\",\"reason\":\"复核\"}",
+	          "2026-11-20T10:00:00Z", &r) == SS_OK);
+	CHECK_STR(r.attr.manual_override.reason, "复核");
 	/* a lower-case x is normalised */
 	CHECK(from_json("{\"record_id\":\"a\",\"kind\":\"recovered\",\"id_number\":\"11010519491231002x\","
 	                "\"occurred_at\":\"2026-11-20T10:00:00Z\"}",
@@ -241,6 +247,14 @@ static void test_attribute_rules(void)
 	         "attributes.until must be after occurred_at"},
 	        {"manual_override", "{\"color\":\"red\",\"until\":\"2026-11-20T09:00:00Z\"}", "attributes.until",
 	         "attributes.until must be after occurred_at"},
+	        {"manual_override", "{\"color\":\"red\",\"until\":\"2026-11-21T00:00:00Z\",\"reason\":\"\"}",
+	         "attributes.reason", "attributes.reason must be 1 to 500 bytes of text"},
+	        {"manual_override", "{\"color\":\"red\",\"until\":\"2026-11-21T00:00:00Z\",\"reason\":5}",
+	         "attributes.reason", "attributes.reason must be a string"},
+	        {"manual_override", "{\"color\":\"red\",\"until\":\"2026-11-21T00:00:00Z\",\"reason\":\"a\\u0007b\"}",
+	         "attributes.reason", "attributes.reason must be text without control characters"},
+	        {"manual_override", "{\"color\":\"red\",\"until\":\"2026-11-21T00:00:00Z\",\"note\":\"x\"}",
+	         "attributes.note", "attributes.note is not an attribute of manual_override"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct ss_record r;
