@@ -198,6 +198,41 @@ static void test_rotate_keeps_data(void)
 	ss_app_close(app);
 }
 
+/* Transactions nest: an inner rollback undoes only its own part; the outer commit keeps the rest. */
+static void test_nested_transactions(void)
+{
+	struct ss_app *app = open_app(false);
+	struct ss_store *s = app->store;
+	struct ss_arena a;
+	struct ss_blob v;
+	const uint8_t one[] = "1", two[] = "2", three[] = "3";
+	ss_arena_init(&a);
+	CHECK(s->ops->begin(s) == SS_OK);
+	CHECK(s->ops->meta_set(s, "nest.a", (struct ss_blob){one, 1}) == SS_OK);
+	CHECK(s->ops->begin(s) == SS_OK);
+	CHECK(s->ops->meta_set(s, "nest.b", (struct ss_blob){two, 1}) == SS_OK);
+	s->ops->rollback(s);
+	CHECK(s->ops->begin(s) == SS_OK);
+	CHECK(s->ops->meta_set(s, "nest.c", (struct ss_blob){three, 1}) == SS_OK);
+	CHECK(s->ops->commit(s) == SS_OK);
+	CHECK(s->ops->commit(s) == SS_OK);
+	CHECK(s->ops->meta_get(s, "nest.a", &a, &v) == SS_OK && v.n == 1 && v.p[0] == '1');
+	CHECK(s->ops->meta_get(s, "nest.b", &a, &v) == SS_NOT_FOUND);
+	CHECK(s->ops->meta_get(s, "nest.c", &a, &v) == SS_OK && v.n == 1 && v.p[0] == '3');
+	/* an outer rollback undoes the inner commits too */
+	CHECK(s->ops->begin(s) == SS_OK);
+	CHECK(s->ops->begin(s) == SS_OK);
+	CHECK(s->ops->meta_set(s, "nest.d", (struct ss_blob){one, 1}) == SS_OK);
+	CHECK(s->ops->commit(s) == SS_OK);
+	s->ops->rollback(s);
+	CHECK(s->ops->meta_get(s, "nest.d", &a, &v) == SS_NOT_FOUND);
+	/* and the store is usable afterwards, from a transaction of its own */
+	CHECK(s->ops->meta_set(s, "nest.e", (struct ss_blob){one, 1}) == SS_OK);
+	CHECK(s->ops->meta_get(s, "nest.e", &a, &v) == SS_OK);
+	ss_arena_release(&a);
+	ss_app_close(app);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/suishen-unit-XXXXXX");
@@ -211,6 +246,7 @@ int main(void)
 	RUN(test_register_and_login);
 	RUN(test_staff);
 	RUN(test_rotate_keeps_data);
+	RUN(test_nested_transactions);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 5), dir);
 	if (system(cmd) != 0)
