@@ -31,6 +31,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import struct
 import subprocess
 import threading
@@ -796,6 +797,15 @@ def set_status(city, id_number, color, reason, token=MISSING):
     if token is MISSING:
         token = city.staff["admin"]["token"]
     return city.post("/v1/staff/status", {"id_number": id_number, "color": color, "reason": reason}, token=token)
+
+
+def records_count(city):
+    """How many records the data directory keeps (read-only, beside the running server)."""
+    db = sqlite3.connect(f"file:{city.data / 'suishen.db'}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT count(*) FROM records").fetchone()[0]
+    finally:
+        db.close()
 
 
 def keys_list(city):

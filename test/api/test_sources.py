@@ -9,7 +9,8 @@ declarations (201 with a record_id; bad temperature or place code: 400 naming th
 import json
 import sqlite3
 
-from conftest import MISSING, HTTP_TIMEOUT, assert_error, make_person, new_nonce, resident, sign_headers
+from conftest import (MISSING, HTTP_TIMEOUT, assert_error, make_person, new_nonce, records_count, resident,
+                      sign_headers)
 
 import requests
 
@@ -46,14 +47,6 @@ def post_batch(city, client, source, records=None, *, body=None, secret=None, no
     return r
 
 
-def stored_count(city):
-    db = sqlite3.connect(f"file:{city.data / 'suishen.db'}?mode=ro", uri=True)
-    try:
-        return db.execute("SELECT count(*) FROM records").fetchone()[0]
-    finally:
-        db.close()
-
-
 def ids(city, n):
     ps = [make_person() for _ in range(n)]
     for p in ps:
@@ -87,15 +80,15 @@ def test_batch_accepted_then_all_duplicates(city):
         rec("cdc-b1-2", "risk_area_visit", who[2], {"area": "310101", "level": "high"}),
         rec("cdc-b1-0", "close_contact", who[0]),  # repeated within the batch: counts once
     ]
-    before = stored_count(city)
+    before = records_count(city)
     r = post_batch(city, client, "cdc", records)
     assert r.status_code == 200, r.text
     assert r.json() == {"accepted": 3, "duplicates": 1}
-    assert stored_count(city) == before + 3
+    assert records_count(city) == before + 3
     r = post_batch(city, client, "cdc", records[:3])
     assert r.status_code == 200, r.text
     assert r.json() == {"accepted": 0, "duplicates": 3}
-    assert stored_count(city) == before + 3
+    assert records_count(city) == before + 3
     # the same record_id from another source is the same record
     other = make_client(city, "national")
     r = post_batch(city, other, "national", [rec("cdc-b1-1", "recovered", who[1])])
@@ -110,7 +103,7 @@ def test_bad_records_listed_and_nothing_stored(city):
     batch[1] = rec("air-1", "no_such_kind", who[1])
     batch[3] = rec("air-3", "inbound_travel", who[3][:17] + ("0" if who[3][17] != "0" else "1"),
                    {"origin": "新加坡"})
-    before = stored_count(city)
+    before = records_count(city)
     r = post_batch(city, client, "airline", batch)
     assert r.status_code == 400, r.text
     body = r.json()
@@ -121,7 +114,7 @@ def test_bad_records_listed_and_nothing_stored(city):
     assert [e["index"] for e in errs] == [1, 3], errs
     assert errs[0]["field"] == "kind" and errs[1]["field"] == "id_number", errs
     assert all(isinstance(e["message"], str) and e["message"] for e in errs), errs
-    assert stored_count(city) == before
+    assert records_count(city) == before
     # the good ones alone: all new, so none of the refused batch was kept
     r = post_batch(city, client, "airline", [good[0], good[2], good[4]])
     assert r.status_code == 200 and r.json() == {"accepted": 3, "duplicates": 0}, r.text
@@ -164,26 +157,26 @@ def test_batch_size_limits(city):
     client = make_client(city, "national")
     who = ids(city, 1)[0]
     recs = [rec(f"big-{i}", "recovered", who) for i in range(10001)]
-    before = stored_count(city)
+    before = records_count(city)
     r = post_batch(city, client, "national", recs)
     assert r.status_code in (400, 413), r.text
     assert r.json()["error"]["code"] in ("invalid_argument", "too_large"), r.text
     assert_error(post_batch(city, client, "national", []), 400, "invalid_argument", "records")
     assert_error(post_batch(city, client, "national", body=b'{"records":{}}'), 400, "invalid_argument", "records")
-    assert stored_count(city) == before
+    assert records_count(city) == before
     # a body over 16 MiB is refused before it is read through
     big = json.dumps({"records": recs[:1]}).encode() + b" " * (16 * 1024 * 1024 + 1)
     assert_error(post_batch(city, client, "national", body=big), 413, "too_large")
-    assert stored_count(city) == before
+    assert records_count(city) == before
     # exactly 10,000 is accepted
     r = post_batch(city, client, "national", recs[:10000])
     assert r.status_code == 200 and r.json() == {"accepted": 10000, "duplicates": 0}, r.text[:500]
-    assert stored_count(city) == before + 10000
+    assert records_count(city) == before + 10000
 
 
 def test_declarations(city):
     _, token = resident(city)
-    before = stored_count(city)
+    before = records_count(city)
     r = city.post("/v1/me/declarations", {"kind": "health", "temperature": 36.8, "symptoms": ["cough"]}, token=token)
     assert r.status_code == 201, r.text
     rid = r.json()["record_id"]
@@ -192,7 +185,7 @@ def test_declarations(city):
     assert r.status_code == 201, r.text
     r = city.post("/v1/me/declarations", {"kind": "trip", "places": ["310101", "320581"]}, token=token)
     assert r.status_code == 201 and r.json()["record_id"] != rid, r.text
-    assert stored_count(city) == before + 3
+    assert records_count(city) == before + 3
     db = sqlite3.connect(f"file:{city.data / 'suishen.db'}?mode=ro", uri=True)
     try:
         rows = db.execute("SELECT kind, source FROM records ORDER BY record_seq DESC LIMIT 3").fetchall()
@@ -212,7 +205,7 @@ def test_declarations(city):
     bad({"kind": "trip"}, "places")
     bad({"kind": "mood"}, "kind")
     bad({}, "kind")
-    assert stored_count(city) == before + 3
+    assert records_count(city) == before + 3
     assert_error(city.post("/v1/me/declarations", {"kind": "health", "temperature": 36.8}), 401, "unauthenticated")
 
 
