@@ -59,6 +59,18 @@ struct ss_api_call {
 	struct ss_json *body;                  /* routes with a body */
 	struct ss_jw w;                        /* writes resp->body */
 	struct ss_http_deferred *deferred;     /* a slow call's deferred answer */
+	/*
+	 * What a staff call did, for its audit entry (the router writes one for
+	 * every call of an authenticated member of staff, refused or not): the
+	 * person it concerned, why, whether it read their data unmasked, and
+	 * details as a JSON object of ids (no personal data).
+	 */
+	struct {
+		int64_t subject;
+		const char *why;
+		bool unmasked;
+		const char *detail;
+	} audit;
 };
 
 /* The route tables, each ended by an entry with a NULL method. */

@@ -4,13 +4,14 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "base/time.h"
+#include "core/audit.h"
 #include "core/codes.h"
 #include "core/holders.h"
 #include "core/identity.h"
 #include "core/mask.h"
-#include "base/time.h"
-#include "core/scene.h"
 #include "core/rules.h"
+#include "core/scene.h"
 #include "core/status.h"
 #include "json/json.h"
 #include "qr/qr.h"
@@ -52,7 +53,7 @@ static enum ss_err sessions_create(struct ss_api_call *c)
 	    ss_json_get_str(c->body, "password", false, 1024, &password) ||
 	    ss_json_get_str(c->body, "otp", false, 16, &otp))
 		id_number = password = otp = NULL;
-	err = ss_identity_login(c->app, id_number, password, otp, channel, &login);
+	err = ss_identity_login(c->app, id_number, password, otp, channel, c->req->remote, &login);
 	if (err == SS_RATE_LIMITED) {
 		char *secs = ss_arena_printf(c->req->arena, "%lld", (long long)login.retry_after);
 		ss_http_resp_header(c->resp, "Retry-After", secs);
@@ -318,6 +319,52 @@ static enum ss_err my_scans(struct ss_api_call *c)
 	return err;
 }
 
+#define ACCESS_LOG_MAX 100
+
+static enum ss_err write_access(void *ctx, const struct ss_audit_row *r)
+{
+	struct ss_jw *w = ctx;
+	ss_jw_obj_begin(w);
+	ss_jw_ktime(w, "at", r->at_ms / 1000);
+	ss_jw_key(w, "by");
+	ss_jw_obj_begin(w);
+	ss_jw_kstr(w, "kind", r->actor);
+	if (*r->org) { /* a terminal: the organisation and place, never a person */
+		ss_jw_kstr(w, "org", r->org);
+		ss_jw_kstr(w, "place", r->place);
+		ss_jw_kstr(w, "scene", r->scene);
+	} else if (*r->staff_role) { /* a member of staff: the role, not the name */
+		ss_jw_kstr(w, "role", r->staff_role);
+	}
+	ss_jw_obj_end(w);
+	ss_jw_kstr(w, "why", r->why);
+	ss_jw_kstr(w, "action", r->action);
+	ss_jw_obj_end(w);
+	return SS_OK;
+}
+
+/*
+ * GET /v1/me/access-log: who read my personal data unmasked, when and why
+ * (the audit log's entries about me that did), newest first (at most
+ * ACCESS_LOG_MAX).
+ */
+static enum ss_err my_access_log(struct ss_api_call *c)
+{
+	struct ss_citizen_row row;
+	enum ss_err err = c->app->store->ops->citizen_by_id(c->app->store, c->citizen_id, c->req->arena, &row);
+	if (err)
+		return err;
+	struct ss_audit_filter f = {.subject = row.person_id, .unmasked = true, .limit = ACCESS_LOG_MAX};
+	ss_api_cache(c, 0);
+	ss_jw_obj_begin(&c->w);
+	ss_jw_key(&c->w, "reads");
+	ss_jw_arr_begin(&c->w);
+	err = c->app->store->ops->audit_query(c->app->store, &f, c->req->arena, write_access, &c->w);
+	ss_jw_arr_end(&c->w);
+	ss_jw_obj_end(&c->w);
+	return err;
+}
+
 const struct ss_api_route ss_api_citizen_routes[] = {
         {"POST", "/v1/citizens", "POST /v1/citizens", SS_AUTH_NONE, 0, SMALL_BODY, citizens_create, .slow = true},
         {"POST", "/v1/sessions", "POST /v1/sessions", SS_AUTH_NONE, 0, SMALL_BODY, sessions_create, .slow = true},
@@ -327,6 +374,7 @@ const struct ss_api_route ss_api_citizen_routes[] = {
         {"GET", "/v1/me/code.png", "GET /v1/me/code.png", SS_AUTH_CITIZEN, 0, 0, code_png},
         {"GET", "/v1/me/status", "GET /v1/me/status", SS_AUTH_CITIZEN, 0, 0, my_status},
         {"GET", "/v1/me/status/history", "GET /v1/me/status/history", SS_AUTH_CITIZEN, 0, 0, my_status_history},
+        {"GET", "/v1/me/access-log", "GET /v1/me/access-log", SS_AUTH_CITIZEN, 0, 0, my_access_log},
         {"GET", "/v1/me/scans", "GET /v1/me/scans", SS_AUTH_CITIZEN, 0, 0, my_scans},
         {.method = NULL},
 };

@@ -8,8 +8,10 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "core/audit.h"
 #include "core/identity.h"
 #include "http/metrics.h"
 
@@ -239,7 +241,40 @@ struct ss_api {
 	pthread_t threads[];
 };
 
-/* Finishes a call: renders its error if any, frees what it parsed. */
+/*
+ * The audit entry of a call by an authenticated member of staff: the route,
+ * the answer's status, and what the handler said it touched. An entry that
+ * cannot be written is logged (ss_audit); the answer stands.
+ */
+static void audit_staff_call(struct ss_api_call *c, int status)
+{
+	if (!c->route || c->route->auth != SS_AUTH_STAFF || c->staff.staff_id <= 0)
+		return;
+	struct ss_buf b;
+	struct ss_jw w;
+	ss_buf_init(&b, 8192);
+	ss_jw_init(&w, &b);
+	ss_jw_obj_begin(&w);
+	ss_jw_kint(&w, "status", status);
+	if (c->audit.detail) {
+		ss_jw_key(&w, "call");
+		ss_jw_raw(&w, c->audit.detail, strlen(c->audit.detail));
+	}
+	ss_jw_obj_end(&w);
+	struct ss_audit_event e = {.actor = SS_ACTOR_STAFF,
+	                           .actor_id = c->staff.staff_id,
+	                           .action = c->route->name,
+	                           .subject = c->audit.subject,
+	                           .why = c->audit.why,
+	                           .unmasked = c->audit.unmasked,
+	                           .detail = ss_jw_finish(&w) == SS_OK ? ss_buf_str(&b) : "{}"};
+	if (ss_audit(c->app, &e) != SS_OK) {
+		/* logged by ss_audit; the answer stands */
+	}
+	ss_buf_release(&b);
+}
+
+/* Finishes a call: renders its error if any, audits a staff call, frees what it parsed. */
 static void finish(struct ss_api_call *c, enum ss_err err)
 {
 	if (!err)
@@ -249,6 +284,7 @@ static void finish(struct ss_api_call *c, enum ss_err err)
 			(void)ss_fail(SS_TOO_BIG, NULL, "the request body is too large");
 		render_error(c->resp, err, c->errors);
 	}
+	audit_staff_call(c, err ? ss_err_status(err) : c->resp->status ? c->resp->status : 200);
 	ss_json_free(c->body);
 	c->body = NULL;
 }

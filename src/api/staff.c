@@ -9,8 +9,10 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/str.h"
 #include "base/time.h"
 #include "core/assign.h"
+#include "core/audit.h"
 #include "core/division.h"
 #include "core/holders.h"
 #include "core/records.h"
@@ -92,6 +94,9 @@ static enum ss_err status_set(struct ss_api_call *c)
 		return ss_fail(SS_INVALID, "until", "until must be an RFC 3339 time such as 2026-11-26T08:00:00Z");
 	if ((err = ss_status_set_by_hand(c->app, &h, now)))
 		return err;
+	c->audit.subject = h.person_id;
+	c->audit.detail =
+	        ss_arena_printf(c->req->arena, "{\"color\":\"%s\",\"until\":%lld}", h.color, (long long)h.until);
 	ss_jw_obj_begin(&c->w);
 	ss_jw_kstr(&c->w, "color", h.color);
 	ss_jw_ktime(&c->w, "until", h.until);
@@ -216,8 +221,12 @@ static enum ss_err trace(struct ss_api_call *c)
 		return err;
 	q.window_minutes = (int)window;
 	err = ss_trace_run(c->app, &q, ss_time_now(), &r);
+	c->audit.subject = r.case_person_id;
+	c->audit.why = "trace";
 	if (err)
 		goto out;
+	c->audit.detail = ss_arena_printf(c->req->arena, "{\"companions\":%zu,\"emitted\":%zu,\"window_minutes\":%d}",
+	                                  r.ncompanions, r.emitted, r.window_minutes);
 	ss_api_cache(c, 0);
 	ss_jw_obj_begin(&c->w);
 	ss_jw_key(&c->w, "case");
@@ -275,6 +284,182 @@ out:
 	return err;
 }
 
+#define AUDIT_PAGE_DEFAULT 100
+#define AUDIT_PAGE_MAX     500
+
+/* "staff" or "staff:12" into the filter's actor and actor id. */
+static enum ss_err audit_actor(const char *text, struct ss_audit_filter *f)
+{
+	char kind[16];
+	const char *colon = strchr(text, ':');
+	size_t n = colon ? (size_t)(colon - text) : strlen(text);
+	enum ss_actor a;
+	long long id = 0;
+	if (n >= sizeof(kind))
+		n = sizeof(kind) - 1;
+	memcpy(kind, text, n);
+	kind[n] = '\0';
+	if (!ss_actor_parse(kind, &a) || (colon && !ss_str_to_ll(colon + 1, 1, INT64_MAX, &id)))
+		return ss_fail(SS_INVALID, "actor",
+		               "actor must be staff, citizen, terminal, source or system, optionally with :ID");
+	f->actor = ss_actor_name(a);
+	f->actor_id = id;
+	return SS_OK;
+}
+
+static enum ss_err audit_time(const char *text, const char *field, int64_t *ms)
+{
+	int64_t t;
+	if (!ss_time_parse(text, &t))
+		return ss_fail(SS_INVALID, field, "%s must be an RFC 3339 time such as 2026-11-26T08:00:00Z", field);
+	*ms = t * 1000;
+	return SS_OK;
+}
+
+/* The filter of GET /v1/staff/audit from its query (no personal data in a URL: a subject is a person id). */
+static enum ss_err audit_filter_query(struct ss_api_call *c, struct ss_audit_filter *f)
+{
+	const char *v;
+	long long n;
+	enum ss_err err;
+	if ((v = ss_http_query(c->req, "actor")) && (err = audit_actor(v, f)))
+		return err;
+	if ((v = ss_http_query(c->req, "action"))) {
+		if (!*v || strlen(v) > 64)
+			return ss_fail(SS_INVALID, "action", "action must be 1 to 64 characters");
+		f->action = v;
+	}
+	if ((v = ss_http_query(c->req, "subject"))) {
+		if (!ss_str_to_ll(v, 1, INT64_MAX, &n))
+			return ss_fail(SS_INVALID, "subject", "subject must be a person id");
+		f->subject = n;
+	}
+	if ((v = ss_http_query(c->req, "from")) && (err = audit_time(v, "from", &f->from_ms)))
+		return err;
+	if ((v = ss_http_query(c->req, "to")) && (err = audit_time(v, "to", &f->to_ms)))
+		return err;
+	if ((v = ss_http_query(c->req, "unmasked"))) {
+		if (strcmp(v, "true") && strcmp(v, "false"))
+			return ss_fail(SS_INVALID, "unmasked", "unmasked must be true or false");
+		f->unmasked = !strcmp(v, "true");
+	}
+	if ((v = ss_http_query(c->req, "before"))) {
+		if (!ss_str_to_ll(v, 1, INT64_MAX, &n))
+			return ss_fail(SS_INVALID, "before", "before must be an entry number");
+		f->before = n;
+	}
+	if ((v = ss_http_query(c->req, "limit"))) {
+		if (!ss_str_to_ll(v, 1, AUDIT_PAGE_MAX, &n))
+			return ss_fail(SS_INVALID, "limit", "limit must be 1 to %d", AUDIT_PAGE_MAX);
+		f->limit = (int)n;
+	}
+	return SS_OK;
+}
+
+/* The same from the body of POST /v1/staff/audit/search, which may name the subject by ID number. */
+static enum ss_err audit_filter_body(struct ss_api_call *c, struct ss_audit_filter *f)
+{
+	const char *v = NULL, *id_number = NULL;
+	int64_t n = 0;
+	bool present = false;
+	enum ss_err err;
+	if ((err = ss_json_get_str(c->body, "actor", false, 32, &v)) || (v && (err = audit_actor(v, f))) ||
+	    (err = ss_json_get_str(c->body, "action", false, 64, &f->action)) ||
+	    (err = ss_json_get_str(c->body, "id_number", false, 32, &id_number)) ||
+	    (err = ss_json_get_int(c->body, "subject", false, 1, INT64_MAX, &f->subject, NULL)) ||
+	    (err = ss_json_get_bool(c->body, "unmasked", false, &f->unmasked, NULL)) ||
+	    (err = ss_json_get_int(c->body, "before", false, 1, INT64_MAX, &f->before, NULL)) ||
+	    (err = ss_json_get_int(c->body, "limit", false, 1, AUDIT_PAGE_MAX, &n, &present)))
+		return err;
+	if (present)
+		f->limit = (int)n;
+	v = NULL;
+	if ((err = ss_json_get_str(c->body, "from", false, 64, &v)) ||
+	    (v && (err = audit_time(v, "from", &f->from_ms))))
+		return err;
+	v = NULL;
+	if ((err = ss_json_get_str(c->body, "to", false, 64, &v)) || (v && (err = audit_time(v, "to", &f->to_ms))))
+		return err;
+	if (id_number) {
+		struct ss_person_row person;
+		if ((err = ss_registry_find(c->app, id_number, c->req->arena, &person)))
+			return err;
+		f->subject = person.person_id;
+	}
+	return SS_OK;
+}
+
+struct audit_page {
+	struct ss_jw *w;
+	int n;
+	int64_t last;
+};
+
+static enum ss_err write_entry(void *ctx, const struct ss_audit_row *r)
+{
+	struct audit_page *p = ctx;
+	struct ss_jw *w = p->w;
+	ss_jw_obj_begin(w);
+	ss_jw_kint(w, "seq", r->seq);
+	ss_jw_ktime(w, "at", r->at_ms / 1000);
+	ss_jw_key(w, "actor");
+	ss_jw_obj_begin(w);
+	ss_jw_kstr(w, "kind", r->actor);
+	ss_jw_kint(w, "id", r->actor_id);
+	if (*r->staff_role) {
+		ss_jw_kstr(w, "role", r->staff_role);
+		ss_jw_kstr(w, "name", r->staff_name);
+	}
+	if (*r->org) {
+		ss_jw_kstr(w, "org", r->org);
+		ss_jw_kstr(w, "place", r->place);
+		ss_jw_kstr(w, "scene", r->scene);
+	}
+	ss_jw_obj_end(w);
+	ss_jw_kstr(w, "action", r->action);
+	ss_jw_key(w, "subject");
+	if (r->subject)
+		ss_jw_int(w, r->subject);
+	else
+		ss_jw_null(w);
+	ss_jw_kstr(w, "why", r->why);
+	ss_jw_key(w, "unmasked");
+	ss_jw_bool(w, r->unmasked);
+	ss_jw_key(w, "detail");
+	ss_jw_raw(w, r->detail, strlen(r->detail));
+	ss_jw_obj_end(w);
+	p->n++;
+	p->last = r->seq;
+	return SS_OK;
+}
+
+/* GET /v1/staff/audit and POST /v1/staff/audit/search (security): the audit log, newest first, a page at a time. */
+static enum ss_err audit_search(struct ss_api_call *c)
+{
+	struct ss_audit_filter f = {.limit = AUDIT_PAGE_DEFAULT};
+	enum ss_err err = c->body ? audit_filter_body(c, &f) : audit_filter_query(c, &f);
+	if (err)
+		return err;
+	if (f.from_ms && f.to_ms && f.from_ms > f.to_ms)
+		return ss_fail(SS_INVALID, "from", "from must not be after to");
+	c->audit.subject = f.subject;
+	c->audit.why = "audit";
+	struct audit_page p = {.w = &c->w};
+	ss_api_cache(c, 0);
+	ss_jw_obj_begin(&c->w);
+	ss_jw_key(&c->w, "entries");
+	ss_jw_arr_begin(&c->w);
+	err = c->app->store->ops->audit_query(c->app->store, &f, c->req->arena, write_entry, &p);
+	ss_jw_arr_end(&c->w);
+	ss_jw_key(&c->w, "next_before"); /* the next page: ?before=next_before */
+	if (p.n == f.limit && p.last > 1)
+		ss_jw_int(&c->w, p.last);
+	else
+		ss_jw_null(&c->w);
+	ss_jw_obj_end(&c->w);
+	return err;
+}
+
 const struct ss_api_route ss_api_staff_routes[] = {
         {"GET", "/v1/staff/me", "GET /v1/staff/me", SS_AUTH_STAFF, SS_ROLE_ANY, 0, staff_me},
         {"POST", "/v1/staff/staff", "POST /v1/staff/staff", SS_AUTH_STAFF, SS_ROLE_ADMIN, SMALL_BODY, staff_create},
@@ -287,5 +472,8 @@ const struct ss_api_route ss_api_staff_routes[] = {
         /* reads up to a few hundred thousand index entries: on the slow pool, so that scans go on meanwhile */
         {"POST", "/v1/staff/trace", "POST /v1/staff/trace", SS_AUTH_STAFF, SS_ROLE_EPIDEMIOLOGIST, SMALL_BODY, trace,
          .slow = true},
+        {"GET", "/v1/staff/audit", "GET /v1/staff/audit", SS_AUTH_STAFF, SS_ROLE_SECURITY, 0, audit_search},
+        {"POST", "/v1/staff/audit/search", "POST /v1/staff/audit/search", SS_AUTH_STAFF, SS_ROLE_SECURITY, SMALL_BODY,
+         audit_search},
         {.method = NULL},
 };

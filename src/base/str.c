@@ -1,6 +1,8 @@
 /* str: hex, base32, UTF-8 and comparison helpers (see str.h). */
 #include "base/str.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 void ss_hex_encode(const uint8_t *in, size_t n, char *out)
@@ -134,5 +136,18 @@ bool ss_str_is_digits(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (s[i] < '0' || s[i] > '9')
 			return false;
+	return true;
+}
+
+bool ss_str_to_ll(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	if (!s || !((*s >= '0' && *s <= '9') || *s == '-' || *s == '+'))
+		return false; /* strtoll would skip white space */
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*out = v;
 	return true;
 }

@@ -35,4 +35,7 @@ bool ss_ct_equal(const void *a, const void *b, size_t n);
 /* True if every one of the n bytes at s is an ASCII digit (and n > 0). */
 bool ss_str_is_digits(const char *s, size_t n);
 
+/* Parses the whole of s as a decimal number in [min, max] (an optional sign, digits, nothing else). */
+bool ss_str_to_ll(const char *s, long long min, long long max, long long *out);
+
 #endif

@@ -21,6 +21,7 @@ int ss_cmd_code(int argc, char **argv);
 int ss_cmd_verify(int argc, char **argv);
 int ss_cmd_demo(int argc, char **argv);
 int ss_cmd_rules(int argc, char **argv);
+int ss_cmd_audit(int argc, char **argv);
 
 /* Prints "suishen <cmd>: <message>" for err (the thread's error detail), returns exit status 1. */
 int ss_cli_fail(const char *cmd, enum ss_err err);
@@ -38,8 +39,5 @@ bool ss_cli_options(const char *cmd, int argc, char **argv, const char *const *n
 
 /* Opens the data directory (creating it with create), printing the error if it cannot. */
 struct ss_app *ss_cli_open(const char *cmd, const char *data_dir, bool create);
-
-/* Parses a whole decimal number in [min, max]. */
-bool ss_cli_number(const char *s, long long min, long long max, long long *out);
 
 #endif

@@ -1201,8 +1201,8 @@ int ss_cmd_demo(int argc, char **argv)
 	int nrest;
 
 	if (!ss_cli_options("demo", argc, argv, names, values, rest, &nrest, 0) || !values[0] ||
-	    !ss_cli_number(values[1], 1, RESIDENTS_MAX, &residents) ||
-	    !ss_cli_number(values[2], 1, REGISTERED_MAX, &registered) || !ss_cli_number(values[3], 0, LLONG_MAX, &seed))
+	    !ss_str_to_ll(values[1], 1, RESIDENTS_MAX, &residents) ||
+	    !ss_str_to_ll(values[2], 1, REGISTERED_MAX, &registered) || !ss_str_to_ll(values[3], 0, LLONG_MAX, &seed))
 		return ss_cli_usage("demo", usage);
 	if (registered > residents) {
 		fprintf(stderr, "suishen demo: --registered must not be more than --residents\n");

@@ -18,6 +18,7 @@
 #include "base/time.h"
 #include "cli/cli.h"
 #include "core/assign.h"
+#include "core/audit.h"
 #include "core/pii.h"
 #include "core/records.h"
 #include "core/registry.h"
@@ -170,6 +171,15 @@ int ss_cmd_import(int argc, char **argv)
 		printf("imported %lld records (%lld duplicates ignored) in %.1f s\n", rep.rows, dups, secs);
 	else if (!err)
 		printf("imported %lld people in %.1f s\n", rep.rows, secs);
+	if (!err) {
+		char detail[128];
+		snprintf(detail, sizeof(detail), "{\"source\":\"%s\",\"kept\":%lld,\"duplicates\":%lld}",
+		         records ? values[1] : "registry", rep.rows, dups);
+		struct ss_audit_event e = {.actor = SS_ACTOR_SYSTEM,
+		                           .action = records ? "import.records" : "import.population",
+		                           .detail = detail};
+		err = ss_audit(app, &e);
+	}
 	long long people = 0, changed = 0;
 	if (!err && records && !(err = reassign(&p, &people, &changed)))
 		fprintf(stderr, "re-evaluated %lld people: %lld changed\n", people, changed);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "base/time.h"
 #include "cli/cli.h"
 
@@ -33,7 +34,7 @@ int ss_cmd_keys(int argc, char **argv)
 		return 2;
 	}
 	long long id = 0;
-	if (!strcmp(verb, "retire") && (!values[2] || !ss_cli_number(values[2], 1, UINT32_MAX, &id)))
+	if (!strcmp(verb, "retire") && (!values[2] || !ss_str_to_ll(values[2], 1, UINT32_MAX, &id)))
 		return ss_cli_usage("keys", usage);
 
 	struct ss_app *app = ss_cli_open("keys", values[0], false);

@@ -8,6 +8,8 @@
  * re-evaluates the people it touched): a scan sees such a change at the next
  * SIGHUP, or within HOUSEKEEPING_SECONDS. The server follows the store's
  * history of changes by its change_id, so the cost is that of the changes.
+ * Housekeeping also signs the audit log's latest entry (core/audit.h), so an
+ * entry is covered by a signed checkpoint within HOUSEKEEPING_SECONDS.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -18,9 +20,11 @@
 
 #include "api/router.h"
 #include "base/log.h"
+#include "base/str.h"
 #include "base/time.h"
 #include "cli/cli.h"
 #include "core/assign.h"
+#include "core/audit.h"
 #include "core/holders.h"
 #include "http/server.h"
 
@@ -65,8 +69,8 @@ int ss_cmd_serve(int argc, char **argv)
 
 	if (!ss_cli_options("serve", argc, argv, names, values, rest, &nrest, 0) || !values[0])
 		return ss_cli_usage("serve", usage);
-	if (!ss_cli_number(values[2], 1, 86400, &code_ttl) || !ss_cli_number(values[3], 0, 256, &threads) ||
-	    !ss_cli_number(values[4], 60, 30 * 86400, &session_ttl) || !ss_cli_number(values[5], 1, 60000, &delay))
+	if (!ss_str_to_ll(values[2], 1, 86400, &code_ttl) || !ss_str_to_ll(values[3], 0, 256, &threads) ||
+	    !ss_str_to_ll(values[4], 60, 30 * 86400, &session_ttl) || !ss_str_to_ll(values[5], 1, 60000, &delay))
 		return ss_cli_usage("serve", usage);
 
 	/* the server's threads inherit this mask, so only sigwait below sees these signals */
@@ -137,6 +141,8 @@ int ss_cmd_serve(int argc, char **argv)
 			ss_log_warn("key_reload_failed", "msg=\"%s\"", ss_err_message());
 		(void)app->store->ops->session_purge(app->store, ss_time_now());
 		follow_statuses(&follow);
+		if (ss_audit_checkpoint(app, NULL))
+			ss_log_warn("audit_checkpoint_failed", "msg=\"%s\"", ss_err_message());
 	}
 	ss_http_stop(srv, DRAIN_MS);
 	ss_api_free(api);

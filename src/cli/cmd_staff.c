@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/audit.h"
 #include "core/staff.h"
 
 int ss_cmd_staff(int argc, char **argv)
@@ -26,6 +27,13 @@ int ss_cmd_staff(int argc, char **argv)
 	int64_t id;
 	char token[65];
 	enum ss_err err = ss_staff_create(app, values[1], values[2], &id, token);
+	if (!err) {
+		/* made at the command line: the system acted (an API call is audited as its caller's) */
+		char detail[96];
+		snprintf(detail, sizeof(detail), "{\"staff_id\":%lld,\"role\":\"%s\"}", (long long)id, values[2]);
+		struct ss_audit_event e = {.actor = SS_ACTOR_SYSTEM, .action = "staff.create", .detail = detail};
+		err = ss_audit(app, &e);
+	}
 	if (!err)
 		printf("{\"staff_id\":%lld,\"token\":\"%s\"}\n", (long long)id, token);
 	ss_app_close(app);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "base/time.h"
 #include "cli/cli.h"
 #include "core/codes.h"
@@ -18,7 +19,7 @@ int ss_cmd_verify(int argc, char **argv)
 	int nrest;
 
 	if (!ss_cli_options("verify", argc, argv, names, values, rest, &nrest, 1) || !values[0] || nrest != 1 ||
-	    !ss_cli_number(values[1], 1, 86400, &ttl))
+	    !ss_str_to_ll(values[1], 1, 86400, &ttl))
 		return ss_cli_usage("verify", "--data DIR [--code-ttl SECONDS] CODE");
 	struct ss_app *app = ss_cli_open("verify", values[0], false);
 	if (!app)

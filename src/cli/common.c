@@ -68,14 +68,3 @@ struct ss_app *ss_cli_open(const char *cmd, const char *data_dir, bool create)
 	}
 	return app;
 }
-
-bool ss_cli_number(const char *s, long long min, long long max, long long *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}

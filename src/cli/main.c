@@ -17,6 +17,7 @@ static const struct {
         {"code", ss_cmd_code, "--data DIR --id-number N            print a resident's code as a QR"},
         {"verify", ss_cmd_verify, "--data DIR CODE                     what a scan of CODE would answer"},
         {"rules", ss_cmd_rules, "load|diff|show --data DIR [FILE]     load a rule set, compare one, or show it"},
+        {"audit", ss_cmd_audit, "verify|checkpoint --data DIR          check the audit log's chain, or sign it"},
         {"demo", ss_cmd_demo, "--data DIR [--residents N] ...      fill DIR with a demo city, say how to log in"},
 };
 

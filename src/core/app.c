@@ -14,6 +14,7 @@
 #include "base/str.h"
 #include "base/time.h"
 #include "core/assign.h"
+#include "core/audit.h"
 #include "core/holders.h"
 #include "core/rules.h"
 #include "core/scanlog.h"
@@ -266,7 +267,11 @@ void ss_app_close(struct ss_app *app)
 {
 	if (!app)
 		return;
+	bool wrote_scans = app->scanlog != NULL; /* the scan writer audits unmasked reads */
 	ss_scanlog_stop(app->scanlog);
+	/* what this process added to the audit log is signed before it ends */
+	if ((app->audited || wrote_scans) && ss_audit_checkpoint(app, NULL) != SS_OK)
+		ss_log_error("audit_checkpoint_failed", "msg=\"%s\"", ss_err_message());
 	ss_holders_free(app->holders);
 	ss_rules_free(app->rules);
 	ss_terminals_free(app->terminals);
@@ -277,12 +282,24 @@ void ss_app_close(struct ss_app *app)
 	free(app);
 }
 
+/* The audit entry of a key operation (key operations are rare: one entry each, made by the command line). */
+static enum ss_err audit_key(struct ss_app *app, const char *action, uint32_t key_id, const char *purpose)
+{
+	char detail[96];
+	snprintf(detail, sizeof(detail), "{\"key_id\":%u,\"purpose\":\"%s\"}", key_id, purpose);
+	struct ss_audit_event e = {.actor = SS_ACTOR_SYSTEM, .action = action, .detail = detail};
+	return ss_audit(app, &e);
+}
+
 enum ss_err ss_app_rotate_key(struct ss_app *app, enum ss_key_purpose purpose, uint32_t *key_id)
 {
 	if (purpose == SS_KEY_INDEX)
 		return ss_fail(SS_INVALID, "purpose",
 		               "the index key cannot be rotated: blind indexes of stored data depend on it");
-	return new_key(app, purpose, key_id);
+	enum ss_err err = new_key(app, purpose, key_id);
+	if (!err)
+		err = audit_key(app, "key.rotate", *key_id, ss_key_purpose_name(purpose));
+	return err;
 }
 
 struct find_ctx {
@@ -319,7 +336,7 @@ enum ss_err ss_app_retire_key(struct ss_app *app, uint32_t key_id)
 		return err;
 	ss_keyring_remove(app->keys, key_id);
 	ss_log_info("key_retired", "key_id=%u", key_id);
-	return SS_OK;
+	return audit_key(app, "key.retire", key_id, fc.purpose);
 }
 
 enum ss_err ss_app_new_token(char token[65], uint8_t hash[32])

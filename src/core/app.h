@@ -43,6 +43,7 @@ struct ss_app {
 	struct ss_nonce_cache *nonces;  /* nonces of signed requests seen within the window */
 	struct ss_terminals *terminals; /* terminals' keys and scenes, cached */
 	struct ss_ruleset *rules;       /* the active rule set (core/assign.h): NULL until loaded */
+	int audited;                    /* entries this process added to the audit log (atomic; core/audit.h) */
 };
 
 /* Opens (with create: initialises) the data directory dir. Messages say what to do. */

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/time.h"
+#include "core/audit.h"
 #include "core/holders.h"
 #include "core/records.h"
 #include "core/rules.h"
@@ -246,7 +247,32 @@ static enum ss_err assign(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], i
 	        .rule_set = ss_rules_version(app->rules),
 	        .fired = ss_buf_str(&fired),
 	};
-	if ((err = s->ops->status_put(s, &row)))
+	/* the change and its audit entry (the cause: the rules that fired, or an override), together */
+	struct ss_buf detail;
+	struct ss_jw w;
+	ss_buf_init(&detail, 4096);
+	ss_jw_init(&w, &detail);
+	ss_jw_obj_begin(&w);
+	ss_jw_kstr(&w, "from", ss_color_name(*from));
+	ss_jw_kstr(&w, "to", ss_color_name(row.color));
+	ss_jw_kstr(&w, "rule", rule);
+	ss_jw_kstr(&w, "rule_set", row.rule_set);
+	ss_jw_obj_end(&w);
+	err = ss_jw_finish(&w);
+	struct ss_audit_event e = {.actor = SS_ACTOR_SYSTEM,
+	                           .action = "status.change",
+	                           .subject = person_id,
+	                           .detail = ss_buf_str(&detail)};
+	if (err || (err = s->ops->begin(s))) {
+		ss_buf_release(&detail);
+		goto out;
+	}
+	if ((err = s->ops->status_put(s, &row)) || (err = ss_audit(app, &e)))
+		s->ops->rollback(s);
+	else
+		err = s->ops->commit(s);
+	ss_buf_release(&detail);
+	if (err)
 		goto out;
 	if (app->holders)
 		ss_holders_set_color(app->holders, person_id, row.color, row.since);
@@ -480,6 +506,22 @@ enum ss_err ss_assign_apply(struct ss_app *app, const char *text, size_t n,
 	err = ss_assign_people_after(app, 0, now, batch, &p, &c);
 	ss_log_info("rules_applied", "version=%s people=%lld changed=%lld", ss_rules_version(app->rules), (long long)p,
 	            (long long)c);
+	struct ss_buf detail;
+	struct ss_jw w;
+	ss_buf_init(&detail, 1024);
+	ss_jw_init(&w, &detail);
+	ss_jw_obj_begin(&w);
+	ss_jw_kstr(&w, "version", ss_rules_version(app->rules));
+	ss_jw_kint(&w, "people", p);
+	ss_jw_kint(&w, "changed", c);
+	ss_jw_obj_end(&w);
+	struct ss_audit_event e = {.actor = SS_ACTOR_SYSTEM, .action = "rules.apply", .detail = ss_buf_str(&detail)};
+	enum ss_err aerr = ss_jw_finish(&w);
+	if (!aerr)
+		aerr = ss_audit(app, &e);
+	ss_buf_release(&detail);
+	if (!err)
+		err = aerr;
 	if (people)
 		*people = p;
 	if (changed)

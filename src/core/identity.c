@@ -9,6 +9,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/time.h"
+#include "core/audit.h"
 #include "core/holders.h"
 #include "core/pii.h"
 #include "crypto/crypto.h"
@@ -178,8 +179,28 @@ static int64_t delay_policy(void *ctx, int64_t failures)
 	return delay_after(ctx, failures);
 }
 
+/* The audit entry of a log-in attempt: the account (0 if none), the channel and a keyed hash of the source. */
+static enum ss_err audit_login(struct ss_app *app, const char *action, const struct ss_citizen_row *c,
+                               const char *channel, const char *source)
+{
+	char detail[128], src[17] = "";
+	if (source && *source) {
+		uint8_t h[32];
+		ss_keyring_blind(app->keys, "login-source", source, strlen(source), h);
+		ss_hex_encode(h, 8, src);
+	}
+	snprintf(detail, sizeof(detail), "{\"channel\":\"%s\",\"source\":\"%s\"}",
+	         ss_channel_is_valid(channel) ? channel : "", src);
+	struct ss_audit_event e = {.actor = SS_ACTOR_CITIZEN,
+	                           .actor_id = c ? c->citizen_id : 0,
+	                           .action = action,
+	                           .subject = c ? c->person_id : 0,
+	                           .detail = detail};
+	return ss_audit(app, &e);
+}
+
 enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const char *password, const char *otp,
-                              const char *channel, struct ss_login *out)
+                              const char *channel, const char *source, struct ss_login *out)
 {
 	struct ss_idcard id;
 	struct ss_citizen_row c;
@@ -192,6 +213,7 @@ enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const c
 	memset(out, 0, sizeof(*out));
 	if (!id_number || !password || ss_idcard_parse(id_number, strlen(id_number), ss_time_now(), &id)) {
 		(void)ss_password_verify(dummy, "x", 1);
+		(void)audit_login(app, "login.failed", NULL, channel, source);
 		return wrong_credentials();
 	}
 	ss_arena_init(&a);
@@ -199,7 +221,9 @@ enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const c
 	ss_pii_index(app, id.number, idx);
 	err = app->store->ops->citizen_by_idx(app->store, idx, &a, &c);
 	if (err == SS_NOT_FOUND) {
+		/* an unknown number costs what a known one does: a hash and an audit entry */
 		(void)ss_password_verify(dummy, password, strlen(password));
+		(void)audit_login(app, "login.failed", NULL, channel, source);
 		err = wrong_credentials();
 		goto out;
 	}
@@ -212,6 +236,7 @@ enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const c
 	if (err == SS_RATE_LIMITED) {
 		out->retry_after = (blocked_until - now_ms + 999) / 1000;
 		ss_log_info("login_throttled", "citizen_id=%lld", (long long)c.citizen_id);
+		(void)audit_login(app, "login.throttled", &c, channel, source);
 		err = ss_fail(SS_RATE_LIMITED, NULL, "too many failed log-ins for this account: try again in %lld s",
 		              (long long)out->retry_after);
 		goto out;
@@ -220,20 +245,33 @@ enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const c
 		goto out;
 	bool ok = ss_password_verify(c.password_hash, password, strlen(password));
 	int64_t step = totp_step(app, &c, otp, &a);
-	if (!ok || step < 0 ||
-	    (err = app->store->ops->citizen_login_done(app->store, c.citizen_id, step)) == SS_CONFLICT) {
+	struct ss_store *st = app->store;
+	struct ss_session_row s = {.citizen_id = c.citizen_id, .channel = channel, .created_at = ss_time_now()};
+	s.expires_at = s.created_at + app->cfg.session_ttl;
+	if (ok && step >= 0 && (err = ss_app_new_token(out->token, s.token_hash)))
+		goto out;
+	/* success: the attempt's end, the session and the audit entry are one transaction */
+	if (ok && step >= 0 && (err = st->ops->begin(st)))
+		goto out;
+	if (!ok || step < 0 || (err = st->ops->citizen_login_done(st, c.citizen_id, step)) == SS_CONFLICT) {
+		if (ok && step >= 0)
+			st->ops->rollback(st);
 		ss_log_info("login_failed", "citizen_id=%lld failures=%lld", (long long)c.citizen_id,
 		            (long long)failures);
+		(void)audit_login(app, "login.failed", &c, channel, source);
+		memset(out->token, 0, sizeof(out->token));
 		err = wrong_credentials();
 		goto out;
 	}
-	if (err)
+	if (err || (err = st->ops->session_insert(st, &s)) || (err = audit_login(app, "login", &c, channel, source))) {
+		st->ops->rollback(st);
+		memset(out->token, 0, sizeof(out->token));
 		goto out;
-	struct ss_session_row s = {.citizen_id = c.citizen_id, .channel = channel, .created_at = ss_time_now()};
-	s.expires_at = s.created_at + app->cfg.session_ttl;
-	if ((err = ss_app_new_token(out->token, s.token_hash)) ||
-	    (err = app->store->ops->session_insert(app->store, &s)))
+	}
+	if ((err = st->ops->commit(st))) {
+		memset(out->token, 0, sizeof(out->token));
 		goto out;
+	}
 	out->expires_at = s.expires_at;
 	ss_log_info("login", "citizen_id=%lld channel=%s", (long long)c.citizen_id, channel);
 out:

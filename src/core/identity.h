@@ -72,9 +72,14 @@ struct ss_login {
 	int64_t retry_after; /* seconds, with SS_RATE_LIMITED */
 };
 
-/* Logs a resident in (otp may be NULL: that fails like a wrong one). */
+/*
+ * Logs a resident in (otp may be NULL: that fails like a wrong one). Every
+ * attempt on an account is audited (login, login.failed, login.throttled)
+ * with a keyed hash of source (the peer's address, or NULL), so that failures
+ * from one source can be counted without keeping the address.
+ */
 enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const char *password, const char *otp,
-                              const char *channel, struct ss_login *out) SS_MUST;
+                              const char *channel, const char *source, struct ss_login *out) SS_MUST;
 
 /* The citizen a bearer token belongs to; SS_UNAUTHENTICATED if unknown or expired. */
 enum ss_err ss_identity_authenticate(struct ss_app *app, const char *token, int64_t *citizen_id) SS_MUST;

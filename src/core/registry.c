@@ -165,3 +165,17 @@ out:
 	ss_csv_release(&csv);
 	return err;
 }
+
+enum ss_err ss_registry_find(struct ss_app *app, const char *id_number, struct ss_arena *a, struct ss_person_row *out)
+{
+	struct ss_idcard id;
+	uint8_t idx[SS_INDEX_LEN];
+	enum ss_err err = ss_idcard_parse(id_number, strlen(id_number), ss_time_now(), &id);
+	if (err)
+		return err;
+	ss_pii_index(app, id.number, idx);
+	err = app->store->ops->person_get(app->store, idx, a, out);
+	if (err == SS_NOT_FOUND)
+		return ss_fail(SS_NOT_FOUND, "id_number", "no person with this ID number in the population registry");
+	return err;
+}

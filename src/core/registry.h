@@ -6,7 +6,7 @@
  * there was any, the transaction is rolled back and nothing is loaded. A
  * person already in the registry (same ID number) has their particulars
  * replaced; an ID number twice in one file is an error naming both lines.
- * Single-threaded (a command-line job).
+ * Single-threaded (a command-line job). And finding a person by ID number.
  */
 #ifndef SS_CORE_REGISTRY_H
 #define SS_CORE_REGISTRY_H
@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/arena.h"
 #include "base/err.h"
 #include "core/app.h"
 
@@ -31,5 +32,14 @@ struct ss_import_report {
 
 /* Imports a population CSV from in. SS_INVALID if any line was bad (nothing loaded). */
 enum ss_err ss_registry_import(struct ss_app *app, FILE *in, struct ss_import_report *rep) SS_MUST;
+
+/*
+ * The person of the registry with this ID number (its sealed particulars
+ * copied into a): SS_INVALID naming id_number if it is not a valid one,
+ * SS_NOT_FOUND naming id_number if the registry has no such person.
+ * Thread-safe.
+ */
+enum ss_err ss_registry_find(struct ss_app *app, const char *id_number, struct ss_arena *a,
+                             struct ss_person_row *out) SS_MUST;
 
 #endif

@@ -2,11 +2,15 @@
 #include "core/scanlog.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "core/audit.h"
+#include "core/codes.h"
+#include "core/scene.h"
 
 struct item {
 	struct ss_scan_row row;
@@ -25,11 +29,52 @@ struct ss_scanlog {
 	bool stopping;
 };
 
+#define DETAIL_MAX 48
+
+/*
+ * Writes a batch of scans and, in the same transaction, an audit entry for
+ * each that showed a holder's particulars unmasked (a scene that sees the
+ * full name: a hospital), so that such a read is kept exactly when its scan is.
+ */
+static enum ss_err write_batch(struct ss_store *s, const struct ss_scan_row *rows, size_t n, struct ss_audit_row *reads,
+                               char (*details)[DETAIL_MAX])
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ss_scan_row *r = &rows[i];
+		const struct ss_scene *scene = ss_scene_by_id(r->scene);
+		if (r->person_id <= 0 || r->result > SS_RESULT_RED || !scene || !(scene->sees & SS_SEE_NAME))
+			continue;
+		snprintf(details[m], DETAIL_MAX, "{\"scan_id\":%lld}", (long long)r->scan_id);
+		reads[m] = (struct ss_audit_row){.at_ms = r->scanned_at_ms,
+		                                 .actor = ss_actor_name(SS_ACTOR_TERMINAL),
+		                                 .actor_id = r->terminal_id,
+		                                 .action = "scan.unmasked",
+		                                 .subject = r->person_id,
+		                                 .why = scene->name,
+		                                 .unmasked = true,
+		                                 .detail = details[m]};
+		m++;
+	}
+	if (m == 0)
+		return s->ops->scan_append(s, rows, n);
+	enum ss_err err = s->ops->begin(s);
+	if (err)
+		return err;
+	if ((err = s->ops->scan_append(s, rows, n)) || (err = ss_audit_append(s, reads, m))) {
+		s->ops->rollback(s);
+		return err;
+	}
+	return s->ops->commit(s);
+}
+
 static void *writer(void *arg)
 {
 	struct ss_scanlog *log = arg;
 	struct item *items = ss_malloc(SS_SCANLOG_BATCH * sizeof(*items));
 	struct ss_scan_row *rows = ss_malloc(SS_SCANLOG_BATCH * sizeof(*rows));
+	struct ss_audit_row *reads = ss_malloc(SS_SCANLOG_BATCH * sizeof(*reads));
+	char(*details)[DETAIL_MAX] = ss_malloc(SS_SCANLOG_BATCH * sizeof(*details));
 
 	for (;;) {
 		pthread_mutex_lock(&log->lock);
@@ -47,7 +92,7 @@ static void *writer(void *arg)
 
 		for (size_t i = 0; i < n; i++)
 			rows[i] = items[i].row;
-		enum ss_err err = log->store->ops->scan_append(log->store, rows, n);
+		enum ss_err err = write_batch(log->store, rows, n, reads, details);
 		if (err)
 			ss_log_error("scan_write_failed", "rows=%zu msg=\"%s\"", n, ss_err_message());
 		for (size_t i = 0; i < n; i++)
@@ -55,6 +100,8 @@ static void *writer(void *arg)
 	}
 	free(items);
 	free(rows);
+	free(reads);
+	free(details);
 	return NULL;
 }
 

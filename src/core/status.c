@@ -12,6 +12,7 @@
 #include "core/idcard.h"
 #include "core/pii.h"
 #include "core/records.h"
+#include "core/registry.h"
 #include "crypto/crypto.h"
 #include "json/json.h"
 
@@ -23,7 +24,7 @@ enum ss_err ss_status_set_by_hand(struct ss_app *app, struct ss_status_by_hand *
 	struct ss_arena a;
 	int c;
 	int64_t until = h->until ? h->until : now + SS_STATUS_HAND_DAYS * 86400;
-	uint8_t raw[16], idx[SS_INDEX_LEN];
+	uint8_t raw[16];
 	char record_id[SS_RECORD_ID_MAX + 1], hex[33];
 	enum ss_err err;
 
@@ -52,26 +53,24 @@ enum ss_err ss_status_set_by_hand(struct ss_app *app, struct ss_status_by_hand *
 	ss_jw_kstr(&w, "reason", h->reason);
 	ss_jw_obj_end(&w);
 	ss_arena_init(&a);
-	ss_pii_index(app, id.number, idx);
 	struct ss_store *s = app->store;
 	if ((err = ss_jw_finish(&w)) || (err = ss_record_build(record_id, "staff", SS_RECORD_MANUAL_OVERRIDE, id.number,
 	                                                       now, ss_buf_str(&attrs), now, &r, &a)))
 		goto out;
-	err = s->ops->person_get(s, idx, &a, &person);
-	if (err == SS_NOT_FOUND)
-		err = ss_fail(SS_NOT_FOUND, "id_number", "no person with this ID number in the population registry");
-	if (err)
+	if ((err = ss_registry_find(app, id.number, &a, &person)))
 		goto out;
 	/* the record and the colour it gives, together: an answered change survives a crash whole */
 	if ((err = s->ops->begin(s)))
 		goto out;
-	if ((err = ss_record_put(app, &r, now)) || (err = ss_assign_person(app, idx, person.person_id, now, NULL))) {
+	if ((err = ss_record_put(app, &r, now)) ||
+	    (err = ss_assign_person(app, person.idx, person.person_id, now, NULL))) {
 		s->ops->rollback(s);
 		goto out;
 	}
 	if ((err = s->ops->commit(s)))
 		goto out;
 	h->until = until;
+	h->person_id = person.person_id;
 	ss_log_info("status_set", "person_id=%lld color=%s staff_id=%lld", (long long)person.person_id,
 	            ss_color_name(c), (long long)h->staff_id);
 out:

@@ -12,6 +12,7 @@
 #include "core/idcard.h"
 #include "core/pii.h"
 #include "core/records.h"
+#include "core/registry.h"
 
 /* A scan of the case. */
 struct case_scan {
@@ -255,7 +256,6 @@ enum ss_err ss_trace_run(struct ss_app *app, const struct ss_trace_query *q, int
 	struct gather g = {0};
 	struct case_scans cs = {0};
 	int64_t *times = NULL;
-	uint8_t idx[SS_INDEX_LEN];
 	enum ss_err err;
 
 	memset(out, 0, sizeof(*out));
@@ -274,12 +274,9 @@ enum ss_err ss_trace_run(struct ss_app *app, const struct ss_trace_query *q, int
 	out->window_minutes = window;
 	out->emitted_asked = q->emit;
 
-	ss_pii_index(app, id.number, idx);
-	err = s->ops->person_get(s, idx, &out->arena, &person);
-	if (err == SS_NOT_FOUND)
-		return ss_fail(SS_NOT_FOUND, "id_number", "no person with this ID number in the population registry");
-	if (err)
+	if ((err = ss_registry_find(app, id.number, &out->arena, &person)))
 		return err;
+	out->case_person_id = person.person_id;
 	{
 		const char *f[6];
 		if ((err = ss_pii_open(app, SS_PII_PERSON, person.sealed, &out->arena, f, 6)))

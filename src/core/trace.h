@@ -72,6 +72,7 @@ struct ss_trace_companion {
 
 struct ss_trace_result {
 	struct ss_arena arena;
+	int64_t case_person_id;
 	char case_name[SS_MASK_MAX]; /* masked */
 	char case_id[SS_MASK_MAX];   /* masked */
 	int64_t from, to;

@@ -151,6 +151,36 @@ struct ss_source_client_row {
 	bool disabled;
 };
 
+/* One entry of the audit log (core/audit.h). */
+struct ss_audit_row {
+	int64_t seq; /* 1, 2, ...: set by audit_append */
+	int64_t at_ms;
+	const char *actor; /* "staff", "citizen", "terminal", "source", "system" */
+	int64_t actor_id;  /* 0 for the system */
+	const char *action;
+	int64_t subject; /* person id, 0 if none */
+	const char *why; /* "" if none */
+	bool unmasked;
+	const char *detail; /* a JSON object */
+	uint8_t prev[32];   /* set by audit_append */
+	uint8_t hash[32];   /* set by audit_append through its chain function */
+	/* read back only by audit_query: who the actor is ("" when not known) */
+	const char *staff_role, *staff_name; /* actor staff */
+	const char *org, *place, *scene;     /* actor terminal */
+};
+
+/* What audit_query selects; zero or NULL members do not filter. */
+struct ss_audit_filter {
+	const char *actor;
+	int64_t actor_id;
+	const char *action;
+	int64_t subject;
+	int64_t from_ms, to_ms; /* at within [from_ms, to_ms] */
+	bool unmasked;          /* only reads of unmasked personal data */
+	int64_t before;         /* only entries with seq < before (paging back) */
+	int limit;
+};
+
 struct ss_store;
 
 struct ss_store_ops {
@@ -305,6 +335,31 @@ struct ss_store_ops {
 	                                  enum ss_err (*fn)(void *ctx, int64_t person_id,
 	                                                    const uint8_t idx[SS_INDEX_LEN], const char *division),
 	                                  void *ctx);
+
+	/*
+	 * Appends n entries to the audit log in one transaction (part of the
+	 * caller's, if one is open): each gets the next seq and, as prev, the hash
+	 * of the entry before it; chain(row) then sets row->hash. Rows are
+	 * updated in place.
+	 */
+	enum ss_err (*audit_append)(struct ss_store *s, struct ss_audit_row *rows, size_t n,
+	                            void (*chain)(struct ss_audit_row *row));
+	/* The last entry's seq and hash (0 and zeros if the log is empty). */
+	enum ss_err (*audit_last)(struct ss_store *s, int64_t *seq, uint8_t hash[32]);
+	/* Calls fn for the entries with seq > after, in order, at most limit; text copied to a. */
+	enum ss_err (*audit_each)(struct ss_store *s, int64_t after, int limit, struct ss_arena *a,
+	                          enum ss_err (*fn)(void *ctx, const struct ss_audit_row *row), void *ctx);
+	/* The entries f selects, newest first, with who their actors are; text copied to a. */
+	enum ss_err (*audit_query)(struct ss_store *s, const struct ss_audit_filter *f, struct ss_arena *a,
+	                           enum ss_err (*fn)(void *ctx, const struct ss_audit_row *row), void *ctx);
+	/* Keeps a signed checkpoint of the chain at entry seq. */
+	enum ss_err (*audit_checkpoint_put)(struct ss_store *s, int64_t seq, const uint8_t hash[32], struct ss_blob sig,
+	                                    int64_t at_ms);
+	/* Calls fn for every checkpoint, in order of seq; blobs copied to a. */
+	enum ss_err (*audit_checkpoint_each)(struct ss_store *s, struct ss_arena *a,
+	                                     enum ss_err (*fn)(void *ctx, int64_t seq, const uint8_t *hash,
+	                                                       struct ss_blob sig, int64_t at_ms),
+	                                     void *ctx);
 
 	enum ss_err (*client_insert)(struct ss_store *s, const struct ss_source_client_row *row, int64_t *client_id);
 	/* A source client; SS_NOT_FOUND if there is none with client_id. */

@@ -82,8 +82,28 @@ enum stmt_id {
 	ST_RECORD_PEOPLE,
 	ST_CLIENT_INSERT,
 	ST_CLIENT_GET,
+	ST_AUDIT_LAST,
+	ST_AUDIT_INSERT,
+	ST_AUDIT_EACH,
+	ST_AUDIT_QUERY,
+	ST_AUDIT_BY_SUBJECT,
+	ST_AUDIT_CHECKPOINT_PUT,
+	ST_AUDIT_CHECKPOINT_EACH,
 	ST_COUNT
 };
+
+#define AUDIT_COLUMNS \
+	"a.seq, a.at, a.actor, a.actor_id, a.action, a.subject, a.why, a.unmasked, a.detail, a.prev, a.hash"
+/* who an entry's actor is, for people: a staff member's role and name, a terminal's organisation, place and scene */
+#define AUDIT_WHO                                                                       \
+	", st.role, st.name, o.name, p.name, t.scene FROM audit_log a "                 \
+	"LEFT JOIN staff st ON a.actor = 'staff' AND st.staff_id = a.actor_id "         \
+	"LEFT JOIN terminals t ON a.actor = 'terminal' AND t.terminal_id = a.actor_id " \
+	"LEFT JOIN places p ON p.place_id = t.place_id LEFT JOIN orgs o ON o.org_id = p.org_id "
+#define AUDIT_FILTER                                                                                                   \
+	"(?1 IS NULL OR a.actor = ?1) AND (?2 = 0 OR a.actor_id = ?2) AND (?3 IS NULL OR a.action = ?3) AND "          \
+	"(?5 = 0 OR a.at >= ?5) AND (?6 = 0 OR a.at <= ?6) AND (?7 = 0 OR a.unmasked = 1) AND (?8 = 0 OR a.seq < ?8) " \
+	"ORDER BY a.seq DESC LIMIT ?9"
 
 static const char *const stmt_sql[ST_COUNT] = {
         [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -181,6 +201,15 @@ static const char *const stmt_sql[ST_COUNT] = {
                              "VALUES (?1, ?2, ?3, ?4, ?5)",
         [ST_CLIENT_GET] = "SELECT client_id, source, name, secret_sealed, created_by, created_at, disabled "
                           "FROM source_clients WHERE client_id = ?1",
+        [ST_AUDIT_LAST] = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+        [ST_AUDIT_INSERT] = "INSERT INTO audit_log (seq, at, actor, actor_id, action, subject, why, unmasked, detail, "
+                            "prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        [ST_AUDIT_EACH] = "SELECT " AUDIT_COLUMNS " FROM audit_log a WHERE a.seq > ?1 ORDER BY a.seq LIMIT ?2",
+        [ST_AUDIT_QUERY] = "SELECT " AUDIT_COLUMNS AUDIT_WHO "WHERE (?4 = 0 OR a.subject = ?4) AND " AUDIT_FILTER,
+        [ST_AUDIT_BY_SUBJECT] = "SELECT " AUDIT_COLUMNS AUDIT_WHO "WHERE a.subject = ?4 AND " AUDIT_FILTER,
+        [ST_AUDIT_CHECKPOINT_PUT] = "INSERT INTO audit_checkpoints (seq, hash, signature, at) VALUES (?1, ?2, ?3, ?4) "
+                                    "ON CONFLICT (seq) DO NOTHING",
+        [ST_AUDIT_CHECKPOINT_EACH] = "SELECT seq, hash, signature, at FROM audit_checkpoints ORDER BY seq",
 };
 
 struct sq {
@@ -1437,6 +1466,197 @@ static enum ss_err sq_record_people_each(struct ss_store *s, int64_t after, int 
 	return err;
 }
 
+static enum ss_err audit_last(struct sq *q, int64_t *seq, uint8_t hash[32])
+{
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = stmt(q, ST_AUDIT_LAST, &st);
+	if (err)
+		return err;
+	*seq = 0;
+	memset(hash, 0, 32);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(st, 0);
+		col_fixed(st, 1, hash, 32);
+	} else if (rc != SQLITE_DONE) {
+		err = translate(q, rc, "audit_last");
+	}
+	done(st);
+	return err;
+}
+
+static enum ss_err sq_audit_last(struct ss_store *s, int64_t *seq, uint8_t hash[32])
+{
+	struct sq *q = SQ(s);
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = audit_last(q, seq, hash);
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_audit_append(struct ss_store *s, struct ss_audit_row *rows, size_t n,
+                                   void (*chain)(struct ss_audit_row *row))
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	int64_t seq;
+	uint8_t prev[32];
+	enum ss_err err = sq_begin(s);
+	if (err)
+		return err;
+	if ((err = audit_last(q, &seq, prev)) || (err = stmt(q, ST_AUDIT_INSERT, &st)))
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		struct ss_audit_row *r = &rows[i];
+		r->seq = ++seq;
+		memcpy(r->prev, prev, 32);
+		chain(r);
+		memcpy(prev, r->hash, 32);
+		sqlite3_bind_int64(st, 1, r->seq);
+		sqlite3_bind_int64(st, 2, r->at_ms);
+		bind_text(st, 3, r->actor);
+		sqlite3_bind_int64(st, 4, r->actor_id);
+		bind_text(st, 5, r->action);
+		sqlite3_bind_int64(st, 6, r->subject);
+		bind_text(st, 7, r->why ? r->why : "");
+		sqlite3_bind_int(st, 8, r->unmasked);
+		bind_text(st, 9, r->detail ? r->detail : "{}");
+		bind_blob(st, 10, r->prev, 32);
+		bind_blob(st, 11, r->hash, 32);
+		if ((err = run(q, st, "audit_append")))
+			goto fail;
+	}
+	return sq_commit(s);
+fail:
+	sq_rollback(s);
+	return err;
+}
+
+/* An audit row from AUDIT_COLUMNS (and, with who, the columns of AUDIT_WHO after them). */
+static void read_audit(sqlite3_stmt *st, bool who, struct ss_arena *a, struct ss_audit_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->seq = sqlite3_column_int64(st, 0);
+	r->at_ms = sqlite3_column_int64(st, 1);
+	r->actor = col_text(st, 2, a);
+	r->actor_id = sqlite3_column_int64(st, 3);
+	r->action = col_text(st, 4, a);
+	r->subject = sqlite3_column_int64(st, 5);
+	r->why = col_text(st, 6, a);
+	r->unmasked = sqlite3_column_int(st, 7) != 0;
+	r->detail = col_text(st, 8, a);
+	col_fixed(st, 9, r->prev, 32);
+	col_fixed(st, 10, r->hash, 32);
+	if (who) {
+		r->staff_role = col_text(st, 11, a);
+		r->staff_name = col_text(st, 12, a);
+		r->org = col_text(st, 13, a);
+		r->place = col_text(st, 14, a);
+		r->scene = col_text(st, 15, a);
+	}
+}
+
+static enum ss_err audit_rows(struct sq *q, sqlite3_stmt *st, bool who, struct ss_arena *a,
+                              enum ss_err (*fn)(void *ctx, const struct ss_audit_row *row), void *ctx)
+{
+	enum ss_err err = SS_OK;
+	int rc;
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ss_audit_row r;
+		read_audit(st, who, a, &r);
+		err = fn(ctx, &r);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = translate(q, rc, "audit read");
+	done(st);
+	return err;
+}
+
+static enum ss_err sq_audit_each(struct ss_store *s, int64_t after, int limit, struct ss_arena *a,
+                                 enum ss_err (*fn)(void *ctx, const struct ss_audit_row *row), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_AUDIT_EACH, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, after);
+		sqlite3_bind_int(st, 2, limit);
+		err = audit_rows(q, st, false, a, fn, ctx);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_audit_query(struct ss_store *s, const struct ss_audit_filter *f, struct ss_arena *a,
+                                  enum ss_err (*fn)(void *ctx, const struct ss_audit_row *row), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	/* a subject is looked up through its own index */
+	enum ss_err err = stmt(q, f->subject ? ST_AUDIT_BY_SUBJECT : ST_AUDIT_QUERY, &st);
+	if (!err) {
+		if (f->actor)
+			bind_text(st, 1, f->actor);
+		sqlite3_bind_int64(st, 2, f->actor_id);
+		if (f->action)
+			bind_text(st, 3, f->action);
+		sqlite3_bind_int64(st, 4, f->subject);
+		sqlite3_bind_int64(st, 5, f->from_ms);
+		sqlite3_bind_int64(st, 6, f->to_ms);
+		sqlite3_bind_int(st, 7, f->unmasked);
+		sqlite3_bind_int64(st, 8, f->before);
+		sqlite3_bind_int(st, 9, f->limit);
+		err = audit_rows(q, st, true, a, fn, ctx);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_audit_checkpoint_put(struct ss_store *s, int64_t seq, const uint8_t hash[32], struct ss_blob sig,
+                                           int64_t at_ms)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_AUDIT_CHECKPOINT_PUT, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, seq);
+		bind_blob(st, 2, hash, 32);
+		bind_blob(st, 3, sig.p, sig.n);
+		sqlite3_bind_int64(st, 4, at_ms);
+		err = run(q, st, "audit_checkpoint_put");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_audit_checkpoint_each(struct ss_store *s, struct ss_arena *a,
+                                            enum ss_err (*fn)(void *ctx, int64_t seq, const uint8_t *hash,
+                                                              struct ss_blob sig, int64_t at_ms),
+                                            void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_AUDIT_CHECKPOINT_EACH, &st);
+	if (!err) {
+		int rc;
+		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			uint8_t hash[32];
+			col_fixed(st, 1, hash, 32);
+			err = fn(ctx, sqlite3_column_int64(st, 0), hash, col_blob(st, 2, a),
+			         sqlite3_column_int64(st, 3));
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = translate(q, rc, "audit_checkpoint_each");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
 static const struct ss_store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sq_close,
@@ -1487,6 +1707,12 @@ static const struct ss_store_ops sqlite_ops = {
         .record_people_each = sq_record_people_each,
         .client_insert = sq_client_insert,
         .client_get = sq_client_get,
+        .audit_append = sq_audit_append,
+        .audit_last = sq_audit_last,
+        .audit_each = sq_audit_each,
+        .audit_query = sq_audit_query,
+        .audit_checkpoint_put = sq_audit_checkpoint_put,
+        .audit_checkpoint_each = sq_audit_checkpoint_each,
 };
 
 static enum ss_err exec(struct sq *q, const char *sql, const char *what)

@@ -150,7 +150,7 @@ static void test_register_and_login(void)
 	char otp[8];
 	snprintf(otp, sizeof(otp), "%06u", ss_totp_code(secret, ss_time_now()));
 	struct ss_login login;
-	CHECK(ss_identity_login(app, "11010519491231002X", "password1", otp, "app", &login) == SS_OK);
+	CHECK(ss_identity_login(app, "11010519491231002X", "password1", otp, "app", NULL, &login) == SS_OK);
 	int64_t who;
 	CHECK(ss_identity_authenticate(app, login.token, &who) == SS_OK && who == id);
 	struct ss_profile p;
@@ -162,9 +162,9 @@ static void test_register_and_login(void)
 	/* five failures slow the account down: even the right credentials wait */
 	app->cfg.login_delay_ms = 5000;
 	for (int i = 0; i < 5; i++)
-		CHECK(ss_identity_login(app, "11010519491231002X", "wrong-password", otp, "app", &login) ==
+		CHECK(ss_identity_login(app, "11010519491231002X", "wrong-password", otp, "app", NULL, &login) ==
 		      SS_UNAUTHENTICATED);
-	CHECK(ss_identity_login(app, "11010519491231002X", "password1", otp, "app", &login) == SS_RATE_LIMITED);
+	CHECK(ss_identity_login(app, "11010519491231002X", "password1", otp, "app", NULL, &login) == SS_RATE_LIMITED);
 	CHECK(login.retry_after >= 1);
 	ss_app_close(app);
 }
