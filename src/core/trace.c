@@ -323,7 +323,8 @@ enum ss_err ss_trace_run(struct ss_app *app, const struct ss_trace_query *q, int
 		i = j;
 	}
 	out->capped = g.capped;
-	qsort(g.c, g.n, sizeof(*g.c), closest_first);
+	if (g.n > 1) /* qsort may not be given a NULL array, even empty */
+		qsort(g.c, g.n, sizeof(*g.c), closest_first);
 	out->companions = g.c;
 	out->ncompanions = g.n;
 	g.c = NULL;
