@@ -51,6 +51,7 @@
 #include "crypto/crypto.h"
 #include "crypto/password.h"
 #include "crypto/totp.h"
+#include "rng.h"
 
 #define BENCH_PASSWORD "bench-password-1"
 #define MAX_FILES      64
@@ -67,17 +68,6 @@ static void usage(void)
 	fprintf(stderr, "usage: scan_setup --data DIR --population FILE.csv --host HOST:PORT --out PREFIX "
 	                "[--files T] [--requests R] [--scene SCENE]\n");
 	exit(2);
-}
-
-/* xorshift64*: which resident each request scans (not a secret; codes carry their own random nonces). */
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1Dull;
 }
 
 struct people {

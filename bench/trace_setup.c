@@ -48,6 +48,7 @@
 #include "core/pii.h"
 #include "core/scene.h"
 #include "core/terminal.h"
+#include "rng.h"
 
 #define BEIJING_OFFSET_MS (8 * 3600000ll)
 #define HOUR_MS           3600000ll
@@ -69,17 +70,6 @@ static void usage(void)
 	fprintf(stderr, "usage: trace_setup --data DIR [--scans S] [--places P] [--days D] [--batch B] [--group G] "
 	                "[--case-scans C] [--case-places K] [--seed N]\n");
 	exit(2);
-}
-
-/* xorshift64*: the benchmark's data, reproducible from --seed (not a secret). */
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1Dull;
 }
 
 static uint64_t rng_below(uint64_t n)

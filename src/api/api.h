@@ -78,6 +78,11 @@ extern const struct ss_api_route ss_api_citizen_routes[];
 extern const struct ss_api_route ss_api_staff_routes[];
 extern const struct ss_api_route ss_api_terminal_routes[];
 extern const struct ss_api_route ss_api_source_routes[];
+extern const struct ss_api_route ss_api_dependent_routes[];
+extern const struct ss_api_route ss_api_appeal_routes[];
+
+/* Appends the appeals' gauges (open, overdue, decided, median time to decision) to a /metrics answer (appeals.c). */
+enum ss_err ss_api_appeal_metrics(struct ss_app *app, struct ss_buf *out) SS_MUST;
 
 /* The X-Channel of a resident's request ("web" when absent); SS_INVALID for an unknown one. */
 enum ss_err ss_api_channel(struct ss_api_call *c, const char **channel) SS_MUST;
@@ -90,5 +95,22 @@ void ss_api_error_text(enum ss_err err, const char *msg, char *out, size_t n);
 
 /* Allows caching of a response for max_age seconds (0: not at all, "no-store"). */
 void ss_api_cache(struct ss_api_call *c, int max_age);
+
+/* What a resident sees of a code holder, shared by their own endpoints and their relatives' (citizen.c). */
+enum ss_api_code_form { SS_API_CODE_JSON, SS_API_CODE_SVG, SS_API_CODE_PNG };
+
+/*
+ * Issues a new code of person_id presented by presenter_id (0: the holder) and
+ * writes it as GET /v1/me/code{,.svg,.png} answer: {"code","issued_at",
+ * "expires_at"}, or a QR image in the holder's colour.
+ */
+enum ss_err ss_api_code(struct ss_api_call *c, int64_t person_id, int64_t presenter_id,
+                        enum ss_api_code_form form) SS_MUST;
+
+/* Writes the colour of person_id and its reasons as GET /v1/me/status does (default_since: green since when). */
+enum ss_err ss_api_status(struct ss_api_call *c, int64_t person_id, int64_t default_since) SS_MUST;
+
+/* Writes the scans of person_id's codes as GET /v1/me/scans does; presented_only: only relatives' codes. */
+enum ss_err ss_api_scans(struct ss_api_call *c, int64_t person_id, bool presented_only) SS_MUST;
 
 #endif

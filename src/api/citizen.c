@@ -86,58 +86,67 @@ static enum ss_err me(struct ss_api_call *c)
 	return SS_OK;
 }
 
-static enum ss_err code_json(struct ss_api_call *c)
-{
-	char code[SS_CODE_LEN + 1];
-	int64_t issued_at;
-	enum ss_err err = ss_codes_issue(c->app, c->citizen_id, code, &issued_at);
-	if (err)
-		return err;
-	ss_api_cache(c, 0);
-	ss_jw_obj_begin(&c->w);
-	ss_jw_kstr(&c->w, "code", code);
-	ss_jw_ktime(&c->w, "issued_at", issued_at);
-	ss_jw_ktime(&c->w, "expires_at", issued_at + c->app->cfg.code_ttl);
-	ss_jw_obj_end(&c->w);
-	return SS_OK;
-}
-
-/* A new code drawn as a QR image, in the holder's colour. */
-static enum ss_err code_image(struct ss_api_call *c, bool png)
+enum ss_err ss_api_code(struct ss_api_call *c, int64_t person_id, int64_t presenter_id, enum ss_api_code_form form)
 {
 	char code[SS_CODE_LEN + 1];
 	int64_t issued_at, since;
 	int color = SS_GREEN;
-	struct ss_citizen_row row;
 	struct ss_qr *qr;
-	enum ss_err err = c->app->store->ops->citizen_by_id(c->app->store, c->citizen_id, c->req->arena, &row);
-	if (err || (err = ss_codes_issue(c->app, c->citizen_id, code, &issued_at)) || (err = ss_qr_encode(code, &qr)))
+	enum ss_err err = ss_codes_issue_for(c->app, person_id, presenter_id, code, &issued_at);
+	if (err)
+		return err;
+	ss_api_cache(c, 0);
+	if (form == SS_API_CODE_JSON) {
+		ss_jw_obj_begin(&c->w);
+		ss_jw_kstr(&c->w, "code", code);
+		ss_jw_ktime(&c->w, "issued_at", issued_at);
+		ss_jw_ktime(&c->w, "expires_at", issued_at + c->app->cfg.code_ttl);
+		ss_jw_obj_end(&c->w);
+		return SS_OK;
+	}
+	/* a QR image, in the holder's colour */
+	if ((err = ss_qr_encode(code, &qr)))
 		return err;
 	if (c->app->holders)
-		(void)ss_holders_get(c->app->holders, row.person_id, &color, &since);
+		(void)ss_holders_get(c->app->holders, person_id, &color, &since);
 	static const enum ss_qr_ink inks[] = {SS_INK_GREEN, SS_INK_YELLOW, SS_INK_RED};
 	enum ss_qr_ink ink = color >= 0 && color <= 2 ? inks[color] : SS_INK_BLACK;
+	bool png = form == SS_API_CODE_PNG;
 	ss_buf_reset(&c->resp->body);
 	err = png ? ss_qr_png(qr, 8, ink, &c->resp->body) : ss_qr_svg(qr, 8, ink, &c->resp->body);
 	ss_qr_free(qr);
 	if (err)
 		return err;
 	c->resp->content_type = png ? "image/png" : "image/svg+xml";
-	ss_api_cache(c, 0);
 	char *exp = ss_arena_alloc(c->req->arena, SS_TIME_TEXT);
 	ss_time_format(issued_at + c->app->cfg.code_ttl, exp);
 	ss_http_resp_header(c->resp, "X-Code-Expires-At", exp);
 	return SS_OK;
 }
 
+/* A new code of mine, in the given form. */
+static enum ss_err my_code(struct ss_api_call *c, enum ss_api_code_form form)
+{
+	struct ss_citizen_row row;
+	enum ss_err err = c->app->store->ops->citizen_by_id(c->app->store, c->citizen_id, c->req->arena, &row);
+	if (err == SS_NOT_FOUND)
+		return ss_fail(SS_NOT_FOUND, NULL, "no such resident");
+	return err ? err : ss_api_code(c, row.person_id, 0, form);
+}
+
+static enum ss_err code_json(struct ss_api_call *c)
+{
+	return my_code(c, SS_API_CODE_JSON);
+}
+
 static enum ss_err code_svg(struct ss_api_call *c)
 {
-	return code_image(c, false);
+	return my_code(c, SS_API_CODE_SVG);
 }
 
 static enum ss_err code_png(struct ss_api_call *c)
 {
-	return code_image(c, true);
+	return my_code(c, SS_API_CODE_PNG);
 }
 
 /*
@@ -219,12 +228,11 @@ out:
 	return err;
 }
 
-static enum ss_err my_status(struct ss_api_call *c)
+enum ss_err ss_api_status(struct ss_api_call *c, int64_t person_id, int64_t default_since)
 {
-	struct ss_citizen_row row;
 	struct ss_status_view v;
-	enum ss_err err = c->app->store->ops->citizen_by_id(c->app->store, c->citizen_id, c->req->arena, &row);
-	if (err || (err = ss_status_of_person(c->app, row.person_id, row.created_at, c->req->arena, &v)))
+	enum ss_err err = ss_status_of_person(c->app, person_id, default_since, c->req->arena, &v);
+	if (err)
 		return err;
 	ss_api_cache(c, 0);
 	ss_jw_obj_begin(&c->w);
@@ -241,6 +249,13 @@ static enum ss_err my_status(struct ss_api_call *c)
 		return err;
 	ss_jw_obj_end(&c->w);
 	return SS_OK;
+}
+
+static enum ss_err my_status(struct ss_api_call *c)
+{
+	struct ss_citizen_row row;
+	enum ss_err err = c->app->store->ops->citizen_by_id(c->app->store, c->citizen_id, c->req->arena, &row);
+	return err ? err : ss_api_status(c, row.person_id, row.created_at);
 }
 
 #define MY_HISTORY_MAX 100
@@ -287,9 +302,17 @@ static enum ss_err my_status_history(struct ss_api_call *c)
 	return err;
 }
 
+struct scans_ctx {
+	struct ss_jw *w;
+	bool presented_only;
+};
+
 static enum ss_err write_scan(void *ctx, const struct ss_scan_row *row)
 {
-	struct ss_jw *w = ctx;
+	struct scans_ctx *sc = ctx;
+	struct ss_jw *w = sc->w;
+	if (sc->presented_only && !row->presenter_id)
+		return SS_OK;
 	const struct ss_scene *scene = ss_scene_by_id(row->scene);
 	ss_jw_obj_begin(w);
 	ss_jw_ktime(w, "scanned_at", row->scanned_at_ms / 1000);
@@ -302,21 +325,25 @@ static enum ss_err write_scan(void *ctx, const struct ss_scan_row *row)
 
 #define MY_SCANS_MAX 100
 
-static enum ss_err my_scans(struct ss_api_call *c)
+enum ss_err ss_api_scans(struct ss_api_call *c, int64_t person_id, bool presented_only)
 {
-	struct ss_citizen_row row;
-	enum ss_err err = c->app->store->ops->citizen_by_id(c->app->store, c->citizen_id, c->req->arena, &row);
-	if (err)
-		return err;
+	struct scans_ctx sc = {&c->w, presented_only};
 	ss_api_cache(c, 0);
 	ss_jw_obj_begin(&c->w);
 	ss_jw_key(&c->w, "scans");
 	ss_jw_arr_begin(&c->w);
-	err = c->app->store->ops->scans_of_person(c->app->store, row.person_id, MY_SCANS_MAX, c->req->arena, write_scan,
-	                                          &c->w);
+	enum ss_err err = c->app->store->ops->scans_of_person(c->app->store, person_id, MY_SCANS_MAX, c->req->arena,
+	                                                      write_scan, &sc);
 	ss_jw_arr_end(&c->w);
 	ss_jw_obj_end(&c->w);
 	return err;
+}
+
+static enum ss_err my_scans(struct ss_api_call *c)
+{
+	struct ss_citizen_row row;
+	enum ss_err err = c->app->store->ops->citizen_by_id(c->app->store, c->citizen_id, c->req->arena, &row);
+	return err ? err : ss_api_scans(c, row.person_id, false);
 }
 
 #define ACCESS_LOG_MAX 100

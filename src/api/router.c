@@ -26,7 +26,8 @@ static enum ss_err healthz(struct ss_api_call *c)
 static enum ss_err metrics(struct ss_api_call *c)
 {
 	c->resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-	return ss_metrics_render(&c->resp->body);
+	enum ss_err err = ss_metrics_render(&c->resp->body);
+	return err ? err : ss_api_appeal_metrics(c->app, &c->resp->body);
 }
 
 static const struct ss_api_route system_routes[] = {
@@ -35,8 +36,9 @@ static const struct ss_api_route system_routes[] = {
         {.method = NULL},
 };
 
-static const struct ss_api_route *const tables[] = {system_routes, ss_api_citizen_routes, ss_api_staff_routes,
-                                                    ss_api_terminal_routes, ss_api_source_routes};
+static const struct ss_api_route *const tables[] = {system_routes,          ss_api_citizen_routes, ss_api_staff_routes,
+                                                    ss_api_terminal_routes, ss_api_source_routes,  ss_api_appeal_routes,
+                                                    ss_api_dependent_routes};
 
 /* Matches path against pattern, collecting {params} into params (arena copies). */
 static bool match(const char *pattern, const char *path, struct ss_arena *a, const char **params)

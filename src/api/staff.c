@@ -11,6 +11,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/time.h"
+#include "core/alerts.h"
 #include "core/assign.h"
 #include "core/audit.h"
 #include "core/division.h"
@@ -460,6 +461,105 @@ static enum ss_err audit_search(struct ss_api_call *c)
 	return err;
 }
 
+#define ALERTS_PAGE_DEFAULT 100
+#define ALERTS_PAGE_MAX     500
+
+static enum ss_err write_alert(void *ctx, const struct ss_alert_row *r)
+{
+	struct audit_page *p = ctx;
+	struct ss_jw *w = p->w;
+	ss_jw_obj_begin(w);
+	ss_jw_kint(w, "alert_id", r->alert_id);
+	ss_jw_kstr(w, "kind", r->kind);
+	ss_jw_ktime(w, "raised_at", r->raised_at_ms / 1000);
+	ss_jw_kstr(w, "subject", r->subject);
+	ss_jw_key(w, "detail");
+	ss_jw_raw(w, r->detail, strlen(r->detail));
+	ss_jw_key(w, "acknowledged");
+	if (r->acknowledged_by) {
+		ss_jw_obj_begin(w);
+		ss_jw_kint(w, "by", r->acknowledged_by);
+		ss_jw_ktime(w, "at", r->acknowledged_at_ms / 1000);
+		ss_jw_obj_end(w);
+	} else {
+		ss_jw_null(w);
+	}
+	ss_jw_obj_end(w);
+	p->n++;
+	p->last = r->alert_id;
+	return SS_OK;
+}
+
+/*
+ * GET /v1/staff/alerts (security): the security alerts (core/alerts.h),
+ * newest first; the watcher first catches up with the logs, so an alert
+ * is here as soon as what raises it is on disk.
+ */
+static enum ss_err alerts_list(struct ss_api_call *c)
+{
+	const char *v, *kind = NULL;
+	long long n;
+	int64_t since = 0, before = 0;
+	int limit = ALERTS_PAGE_DEFAULT;
+	enum ss_err err;
+	if ((v = ss_http_query(c->req, "kind"))) {
+		if (strcmp(v, "probing") && strcmp(v, "shared_code") && strcmp(v, "staff_reads") &&
+		    strcmp(v, "login_failures"))
+			return ss_fail(SS_INVALID, "kind",
+			               "kind must be probing, shared_code, staff_reads or login_failures");
+		kind = v;
+	}
+	if ((v = ss_http_query(c->req, "since")) && (err = audit_time(v, "since", &since)))
+		return err;
+	if ((v = ss_http_query(c->req, "before"))) {
+		if (!ss_str_to_ll(v, 1, INT64_MAX, &n))
+			return ss_fail(SS_INVALID, "before", "before must be an alert id");
+		before = n;
+	}
+	if ((v = ss_http_query(c->req, "limit"))) {
+		if (!ss_str_to_ll(v, 1, ALERTS_PAGE_MAX, &n))
+			return ss_fail(SS_INVALID, "limit", "limit must be 1 to %d", ALERTS_PAGE_MAX);
+		limit = (int)n;
+	}
+	if (c->app->alerts && (err = ss_alerts_run(c->app, c->app->alerts, ss_time_now_ms(), NULL)))
+		return err;
+	struct audit_page p = {.w = &c->w};
+	ss_api_cache(c, 0);
+	ss_jw_obj_begin(&c->w);
+	ss_jw_key(&c->w, "alerts");
+	ss_jw_arr_begin(&c->w);
+	err = c->app->store->ops->alerts_list(c->app->store, since, kind, before, limit, c->req->arena, write_alert,
+	                                      &p);
+	ss_jw_arr_end(&c->w);
+	ss_jw_key(&c->w, "next_before");
+	if (p.n == limit && p.last > 1)
+		ss_jw_int(&c->w, p.last);
+	else
+		ss_jw_null(&c->w);
+	ss_jw_obj_end(&c->w);
+	return err;
+}
+
+/* POST /v1/staff/alerts/{alert_id}/ack (security): someone has looked at it. */
+static enum ss_err alert_ack(struct ss_api_call *c)
+{
+	long long id;
+	if (!ss_str_to_ll(c->params[0], 1, INT64_MAX, &id))
+		return ss_fail(SS_NOT_FOUND, NULL, "no such alert");
+	enum ss_err err = c->app->store->ops->alert_ack(c->app->store, id, c->staff.staff_id, ss_time_now_ms());
+	if (err == SS_NOT_FOUND)
+		return ss_fail(SS_NOT_FOUND, NULL, "no such alert");
+	if (err)
+		return err;
+	c->audit.detail = ss_arena_printf(c->req->arena, "{\"alert_id\":%lld}", id);
+	ss_jw_obj_begin(&c->w);
+	ss_jw_kint(&c->w, "alert_id", id);
+	ss_jw_key(&c->w, "acknowledged");
+	ss_jw_bool(&c->w, true);
+	ss_jw_obj_end(&c->w);
+	return SS_OK;
+}
+
 const struct ss_api_route ss_api_staff_routes[] = {
         {"GET", "/v1/staff/me", "GET /v1/staff/me", SS_AUTH_STAFF, SS_ROLE_ANY, 0, staff_me},
         {"POST", "/v1/staff/staff", "POST /v1/staff/staff", SS_AUTH_STAFF, SS_ROLE_ADMIN, SMALL_BODY, staff_create},
@@ -475,5 +575,8 @@ const struct ss_api_route ss_api_staff_routes[] = {
         {"GET", "/v1/staff/audit", "GET /v1/staff/audit", SS_AUTH_STAFF, SS_ROLE_SECURITY, 0, audit_search},
         {"POST", "/v1/staff/audit/search", "POST /v1/staff/audit/search", SS_AUTH_STAFF, SS_ROLE_SECURITY, SMALL_BODY,
          audit_search},
+        {"GET", "/v1/staff/alerts", "GET /v1/staff/alerts", SS_AUTH_STAFF, SS_ROLE_SECURITY, 0, alerts_list},
+        {"POST", "/v1/staff/alerts/{alert_id}/ack", "POST /v1/staff/alerts/{alert_id}/ack", SS_AUTH_STAFF,
+         SS_ROLE_SECURITY, 0, alert_ack},
         {.method = NULL},
 };

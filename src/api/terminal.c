@@ -51,6 +51,13 @@ static enum ss_err scans_create(struct ss_api_call *c)
 			ss_jw_kstr(&c->w, "id_number", ans.id_masked);
 		ss_jw_obj_end(&c->w);
 	}
+	if (ans.has_presenter) { /* a relative's code: who presents it (core/dependents.h) */
+		ss_jw_key(&c->w, "presented_by");
+		ss_jw_obj_begin(&c->w);
+		ss_jw_kstr(&c->w, "name", ans.presenter_name);
+		ss_jw_kstr(&c->w, "relation", ans.relation);
+		ss_jw_obj_end(&c->w);
+	}
 	ss_jw_obj_end(&c->w);
 	return SS_OK;
 }

@@ -8,8 +8,9 @@
  * re-evaluates the people it touched): a scan sees such a change at the next
  * SIGHUP, or within HOUSEKEEPING_SECONDS. The server follows the store's
  * history of changes by its change_id, so the cost is that of the changes.
- * Housekeeping also signs the audit log's latest entry (core/audit.h), so an
- * entry is covered by a signed checkpoint within HOUSEKEEPING_SECONDS.
+ * Housekeeping also runs the security watcher (core/alerts.h) and signs the
+ * audit log's latest entry (core/audit.h), so an entry is covered by a signed
+ * checkpoint within HOUSEKEEPING_SECONDS.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include "base/str.h"
 #include "base/time.h"
 #include "cli/cli.h"
+#include "core/alerts.h"
 #include "core/assign.h"
 #include "core/audit.h"
 #include "core/holders.h"
@@ -141,6 +143,9 @@ int ss_cmd_serve(int argc, char **argv)
 			ss_log_warn("key_reload_failed", "msg=\"%s\"", ss_err_message());
 		(void)app->store->ops->session_purge(app->store, ss_time_now());
 		follow_statuses(&follow);
+		int raised = 0;
+		if (ss_alerts_run(app, app->alerts, ss_time_now_ms(), &raised))
+			ss_log_warn("alerts_failed", "msg=\"%s\"", ss_err_message());
 		if (ss_audit_checkpoint(app, NULL))
 			ss_log_warn("audit_checkpoint_failed", "msg=\"%s\"", ss_err_message());
 	}

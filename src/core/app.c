@@ -9,12 +9,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/conf.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/time.h"
+#include "core/alerts.h"
 #include "core/assign.h"
 #include "core/audit.h"
+#include "core/dependents.h"
 #include "core/holders.h"
 #include "core/rules.h"
 #include "core/scanlog.h"
@@ -229,6 +232,10 @@ enum ss_err ss_app_open(const char *dir, bool create, struct ss_app **out)
 	}
 	if ((err = check_master(app, create)) || (err = load_keys(app, create)))
 		goto fail;
+	char conf[4096];
+	snprintf(conf, sizeof(conf), "%s/%s", dir, SS_APP_CONF);
+	if ((err = ss_conf_load(conf, &app->conf)))
+		goto fail;
 	*out = app;
 	return SS_OK;
 fail:
@@ -252,12 +259,26 @@ enum ss_err ss_app_start(struct ss_app *app, bool writer)
 			return err;
 		ss_log_info("holders_loaded", "holders=%lld", (long long)ss_holders_count(app->holders));
 	}
+	if (!app->dependents) { /* after the holders: linked dependents become holders */
+		if ((err = ss_dependents_load(app)))
+			return err;
+		ss_log_info("dependents_loaded", "links=%lld", (long long)ss_dependents_count(app->dependents));
+	}
 	if (!app->rules && (err = ss_assign_load_rules(app)))
 		return err;
 	if (!app->terminals)
 		app->terminals = ss_terminals_new();
 	if (!app->nonces)
 		app->nonces = ss_nonce_cache_new(NONCE_CAPACITY);
+	if (!app->alerts) {
+		struct ss_alert_config ac;
+		if ((err = ss_alert_config_load(app->conf, app->cfg.code_ttl, &ac)))
+			return err;
+		app->alerts = ss_alerts_new(&ac);
+		/* it watches from here on: what is logged from now is looked at, what came before is not replayed */
+		if ((err = ss_alerts_run(app, app->alerts, ss_time_now_ms(), NULL)))
+			return err;
+	}
 	if (writer && !app->scanlog && (err = ss_scanlog_start(app->store, &app->scanlog)))
 		return err;
 	return SS_OK;
@@ -273,9 +294,12 @@ void ss_app_close(struct ss_app *app)
 	if ((app->audited || wrote_scans) && ss_audit_checkpoint(app, NULL) != SS_OK)
 		ss_log_error("audit_checkpoint_failed", "msg=\"%s\"", ss_err_message());
 	ss_holders_free(app->holders);
+	ss_dependents_free(app->dependents);
 	ss_rules_free(app->rules);
 	ss_terminals_free(app->terminals);
 	ss_nonce_cache_free(app->nonces);
+	ss_alerts_free(app->alerts);
+	ss_conf_free(app->conf);
 	ss_store_close(app->store);
 	ss_keyring_free(app->keys);
 	free(app->data_dir);

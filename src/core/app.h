@@ -4,8 +4,9 @@
  * Every command and the server start by opening the data directory with
  * ss_app_open(), which finds the master key (SUISHEN_MASTER_KEY, else
  * DIR/master.key), opens the store (applying migrations), refuses a master key
- * that is not the one the directory was initialised with, and loads the key
- * ring. With create set (suishen init) it makes whatever is missing; opening
+ * that is not the one the directory was initialised with, loads the key
+ * ring and reads the settings file DIR/suishen.conf (SS_APP_CONF) if there is
+ * one. With create set (suishen init) it makes whatever is missing; opening
  * an initialised directory again changes nothing, so init is idempotent.
  *
  * An app is shared by all threads of the server; its parts are thread-safe.
@@ -20,6 +21,8 @@
 #include "crypto/keyring.h"
 #include "store/store.h"
 
+#define SS_APP_CONF "suishen.conf" /* the settings file in a data directory (base/conf.h) */
+
 struct ss_app_config {
 	int64_t session_ttl;    /* seconds a resident's session lasts (default 12 h) */
 	int64_t code_ttl;       /* seconds a code stays valid (default 60) */
@@ -31,6 +34,9 @@ struct ss_scanlog;
 struct ss_nonce_cache;
 struct ss_terminals;
 struct ss_ruleset;
+struct ss_dependents;
+struct ss_conf;
+struct ss_alerts;
 
 struct ss_app {
 	char *data_dir;
@@ -44,14 +50,20 @@ struct ss_app {
 	struct ss_terminals *terminals; /* terminals' keys and scenes, cached */
 	struct ss_ruleset *rules;       /* the active rule set (core/assign.h): NULL until loaded */
 	int audited;                    /* entries this process added to the audit log (atomic; core/audit.h) */
+	struct ss_conf *conf;           /* DIR/suishen.conf (base/conf.h); empty if there is none */
+	struct ss_alerts *alerts;       /* the security watcher (core/alerts.h): NULL until ss_app_start */
+	/* the active links of relatives (core/dependents.h), in memory: NULL until ss_app_start */
+	struct ss_dependents *dependents;
 };
 
 /* Opens (with create: initialises) the data directory dir. Messages say what to do. */
 enum ss_err ss_app_open(const char *dir, bool create, struct ss_app **out) SS_MUST;
 
 /*
- * Loads what serving needs: the table of code holders, the terminal cache and
- * the nonce cache, and, with writer, starts the scan writer. Idempotent.
+ * Loads what serving needs: the table of code holders, the terminal cache, the
+ * nonce cache and the security watcher (whose thresholds the settings file
+ * may set: SS_INVALID naming a bad one), and, with writer, starts the scan
+ * writer. Idempotent.
  */
 enum ss_err ss_app_start(struct ss_app *app, bool writer) SS_MUST;
 

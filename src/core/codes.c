@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/time.h"
+#include "core/dependents.h"
 #include "core/holders.h"
 #include "core/pii.h"
 
@@ -31,6 +32,13 @@ enum ss_err ss_codes_issue(struct ss_app *app, int64_t citizen_id, char code[SS_
 	return ss_code_issue(app->keys, (uint32_t)c.person_id, 0, *issued_at, code);
 }
 
+enum ss_err ss_codes_issue_for(struct ss_app *app, int64_t person_id, int64_t presenter_id, char code[SS_CODE_LEN + 1],
+                               int64_t *issued_at)
+{
+	*issued_at = ss_time_now();
+	return ss_code_issue(app->keys, (uint32_t)person_id, (uint32_t)presenter_id, *issued_at, code);
+}
+
 void ss_codes_check(struct ss_app *app, const char *code, size_t n, int64_t now, struct ss_code_check *out)
 {
 	struct ss_code_claims claims;
@@ -39,6 +47,7 @@ void ss_codes_check(struct ss_app *app, const char *code, size_t n, int64_t now,
 
 	memset(out, 0, sizeof(*out));
 	out->result = SS_RESULT_INVALID;
+	out->relation = -1;
 	if (n > SS_CODE_INPUT_MAX || ss_code_open(app->keys, code, n, &claims))
 		return;
 	out->key_id = claims.key_id;
@@ -51,8 +60,13 @@ void ss_codes_check(struct ss_app *app, const char *code, size_t n, int64_t now,
 		out->result = SS_RESULT_EXPIRED;
 	else if (!app->holders || !ss_holders_get(app->holders, claims.person_id, &color, &since))
 		out->result = SS_RESULT_UNKNOWN;
+	else if (claims.presenter_id && !(app->dependents && ss_dependents_live(app->dependents, claims.presenter_id,
+	                                                                        claims.person_id, now, &out->relation)))
+		out->result = SS_RESULT_UNKNOWN; /* a relative's code whose link is gone: from memory, no row read */
 	else
 		out->result = color;
+	if (out->result > SS_RESULT_RED)
+		out->relation = -1;
 }
 
 /* Fills in what the scene may see of the holder. */
@@ -80,6 +94,24 @@ static void show_person(struct ss_app *app, const struct ss_scene *scene, int64_
 	ss_wipe(sealed, sizeof(sealed));
 }
 
+/* Fills in who presents a relative's code: the guardian's name, masked whatever the scene, and the relation. */
+static void show_presenter(struct ss_app *app, int64_t presenter_id, int relation, struct ss_scan_answer *out)
+{
+	uint8_t sealed[SS_SEAL_OVERHEAD + SS_PII_CITIZEN_MAX];
+	char plain[SS_PII_CITIZEN_MAX + 1];
+	const char *fields[3];
+	size_t n;
+	if (ss_holders_sealed(app->holders, presenter_id, sealed, sizeof(sealed), &n) &&
+	    ss_pii_open_into(app, SS_PII_CITIZEN, (struct ss_blob){sealed, n}, plain, sizeof(plain), fields, 3) ==
+	            SS_OK) {
+		out->has_presenter = true;
+		ss_mask_name(fields[0], out->presenter_name);
+		out->relation = ss_relation_name(relation);
+	}
+	ss_wipe(plain, sizeof(plain));
+	ss_wipe(sealed, sizeof(sealed));
+}
+
 enum ss_err ss_codes_scan(struct ss_app *app, const struct ss_terminal *t, const char *code, size_t n,
                           struct ss_scan_answer *out, ss_scan_done_fn done, void *ctx)
 {
@@ -92,6 +124,8 @@ enum ss_err ss_codes_scan(struct ss_app *app, const struct ss_terminal *t, const
 	out->scanned_at_ms = now_ms;
 	if (check.result <= SS_RESULT_RED)
 		show_person(app, t->scene, check.person_id, out);
+	if (check.result <= SS_RESULT_RED && check.presenter_id)
+		show_presenter(app, check.presenter_id, check.relation, out);
 
 	struct ss_scan_row row = {
 	        .terminal_id = t->terminal_id,
@@ -102,6 +136,7 @@ enum ss_err ss_codes_scan(struct ss_app *app, const struct ss_terminal *t, const
 	        .person_id = check.result == SS_RESULT_INVALID ? 0 : check.person_id,
 	        .presenter_id = check.result == SS_RESULT_INVALID ? 0 : check.presenter_id,
 	        .key_id = check.key_id,
+	        .code_issued_at = check.result == SS_RESULT_INVALID ? 0 : check.issued_at,
 	        .scanned_at_ms = now_ms,
 	};
 	enum ss_err err = ss_scanlog_append(app->scanlog, &row, done, ctx);

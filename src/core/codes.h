@@ -4,7 +4,8 @@
  * A scan's result is green, yellow or red (a valid code: its holder's colour
  * now), expired (authentic, but past the code TTL), invalid (not authentic:
  * tampered, unknown or retired key, garbage, or issued in the future), or
- * unknown (authentic, but its holder no longer holds a code). For a valid
+ * unknown (authentic, but its holder no longer holds a code, or a relative's
+ * code whose link has been removed or has ended). For a valid
  * code the answer carries only what the terminal's scene may see (scene.h),
  * masked. Every scan is recorded by the scan writer before it is answered.
  * Reads only memory (holders, key ring): no database row. Thread-safe.
@@ -42,11 +43,20 @@ const char *ss_scan_result_name(int result);
 enum ss_err ss_codes_issue(struct ss_app *app, int64_t citizen_id, char code[SS_CODE_LEN + 1],
                            int64_t *issued_at) SS_MUST;
 
+/*
+ * A new code whose holder is person_id, presented by presenter_id (a
+ * guardian's person id, core/dependents.h; 0: the holder themself), and when
+ * it was issued. The caller has checked that the presenter may present it.
+ */
+enum ss_err ss_codes_issue_for(struct ss_app *app, int64_t person_id, int64_t presenter_id, char code[SS_CODE_LEN + 1],
+                               int64_t *issued_at) SS_MUST;
+
 struct ss_code_check {
 	int result;
 	int64_t person_id, presenter_id; /* 0 when the code named no one */
 	int64_t key_id;
 	int64_t issued_at;
+	int relation; /* a relative's valid code: how the presenter is related (core/dependents.h); else -1 */
 };
 
 /* What a scan of code (n bytes) would answer at unix time now. Needs ss_app_start(). */
@@ -60,6 +70,10 @@ struct ss_scan_answer {
 	char name[SS_MASK_MAX]; /* masked or full, as the scene may see */
 	bool has_id;
 	char id_masked[SS_MASK_MAX];
+	/* a relative's code: who presents it (their name always masked) and how they are related */
+	bool has_presenter;
+	char presenter_name[SS_MASK_MAX];
+	const char *relation;
 };
 
 /*

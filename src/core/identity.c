@@ -48,6 +48,18 @@ static enum ss_err registry_name(struct ss_app *app, const uint8_t idx[SS_INDEX_
 	return SS_OK;
 }
 
+enum ss_err ss_identity_real_name(struct ss_app *app, const char *name, const struct ss_idcard *id, struct ss_arena *a,
+                                  struct ss_person_row *person)
+{
+	uint8_t idx[SS_INDEX_LEN];
+	const char *registered = "";
+	ss_pii_index(app, id->number, idx);
+	enum ss_err err = registry_name(app, idx, a, person, &registered);
+	if (!err && strcmp(registered, name) != 0)
+		err = ss_fail(SS_MISMATCH, "name", "name and ID number do not match the population registry");
+	return err;
+}
+
 /*
  * Registration, shared by both entry points: with prehashed NULL the password
  * is checked and hashed here (after the registry and duplicate checks, so a
@@ -70,18 +82,13 @@ static enum ss_err register_citizen(struct ss_app *app, const struct ss_registra
 	struct ss_arena a;
 	struct ss_person_row person;
 	struct ss_citizen_row row = {0};
-	const char *registered = "";
 	uint8_t secret[SS_TOTP_SECRET_LEN];
 	char hash[SS_PASSWORD_HASH_MAX];
 
 	ss_arena_init(&a);
 	ss_pii_index(app, id.number, row.idx);
-	if ((err = registry_name(app, row.idx, &a, &person, &registered)))
+	if ((err = ss_identity_real_name(app, name, &id, &a, &person)))
 		goto out;
-	if (strcmp(registered, name) != 0) {
-		err = ss_fail(SS_MISMATCH, "name", "name and ID number do not match the population registry");
-		goto out;
-	}
 	struct ss_citizen_row existing;
 	err = app->store->ops->citizen_by_idx(app->store, row.idx, &a, &existing);
 	if (!err)

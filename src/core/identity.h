@@ -49,6 +49,17 @@ struct ss_registration {
 	const char *name, *id_number, *phone, *password, *channel;
 };
 
+/*
+ * The real-name check of registration, for anyone who names a person of the
+ * registry (a resident registering, a guardian adding a relative): name (as
+ * ss_name_check() gives it) must be the registry's name for the ID number id
+ * (as ss_idcard_parse() gives it). SS_MISMATCH (field "name") if it is not,
+ * or if the number is not in the registry; on success the registry's row of
+ * the person (its blobs in a, which the caller releases as secret).
+ */
+enum ss_err ss_identity_real_name(struct ss_app *app, const char *name, const struct ss_idcard *id, struct ss_arena *a,
+                                  struct ss_person_row *person) SS_MUST;
+
 /* Registers a resident; on success the citizen id and the otpauth:// URI of the second factor. */
 enum ss_err ss_identity_register(struct ss_app *app, const struct ss_registration *reg, int64_t *citizen_id,
                                  char totp_uri[SS_TOTP_URI_MAX]) SS_MUST;

@@ -27,6 +27,7 @@ enum ss_err ss_status_set_by_hand(struct ss_app *app, struct ss_status_by_hand *
 	uint8_t raw[16];
 	char record_id[SS_RECORD_ID_MAX + 1], hex[33];
 	enum ss_err err;
+	const char *source = h->source ? h->source : "staff";
 
 	if ((err = ss_idcard_parse(h->id_number, strlen(h->id_number), now, &id)))
 		return err;
@@ -41,7 +42,7 @@ enum ss_err ss_status_set_by_hand(struct ss_app *app, struct ss_status_by_hand *
 		return err;
 	ss_hex_encode(raw, sizeof(raw), hex);
 	/* who set it stays with the record, sealed: the resident sees the reason, not the staff member */
-	snprintf(record_id, sizeof(record_id), "staff:%lld:%s", (long long)h->staff_id, hex);
+	snprintf(record_id, sizeof(record_id), "%s:%lld:%s", source, (long long)h->staff_id, hex);
 
 	struct ss_buf attrs;
 	struct ss_jw w;
@@ -54,7 +55,7 @@ enum ss_err ss_status_set_by_hand(struct ss_app *app, struct ss_status_by_hand *
 	ss_jw_obj_end(&w);
 	ss_arena_init(&a);
 	struct ss_store *s = app->store;
-	if ((err = ss_jw_finish(&w)) || (err = ss_record_build(record_id, "staff", SS_RECORD_MANUAL_OVERRIDE, id.number,
+	if ((err = ss_jw_finish(&w)) || (err = ss_record_build(record_id, source, SS_RECORD_MANUAL_OVERRIDE, id.number,
 	                                                       now, ss_buf_str(&attrs), now, &r, &a)))
 		goto out;
 	if ((err = ss_registry_find(app, id.number, &a, &person)))

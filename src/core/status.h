@@ -28,6 +28,7 @@ struct ss_status_by_hand {
 	const char *reason; /* 1..SS_RECORD_REASON_MAX bytes of text, shown to the resident */
 	int64_t until;      /* when the rules take over again; 0: SS_STATUS_HAND_DAYS from now */
 	int64_t staff_id;   /* who (kept, sealed, with the record) */
+	const char *source; /* the record's source: NULL for "staff"; "appeal" for an upheld appeal */
 	int64_t person_id;  /* set on success: whose colour it is */
 };
 

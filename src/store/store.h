@@ -123,9 +123,24 @@ struct ss_scan_row {
 	int scene, result;
 	int64_t person_id, presenter_id; /* 0: none */
 	int64_t key_id;
+	int64_t code_issued_at; /* when the code scanned was issued (unix seconds; 0 for an invalid code): with
+	                           person_id, it tells one code from another (core/alerts.h) */
 	int64_t scanned_at_ms;
 	/* read back only: */
 	const char *place;
+};
+
+/* A link between a resident (the guardian) and a dependent of the registry (core/dependents.h). */
+struct ss_dependent_row {
+	int64_t link_id;            /* set by dependent_insert */
+	int64_t guardian_id;        /* the guardian's citizen id */
+	int64_t guardian_person_id; /* and person id */
+	int64_t person_id;          /* the dependent */
+	const char *relation;       /* "child", "parent", ... */
+	const char *state;          /* "pending", "active", "declined", "removed", "ended" */
+	int64_t adult_at;           /* when a minor dependent turns 18 (unix seconds); 0: an adult when added */
+	struct ss_blob sealed;      /* the dependent's particulars, sealed as a holder's (core/pii.h) */
+	int64_t created_at, changed_at;
 };
 
 /* A record from a data source (core/records.h), as kept. */
@@ -169,6 +184,16 @@ struct ss_audit_row {
 	const char *org, *place, *scene;     /* actor terminal */
 };
 
+/* A security alert (core/alerts.h). */
+struct ss_alert_row {
+	int64_t alert_id; /* set by alert_put */
+	const char *kind;
+	int64_t raised_at_ms;
+	const char *subject;
+	const char *detail;                          /* a JSON object */
+	int64_t acknowledged_by, acknowledged_at_ms; /* 0 while open */
+};
+
 /* What audit_query selects; zero or NULL members do not filter. */
 struct ss_audit_filter {
 	const char *actor;
@@ -179,6 +204,46 @@ struct ss_audit_filter {
 	bool unmasked;          /* only reads of unmasked personal data */
 	int64_t before;         /* only entries with seq < before (paging back) */
 	int limit;
+};
+
+/* An appeal (core/appeals.h), as kept. */
+struct ss_appeal_row {
+	int64_t appeal_id; /* set by appeal_insert */
+	int64_t person_id;
+	int64_t citizen_id;  /* the resident who filed it; 0 if an operator filed it for a caller */
+	const char *channel; /* app, wechat, alipay, web, hotline */
+	const char *filed_by;
+	int64_t filed_by_id;
+	const char *state;
+	int64_t filed_at, due_at;
+	int64_t handler_id;             /* 0: not assigned */
+	struct ss_blob sealed;          /* ID number, reason, details */
+	struct ss_blob data_check;      /* sealed; n == 0: not recorded */
+	struct ss_blob grass_check;     /* sealed; n == 0: not recorded */
+	const char *decision;           /* "", "upheld", "rejected" */
+	int64_t decided_at;             /* 0: not decided */
+	const char *color;              /* upheld: the colour set, else "" */
+	int64_t until;                  /* upheld: until when, else 0 */
+	struct ss_blob decision_sealed; /* the decision's reason, sealed; n == 0: none */
+};
+
+/* One transition of an appeal. */
+struct ss_appeal_event_row {
+	int64_t appeal_id;
+	int64_t at;
+	const char *action; /* filed, claimed, checked, decided, closed */
+	const char *kind;   /* checked: data or grassroots; decided: upheld or rejected; else "" */
+	const char *state;  /* the state after it */
+	const char *actor;  /* citizen or staff */
+	int64_t actor_id;
+};
+
+/* Appeals counted for metrics. */
+struct ss_appeal_counts {
+	int64_t open;    /* not yet decided */
+	int64_t overdue; /* not yet decided and past due */
+	int64_t decided;
+	double median_decision_secs; /* of the decided ones; 0 if none */
 };
 
 struct ss_store;
@@ -291,6 +356,24 @@ struct ss_store_ops {
 	enum ss_err (*scans_at_place)(struct ss_store *s, int64_t place_id, int64_t from_ms, int64_t to_ms, int limit,
 	                              enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx);
 
+	/* Relatives (core/dependents.h). A live link is one in state pending or active. */
+	/* Keeps a new link; SS_CONFLICT if the guardian has a live link to the same person already. */
+	enum ss_err (*dependent_insert)(struct ss_store *s, const struct ss_dependent_row *row, int64_t *link_id);
+	/* A link by id, blobs and text copied to a; SS_NOT_FOUND if there is none. */
+	enum ss_err (*dependent_get)(struct ss_store *s, int64_t link_id, struct ss_arena *a,
+	                             struct ss_dependent_row *out);
+	/* Moves a link from state from to state to at now; SS_NOT_FOUND (and no change) if it is not in from. */
+	enum ss_err (*dependent_set_state)(struct ss_store *s, int64_t link_id, const char *from, const char *to,
+	                                   int64_t now);
+	/*
+	 * Calls fn for the links of guardian_id (0: any) about person_id (0: any)
+	 * in state (NULL: any), oldest first; blobs and text copied to a. The
+	 * rows are read before fn is called, so fn may write to the store.
+	 */
+	enum ss_err (*dependent_each)(struct ss_store *s, int64_t guardian_id, int64_t person_id, const char *state,
+	                              struct ss_arena *a,
+	                              enum ss_err (*fn)(void *ctx, const struct ss_dependent_row *row), void *ctx);
+
 	/* Stores a rule set's text under its version and makes it the only active one, in one transaction. */
 	enum ss_err (*rule_set_put)(struct ss_store *s, const char *version, const char *text, int64_t loaded_at);
 	/* The active rule set's version and text (copied to a); SS_NOT_FOUND if none was ever stored. */
@@ -361,10 +444,52 @@ struct ss_store_ops {
 	                                                       struct ss_blob sig, int64_t at_ms),
 	                                     void *ctx);
 
+	/*
+	 * Calls fn for the scans with scan_id > after, in order, at most limit
+	 * (place names are not read): a reader following the scan log.
+	 */
+	enum ss_err (*scans_after)(struct ss_store *s, int64_t after, int limit,
+	                           enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx);
+	/* Keeps an alert; row->alert_id gets its id. */
+	enum ss_err (*alert_put)(struct ss_store *s, struct ss_alert_row *row);
+	/*
+	 * Calls fn for the alerts raised at or after since_ms (0: any), of kind (NULL:
+	 * any), with alert_id < before (0: any), newest first, at most limit; text copied to a.
+	 */
+	enum ss_err (*alerts_list)(struct ss_store *s, int64_t since_ms, const char *kind, int64_t before, int limit,
+	                           struct ss_arena *a, enum ss_err (*fn)(void *ctx, const struct ss_alert_row *row),
+	                           void *ctx);
+	/* Marks an alert acknowledged by staff_id at at_ms; SS_NOT_FOUND if there is no such alert. */
+	enum ss_err (*alert_ack)(struct ss_store *s, int64_t alert_id, int64_t staff_id, int64_t at_ms);
+
 	enum ss_err (*client_insert)(struct ss_store *s, const struct ss_source_client_row *row, int64_t *client_id);
 	/* A source client; SS_NOT_FOUND if there is none with client_id. */
 	enum ss_err (*client_get)(struct ss_store *s, int64_t client_id, struct ss_arena *a,
 	                          struct ss_source_client_row *out);
+	/* Appeals (core/appeals.h). */
+	enum ss_err (*appeal_insert)(struct ss_store *s, const struct ss_appeal_row *row, int64_t *appeal_id);
+	/* An appeal by id, blobs and text copied to a; SS_NOT_FOUND if there is none. */
+	enum ss_err (*appeal_get)(struct ss_store *s, int64_t appeal_id, struct ss_arena *a, struct ss_appeal_row *out);
+	/* Writes an appeal's mutable members (state .. decision_sealed) as row has them. */
+	enum ss_err (*appeal_update)(struct ss_store *s, const struct ss_appeal_row *row);
+	enum ss_err (*appeal_event_insert)(struct ss_store *s, const struct ss_appeal_event_row *row);
+	/* Calls fn for every event of an appeal, oldest first. */
+	enum ss_err (*appeal_events)(struct ss_store *s, int64_t appeal_id, struct ss_arena *a,
+	                             enum ss_err (*fn)(void *ctx, const struct ss_appeal_event_row *row), void *ctx);
+	/* Calls fn for a person's appeals, newest first, at most limit; blobs and text copied to a. */
+	enum ss_err (*appeals_of_person)(struct ss_store *s, int64_t person_id, int limit, struct ss_arena *a,
+	                                 enum ss_err (*fn)(void *ctx, const struct ss_appeal_row *row), void *ctx);
+	/*
+	 * One page of the queue: the appeals in state (NULL: any) after
+	 * (after_due, after_id) in (due_at, appeal_id) order, at most limit, read
+	 * through an index (keyset paging; the cost follows limit, not the queue).
+	 * Rows carry no blobs.
+	 */
+	enum ss_err (*appeal_queue)(struct ss_store *s, const char *state, int64_t after_due, int64_t after_id,
+	                            int limit, struct ss_arena *a,
+	                            enum ss_err (*fn)(void *ctx, const struct ss_appeal_row *row), void *ctx);
+	/* Open, overdue at now, decided, and the median time to decision. */
+	enum ss_err (*appeal_counts)(struct ss_store *s, int64_t now, struct ss_appeal_counts *out);
 };
 
 struct ss_store {

@@ -89,6 +89,26 @@ enum stmt_id {
 	ST_AUDIT_BY_SUBJECT,
 	ST_AUDIT_CHECKPOINT_PUT,
 	ST_AUDIT_CHECKPOINT_EACH,
+	ST_SCANS_AFTER,
+	ST_ALERT_PUT,
+	ST_ALERTS_LIST,
+	ST_ALERT_ACK,
+	ST_DEPENDENT_INSERT,
+	ST_DEPENDENT_GET,
+	ST_DEPENDENT_SET_STATE,
+	ST_DEPENDENT_EACH,
+	ST_DEPENDENT_OF_GUARDIAN,
+	ST_DEPENDENT_OF_PERSON,
+	ST_APPEAL_INSERT,
+	ST_APPEAL_GET,
+	ST_APPEAL_UPDATE,
+	ST_APPEAL_EVENT_INSERT,
+	ST_APPEAL_EVENTS,
+	ST_APPEALS_OF_PERSON,
+	ST_APPEAL_QUEUE_ALL,
+	ST_APPEAL_QUEUE_STATE,
+	ST_APPEAL_COUNTS,
+	ST_APPEAL_MEDIAN,
 	ST_COUNT
 };
 
@@ -104,6 +124,15 @@ enum stmt_id {
 	"(?1 IS NULL OR a.actor = ?1) AND (?2 = 0 OR a.actor_id = ?2) AND (?3 IS NULL OR a.action = ?3) AND "          \
 	"(?5 = 0 OR a.at >= ?5) AND (?6 = 0 OR a.at <= ?6) AND (?7 = 0 OR a.unmasked = 1) AND (?8 = 0 OR a.seq < ?8) " \
 	"ORDER BY a.seq DESC LIMIT ?9"
+
+#define DEPENDENT_COLUMNS                                                                                      \
+	"link_id, guardian_id, guardian_person_id, person_id, relation, state, adult_at, sealed, created_at, " \
+	"changed_at"
+
+/* an appeal's columns without its blobs (store.h, struct ss_appeal_row) */
+#define APPEAL_COLUMNS                                                                                            \
+	"appeal_id, person_id, citizen_id, channel, filed_by, filed_by_id, state, filed_at, due_at, handler_id, " \
+	"decision, decided_at, color, until"
 
 static const char *const stmt_sql[ST_COUNT] = {
         [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -167,7 +196,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_STATUS_EACH] = "SELECT person_id, color, since, rule, reason, set_by, review_at, rule_set, fired "
                            "FROM statuses",
         [ST_SCAN_INSERT] = "INSERT INTO scans (scan_id, terminal_id, place_id, scene, person_id, presenter_id, result, "
-                           "key_id, scanned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           "key_id, scanned_at, code_issued_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         [ST_SCAN_MAX] = "SELECT coalesce(max(scan_id), 0) FROM scans",
         [ST_SCANS_OF_PERSON] = "SELECT s.scan_id, s.terminal_id, s.place_id, s.scene, s.person_id, s.presenter_id, "
                                "s.result, s.key_id, s.scanned_at, p.name FROM scans s JOIN places p USING (place_id) "
@@ -210,6 +239,51 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_AUDIT_CHECKPOINT_PUT] = "INSERT INTO audit_checkpoints (seq, hash, signature, at) VALUES (?1, ?2, ?3, ?4) "
                                     "ON CONFLICT (seq) DO NOTHING",
         [ST_AUDIT_CHECKPOINT_EACH] = "SELECT seq, hash, signature, at FROM audit_checkpoints ORDER BY seq",
+        [ST_SCANS_AFTER] = "SELECT scan_id, terminal_id, place_id, scene, person_id, presenter_id, result, key_id, "
+                           "scanned_at, code_issued_at FROM scans WHERE scan_id > ?1 ORDER BY scan_id LIMIT ?2",
+        [ST_ALERT_PUT] = "INSERT INTO alerts (kind, raised_at, subject, detail) VALUES (?1, ?2, ?3, ?4)",
+        [ST_ALERTS_LIST] = "SELECT alert_id, kind, raised_at, subject, detail, coalesce(acknowledged_by, 0), "
+                           "coalesce(acknowledged_at, 0) FROM alerts WHERE raised_at >= ?1 AND (?2 IS NULL OR "
+                           "kind = ?2) AND (?3 = 0 OR alert_id < ?3) ORDER BY alert_id DESC LIMIT ?4",
+        [ST_ALERT_ACK] = "UPDATE alerts SET acknowledged_by = ?2, acknowledged_at = ?3 WHERE alert_id = ?1",
+        [ST_DEPENDENT_INSERT] = "INSERT INTO dependent_links (guardian_id, guardian_person_id, person_id, relation, "
+                                "state, adult_at, sealed, created_at, changed_at) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        [ST_DEPENDENT_GET] = "SELECT " DEPENDENT_COLUMNS " FROM dependent_links WHERE link_id = ?1",
+        [ST_DEPENDENT_SET_STATE] = "UPDATE dependent_links SET state = ?3, changed_at = ?4 "
+                                   "WHERE link_id = ?1 AND state = ?2",
+        /* one statement per way in, so that each reads through its index */
+        [ST_DEPENDENT_EACH] = "SELECT " DEPENDENT_COLUMNS " FROM dependent_links WHERE ?1 = 0 AND ?2 = 0 AND "
+                              "(?3 IS NULL OR state = ?3) ORDER BY link_id",
+        [ST_DEPENDENT_OF_GUARDIAN] = "SELECT " DEPENDENT_COLUMNS " FROM dependent_links WHERE guardian_id = ?1 "
+                                     "AND (?2 = 0 OR person_id = ?2) AND (?3 IS NULL OR state = ?3) ORDER BY link_id",
+        [ST_DEPENDENT_OF_PERSON] = "SELECT " DEPENDENT_COLUMNS " FROM dependent_links WHERE person_id = ?2 "
+                                   "AND ?1 = 0 AND (?3 IS NULL OR state = ?3) ORDER BY link_id",
+        /* appeals (core/appeals.h) */
+        [ST_APPEAL_INSERT] = "INSERT INTO appeals (person_id, citizen_id, channel, filed_by, filed_by_id, state, "
+                             "filed_at, due_at, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        [ST_APPEAL_GET] = "SELECT " APPEAL_COLUMNS ", sealed, data_check, grass_check, decision_sealed FROM appeals "
+                          "WHERE appeal_id = ?1",
+        [ST_APPEAL_UPDATE] = "UPDATE appeals SET state = ?2, handler_id = ?3, data_check = ?4, grass_check = ?5, "
+                             "decision = ?6, decided_at = ?7, decision_secs = ?8, color = ?9, until = ?10, "
+                             "decision_sealed = ?11 WHERE appeal_id = ?1",
+        [ST_APPEAL_EVENT_INSERT] = "INSERT INTO appeal_events (appeal_id, at, action, kind, state, actor, actor_id) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        [ST_APPEAL_EVENTS] = "SELECT at, action, kind, state, actor, actor_id FROM appeal_events "
+                             "WHERE appeal_id = ?1 ORDER BY event_id",
+        [ST_APPEALS_OF_PERSON] = "SELECT " APPEAL_COLUMNS ", sealed, data_check, grass_check, decision_sealed "
+                                 "FROM appeals WHERE person_id = ?1 ORDER BY appeal_id DESC LIMIT ?2",
+        [ST_APPEAL_QUEUE_ALL] = "SELECT " APPEAL_COLUMNS " FROM appeals INDEXED BY appeals_due "
+                                "WHERE (due_at, appeal_id) > (?1, ?2) ORDER BY due_at, appeal_id LIMIT ?3",
+        [ST_APPEAL_QUEUE_STATE] = "SELECT " APPEAL_COLUMNS " FROM appeals INDEXED BY appeals_queue "
+                                  "WHERE state = ?4 AND (due_at, appeal_id) > (?1, ?2) "
+                                  "ORDER BY due_at, appeal_id LIMIT ?3",
+        [ST_APPEAL_COUNTS] = "SELECT (SELECT count(*) FROM appeals WHERE state IN "
+                             "('submitted', 'assigned', 'checking')), (SELECT count(*) FROM appeals WHERE state IN "
+                             "('submitted', 'assigned', 'checking') AND due_at < ?1), "
+                             "(SELECT count(*) FROM appeals WHERE decision_secs IS NOT NULL)",
+        [ST_APPEAL_MEDIAN] = "SELECT decision_secs FROM appeals INDEXED BY appeals_decision_secs "
+                             "WHERE decision_secs IS NOT NULL ORDER BY decision_secs LIMIT ?2 OFFSET ?1",
 };
 
 struct sq {
@@ -1076,6 +1150,7 @@ static enum ss_err sq_scan_append(struct ss_store *s, const struct ss_scan_row *
 		sqlite3_bind_int(st, 7, r->result);
 		bind_id_or_null(st, 8, r->key_id);
 		sqlite3_bind_int64(st, 9, r->scanned_at_ms);
+		bind_id_or_null(st, 10, r->code_issued_at);
 		if ((err = run(q, st, "scan_insert")))
 			goto fail;
 	}
@@ -1657,6 +1732,475 @@ static enum ss_err sq_audit_checkpoint_each(struct ss_store *s, struct ss_arena 
 	return err;
 }
 
+static enum ss_err sq_scans_after(struct ss_store *s, int64_t after, int limit,
+                                  enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_SCANS_AFTER, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, after);
+		sqlite3_bind_int(st, 2, limit);
+		int rc;
+		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct ss_scan_row row = {
+			        .scan_id = sqlite3_column_int64(st, 0),
+			        .terminal_id = sqlite3_column_int64(st, 1),
+			        .place_id = sqlite3_column_int64(st, 2),
+			        .scene = sqlite3_column_int(st, 3),
+			        .person_id = sqlite3_column_int64(st, 4),
+			        .presenter_id = sqlite3_column_int64(st, 5),
+			        .result = sqlite3_column_int(st, 6),
+			        .key_id = sqlite3_column_int64(st, 7),
+			        .scanned_at_ms = sqlite3_column_int64(st, 8),
+			        .code_issued_at = sqlite3_column_int64(st, 9),
+			};
+			err = fn(ctx, &row);
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = translate(q, rc, "scans_after");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_alert_put(struct ss_store *s, struct ss_alert_row *row)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_ALERT_PUT, &st);
+	if (!err) {
+		bind_text(st, 1, row->kind);
+		sqlite3_bind_int64(st, 2, row->raised_at_ms);
+		bind_text(st, 3, row->subject);
+		bind_text(st, 4, row->detail);
+		if (!(err = run(q, st, "alert_put")))
+			row->alert_id = sqlite3_last_insert_rowid(q->db);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_alerts_list(struct ss_store *s, int64_t since_ms, const char *kind, int64_t before, int limit,
+                                  struct ss_arena *a, enum ss_err (*fn)(void *ctx, const struct ss_alert_row *row),
+                                  void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_ALERTS_LIST, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, since_ms);
+		if (kind)
+			bind_text(st, 2, kind);
+		sqlite3_bind_int64(st, 3, before);
+		sqlite3_bind_int(st, 4, limit);
+		int rc;
+		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct ss_alert_row row = {
+			        .alert_id = sqlite3_column_int64(st, 0),
+			        .kind = col_text(st, 1, a),
+			        .raised_at_ms = sqlite3_column_int64(st, 2),
+			        .subject = col_text(st, 3, a),
+			        .detail = col_text(st, 4, a),
+			        .acknowledged_by = sqlite3_column_int64(st, 5),
+			        .acknowledged_at_ms = sqlite3_column_int64(st, 6),
+			};
+			err = fn(ctx, &row);
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = translate(q, rc, "alerts_list");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_alert_ack(struct ss_store *s, int64_t alert_id, int64_t staff_id, int64_t at_ms)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_ALERT_ACK, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, alert_id);
+		sqlite3_bind_int64(st, 2, staff_id);
+		sqlite3_bind_int64(st, 3, at_ms);
+		if (!(err = run(q, st, "alert_ack")) && sqlite3_changes(q->db) == 0)
+			err = ss_fail(SS_NOT_FOUND, NULL, "no alert %lld", (long long)alert_id);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+/* Relatives (core/dependents.h): links between guardians and dependents. */
+
+static void read_dependent(sqlite3_stmt *st, struct ss_arena *a, struct ss_dependent_row *out)
+{
+	out->link_id = sqlite3_column_int64(st, 0);
+	out->guardian_id = sqlite3_column_int64(st, 1);
+	out->guardian_person_id = sqlite3_column_int64(st, 2);
+	out->person_id = sqlite3_column_int64(st, 3);
+	out->relation = col_text(st, 4, a);
+	out->state = col_text(st, 5, a);
+	out->adult_at = sqlite3_column_int64(st, 6);
+	out->sealed = col_blob(st, 7, a);
+	out->created_at = sqlite3_column_int64(st, 8);
+	out->changed_at = sqlite3_column_int64(st, 9);
+}
+
+static enum ss_err sq_dependent_insert(struct ss_store *s, const struct ss_dependent_row *row, int64_t *link_id)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_DEPENDENT_INSERT, &st))) {
+		sqlite3_bind_int64(st, 1, row->guardian_id);
+		sqlite3_bind_int64(st, 2, row->guardian_person_id);
+		sqlite3_bind_int64(st, 3, row->person_id);
+		bind_text(st, 4, row->relation);
+		bind_text(st, 5, row->state);
+		sqlite3_bind_int64(st, 6, row->adult_at);
+		bind_blob(st, 7, row->sealed.p, row->sealed.n);
+		sqlite3_bind_int64(st, 8, row->created_at);
+		sqlite3_bind_int64(st, 9, row->changed_at);
+		err = run(q, st, "dependent_insert");
+		if (!err)
+			*link_id = sqlite3_last_insert_rowid(q->db);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_dependent_get(struct ss_store *s, int64_t link_id, struct ss_arena *a,
+                                    struct ss_dependent_row *out)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_DEPENDENT_GET, &st))) {
+		sqlite3_bind_int64(st, 1, link_id);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			read_dependent(st, a, out);
+		else
+			err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "dependent_get");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_dependent_set_state(struct ss_store *s, int64_t link_id, const char *from, const char *to,
+                                          int64_t now)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_DEPENDENT_SET_STATE, &st))) {
+		sqlite3_bind_int64(st, 1, link_id);
+		bind_text(st, 2, from);
+		bind_text(st, 3, to);
+		sqlite3_bind_int64(st, 4, now);
+		err = run(q, st, "dependent_set_state");
+		if (!err && sqlite3_changes(q->db) == 0)
+			err = SS_NOT_FOUND;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_dependent_each(struct ss_store *s, int64_t guardian_id, int64_t person_id, const char *state,
+                                     struct ss_arena *a,
+                                     enum ss_err (*fn)(void *ctx, const struct ss_dependent_row *row), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	struct ss_dependent_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	enum ss_err err = SS_OK;
+	int rc = SQLITE_DONE;
+	pthread_mutex_lock(&q->lock);
+	enum stmt_id id = guardian_id ? ST_DEPENDENT_OF_GUARDIAN
+	                  : person_id ? ST_DEPENDENT_OF_PERSON
+	                              : ST_DEPENDENT_EACH;
+	if (!(err = stmt(q, id, &st))) {
+		sqlite3_bind_int64(st, 1, guardian_id);
+		sqlite3_bind_int64(st, 2, person_id);
+		if (state)
+			bind_text(st, 3, state);
+		else
+			sqlite3_bind_null(st, 3);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				rows = ss_realloc(rows, cap * sizeof(*rows));
+			}
+			read_dependent(st, a, &rows[n++]);
+		}
+		if (rc != SQLITE_DONE)
+			err = translate(q, rc, "dependent_each");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	for (size_t i = 0; !err && i < n; i++)
+		err = fn(ctx, &rows[i]);
+	free(rows);
+	return err;
+}
+
+/* Appeals (core/appeals.h). */
+
+static void read_appeal(sqlite3_stmt *st, bool blobs, struct ss_arena *a, struct ss_appeal_row *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->appeal_id = sqlite3_column_int64(st, 0);
+	out->person_id = sqlite3_column_int64(st, 1);
+	out->citizen_id = sqlite3_column_int64(st, 2);
+	out->channel = col_text(st, 3, a);
+	out->filed_by = col_text(st, 4, a);
+	out->filed_by_id = sqlite3_column_int64(st, 5);
+	out->state = col_text(st, 6, a);
+	out->filed_at = sqlite3_column_int64(st, 7);
+	out->due_at = sqlite3_column_int64(st, 8);
+	out->handler_id = sqlite3_column_int64(st, 9);
+	out->decision = col_text(st, 10, a);
+	out->decided_at = sqlite3_column_int64(st, 11);
+	out->color = col_text(st, 12, a);
+	out->until = sqlite3_column_int64(st, 13);
+	if (blobs) {
+		out->sealed = col_blob(st, 14, a);
+		out->data_check = col_blob(st, 15, a);
+		out->grass_check = col_blob(st, 16, a);
+		out->decision_sealed = col_blob(st, 17, a);
+	}
+}
+
+static void bind_opt_blob(sqlite3_stmt *st, int i, struct ss_blob b)
+{
+	if (b.n)
+		bind_blob(st, i, b.p, b.n);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static enum ss_err sq_appeal_insert(struct ss_store *s, const struct ss_appeal_row *row, int64_t *appeal_id)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_APPEAL_INSERT, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, row->person_id);
+		sqlite3_bind_int64(st, 2, row->citizen_id);
+		bind_text(st, 3, row->channel);
+		bind_text(st, 4, row->filed_by);
+		sqlite3_bind_int64(st, 5, row->filed_by_id);
+		bind_text(st, 6, row->state);
+		sqlite3_bind_int64(st, 7, row->filed_at);
+		sqlite3_bind_int64(st, 8, row->due_at);
+		bind_blob(st, 9, row->sealed.p, row->sealed.n);
+		if (!(err = run(q, st, "appeal_insert")) && appeal_id)
+			*appeal_id = sqlite3_last_insert_rowid(q->db);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_appeal_get(struct ss_store *s, int64_t appeal_id, struct ss_arena *a, struct ss_appeal_row *out)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_APPEAL_GET, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, appeal_id);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			read_appeal(st, true, a, out);
+		else
+			err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "appeal_get");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_appeal_update(struct ss_store *s, const struct ss_appeal_row *row)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_APPEAL_UPDATE, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, row->appeal_id);
+		bind_text(st, 2, row->state);
+		sqlite3_bind_int64(st, 3, row->handler_id);
+		bind_opt_blob(st, 4, row->data_check);
+		bind_opt_blob(st, 5, row->grass_check);
+		bind_text(st, 6, row->decision ? row->decision : "");
+		sqlite3_bind_int64(st, 7, row->decided_at);
+		if (row->decided_at)
+			sqlite3_bind_int64(st, 8, row->decided_at - row->filed_at);
+		else
+			sqlite3_bind_null(st, 8);
+		bind_text(st, 9, row->color ? row->color : "");
+		sqlite3_bind_int64(st, 10, row->until);
+		bind_opt_blob(st, 11, row->decision_sealed);
+		err = run(q, st, "appeal_update");
+		if (!err && sqlite3_changes(q->db) == 0)
+			err = ss_fail(SS_NOT_FOUND, NULL, "no such appeal");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_appeal_event_insert(struct ss_store *s, const struct ss_appeal_event_row *row)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_APPEAL_EVENT_INSERT, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, row->appeal_id);
+		sqlite3_bind_int64(st, 2, row->at);
+		bind_text(st, 3, row->action);
+		bind_text(st, 4, row->kind ? row->kind : "");
+		bind_text(st, 5, row->state);
+		bind_text(st, 6, row->actor);
+		sqlite3_bind_int64(st, 7, row->actor_id);
+		err = run(q, st, "appeal_event_insert");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_appeal_events(struct ss_store *s, int64_t appeal_id, struct ss_arena *a,
+                                    enum ss_err (*fn)(void *ctx, const struct ss_appeal_event_row *row), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_APPEAL_EVENTS, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, appeal_id);
+		int rc;
+		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct ss_appeal_event_row row = {
+			        .appeal_id = appeal_id,
+			        .at = sqlite3_column_int64(st, 0),
+			        .action = col_text(st, 1, a),
+			        .kind = col_text(st, 2, a),
+			        .state = col_text(st, 3, a),
+			        .actor = col_text(st, 4, a),
+			        .actor_id = sqlite3_column_int64(st, 5),
+			};
+			err = fn(ctx, &row);
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = translate(q, rc, "appeal_events");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+/* Runs a statement of appeal rows (bound by the caller), calling fn for each. */
+static enum ss_err appeal_rows(struct sq *q, sqlite3_stmt *st, bool blobs, struct ss_arena *a,
+                               enum ss_err (*fn)(void *ctx, const struct ss_appeal_row *row), void *ctx,
+                               const char *what)
+{
+	enum ss_err err = SS_OK;
+	int rc;
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ss_appeal_row row;
+		read_appeal(st, blobs, a, &row);
+		err = fn(ctx, &row);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = translate(q, rc, what);
+	done(st);
+	return err;
+}
+
+static enum ss_err sq_appeals_of_person(struct ss_store *s, int64_t person_id, int limit, struct ss_arena *a,
+                                        enum ss_err (*fn)(void *ctx, const struct ss_appeal_row *row), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_APPEALS_OF_PERSON, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, person_id);
+		sqlite3_bind_int(st, 2, limit);
+		err = appeal_rows(q, st, true, a, fn, ctx, "appeals_of_person");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_appeal_queue(struct ss_store *s, const char *state, int64_t after_due, int64_t after_id,
+                                   int limit, struct ss_arena *a,
+                                   enum ss_err (*fn)(void *ctx, const struct ss_appeal_row *row), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, state ? ST_APPEAL_QUEUE_STATE : ST_APPEAL_QUEUE_ALL, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, after_due);
+		sqlite3_bind_int64(st, 2, after_id);
+		sqlite3_bind_int(st, 3, limit);
+		if (state)
+			bind_text(st, 4, state);
+		err = appeal_rows(q, st, false, a, fn, ctx, "appeal_queue");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_appeal_counts(struct ss_store *s, int64_t now, struct ss_appeal_counts *out)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_APPEAL_COUNTS, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, now);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			out->open = sqlite3_column_int64(st, 0);
+			out->overdue = sqlite3_column_int64(st, 1);
+			out->decided = sqlite3_column_int64(st, 2);
+		}
+		err = translate(q, rc, "appeal_counts");
+		done(st);
+	}
+	/* the median: the middle one or two of the decided, read in order from the index on decision_secs */
+	if (!err && out->decided && !(err = stmt(q, ST_APPEAL_MEDIAN, &st))) {
+		sqlite3_bind_int64(st, 1, (out->decided - 1) / 2);
+		sqlite3_bind_int(st, 2, out->decided % 2 ? 1 : 2);
+		double sum = 0;
+		int n = 0, rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			sum += (double)sqlite3_column_int64(st, 0);
+			n++;
+		}
+		err = translate(q, rc, "appeal_median");
+		done(st);
+		out->median_decision_secs = n ? sum / n : 0;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
 static const struct ss_store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sq_close,
@@ -1697,6 +2241,10 @@ static const struct ss_store_ops sqlite_ops = {
         .scans_of_person = sq_scans_of_person,
         .scans_of_person_during = sq_scans_of_person_during,
         .scans_at_place = sq_scans_at_place,
+        .dependent_insert = sq_dependent_insert,
+        .dependent_get = sq_dependent_get,
+        .dependent_set_state = sq_dependent_set_state,
+        .dependent_each = sq_dependent_each,
         .rule_set_put = sq_rule_set_put,
         .rule_set_active = sq_rule_set_active,
         .status_history_of_person = sq_status_history_of_person,
@@ -1713,6 +2261,18 @@ static const struct ss_store_ops sqlite_ops = {
         .audit_query = sq_audit_query,
         .audit_checkpoint_put = sq_audit_checkpoint_put,
         .audit_checkpoint_each = sq_audit_checkpoint_each,
+        .scans_after = sq_scans_after,
+        .alert_put = sq_alert_put,
+        .alerts_list = sq_alerts_list,
+        .alert_ack = sq_alert_ack,
+        .appeal_insert = sq_appeal_insert,
+        .appeal_get = sq_appeal_get,
+        .appeal_update = sq_appeal_update,
+        .appeal_event_insert = sq_appeal_event_insert,
+        .appeal_events = sq_appeal_events,
+        .appeals_of_person = sq_appeals_of_person,
+        .appeal_queue = sq_appeal_queue,
+        .appeal_counts = sq_appeal_counts,
 };
 
 static enum ss_err exec(struct sq *q, const char *sql, const char *what)

@@ -734,7 +734,8 @@ def parse_time(text):
 def check_scan_answer(body, scene=None):
     """The shape of a 200 answer to POST /v1/scans."""
     assert isinstance(body, dict), body
-    assert {"scan_id", "scanned_at", "result"} <= set(body) <= {"scan_id", "scanned_at", "result", "person"}, body
+    assert {"scan_id", "scanned_at", "result"} <= set(body) <= {"scan_id", "scanned_at", "result", "person",
+                                                                "presented_by"}, body
     assert isinstance(body["scan_id"], int) and not isinstance(body["scan_id"], bool), body
     parse_time(body["scanned_at"])
     assert body["result"] in RESULTS, body
@@ -746,6 +747,8 @@ def check_scan_answer(body, scene=None):
             assert set(body["person"]) == {"name", "id_number"}, body
     else:
         assert "person" not in body, f"person shown for a {body['result']} code: {body}"
+    if "presented_by" in body:  # a relative's code (issue 5): who showed it, masked, and how related
+        assert body["result"] in COLORS and set(body["presented_by"]) == {"name", "relation"}, body
     return body
 
 

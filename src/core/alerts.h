@@ -1,0 +1,67 @@
+/*
+ * alerts: security alerts for the city's security team. A watcher follows
+ * the scan log (by scan id) and the audit log (by entry number) from where
+ * it left off, keeps small counters in memory, and raises an alert, kept in
+ * the store, when:
+ *
+ *   probing         a terminal's share of invalid codes in the last window
+ *                   jumps: at least min_invalid invalid codes, a share of at
+ *                   least rate, and at least factor times the terminal's own
+ *                   share before (someone feeding it forged codes);
+ *   shared_code     one code (a holder and its issue time) is scanned at two
+ *                   different places within its lifetime (a screenshot passed
+ *                   on). Places carry no coordinates, so "too far apart" is
+ *                   "another place", or with shared.other_district another
+ *                   district;
+ *   staff_reads     a member of staff reads far more people's records in the
+ *                   window than their peers: at least min, and more than
+ *                   factor times the median of the others who read any;
+ *   login_failures  failed log-ins from one source (a keyed hash of the
+ *                   address, core/identity.h) reach failures in the window.
+ *
+ * Each subject raises one alert of a kind per window. Thresholds come from
+ * the data directory's settings file (base/conf.h), keys below with their
+ * defaults; docs/operations.md lists them. The watcher starts at the end of
+ * the logs (history is not replayed) and remembers its place in the store's
+ * meta table. Thread-safe: one watcher per process, runs serialised.
+ */
+#ifndef SS_CORE_ALERTS_H
+#define SS_CORE_ALERTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/conf.h"
+#include "base/err.h"
+#include "core/app.h"
+
+struct ss_alert_config {
+	double probe_window;        /* alerts.probe.window_seconds = 600 */
+	double probe_min_invalid;   /* alerts.probe.min_invalid = 20 */
+	double probe_rate;          /* alerts.probe.rate = 0.5 */
+	double probe_factor;        /* alerts.probe.factor = 4 */
+	double shared_lifetime;     /* the code TTL (seconds): two scans of a code at most this far apart */
+	bool shared_other_district; /* alerts.shared.other_district = 0: any other place counts */
+	double reads_window;        /* alerts.reads.window_seconds = 86400 */
+	double reads_min;           /* alerts.reads.min = 200 */
+	double reads_factor;        /* alerts.reads.factor = 5 */
+	double login_window;        /* alerts.login.window_seconds = 600 */
+	double login_failures;      /* alerts.login.failures = 20 */
+};
+
+/* The thresholds set in conf (NULL: none), over the defaults; SS_INVALID naming a bad setting. */
+enum ss_err ss_alert_config_load(const struct ss_conf *conf, int64_t code_ttl, struct ss_alert_config *out) SS_MUST;
+
+struct ss_alerts;
+
+struct ss_alerts *ss_alerts_new(const struct ss_alert_config *cfg);
+void ss_alerts_free(struct ss_alerts *w);
+
+/*
+ * Reads what the scan and audit logs gained since the last run (from their
+ * ends, on the first) and keeps the alerts it raises as of now_ms; *raised
+ * (if not NULL) counts them.
+ */
+enum ss_err ss_alerts_run(struct ss_app *app, struct ss_alerts *w, int64_t now_ms, int *raised) SS_MUST;
+
+#endif

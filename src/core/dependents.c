@@ -1,0 +1,673 @@
+/* dependents: relatives' codes, links between guardians and dependents (see dependents.h). */
+#include "core/dependents.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/time.h"
+#include "core/audit.h"
+#include "core/holders.h"
+#include "core/identity.h"
+#include "core/pii.h"
+#include "core/population.h"
+
+#define CST_OFFSET (8 * 3600) /* "today" is the date in China (idcard.h) */
+
+static const char *const relations[SS_RELATIONS] = {"child", "grandchild", "parent", "grandparent", "spouse", "other"};
+
+const char *ss_relation_name(int relation)
+{
+	return relation >= 0 && relation < SS_RELATIONS ? relations[relation] : "other";
+}
+
+bool ss_relation_parse(const char *name, int *relation)
+{
+	for (int r = 0; r < SS_RELATIONS; r++)
+		if (!strcmp(name, relations[r]))
+			return *relation = r, true;
+	return false;
+}
+
+static bool is_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int64_t ss_dependents_adult_at(const struct ss_idcard *id)
+{
+	int y = id->year + SS_ADULT_AGE, m = id->month, d = id->day;
+	int64_t days = 0;
+	if (m == 2 && d == 29 && !is_leap(y)) /* as ss_idcard_age counts it: a year older on 1 March */
+		m = 3, d = 1;
+	if (!ss_date_to_days(y, m, d, &days))
+		return 0; /* not reached for a parsed ID number */
+	return days * 86400 - CST_OFFSET;
+}
+
+bool ss_dependents_of_age(int64_t adult_at, int64_t now)
+{
+	return adult_at > 0 && now >= adult_at;
+}
+
+/* ---- the in-memory table of active links ---------------------------------------------------------------- */
+
+struct link {
+	int64_t guardian, person, adult_at;
+	int relation;
+	struct link *next;
+};
+
+struct ss_dependents {
+	pthread_rwlock_t lock;
+	struct link **buckets;
+	size_t nbuckets; /* a power of two */
+	int64_t count;
+};
+
+static size_t slot(const struct ss_dependents *d, int64_t guardian, int64_t person)
+{
+	uint64_t h = (uint64_t)guardian * 0x9E3779B97F4A7C15u ^ (uint64_t)person * 0xC2B2AE3D27D4EB4Fu;
+	h ^= h >> 31;
+	return (size_t)(h & (d->nbuckets - 1));
+}
+
+struct ss_dependents *ss_dependents_new(void)
+{
+	struct ss_dependents *d = ss_calloc(1, sizeof(*d));
+	pthread_rwlock_init(&d->lock, NULL);
+	d->nbuckets = 1024;
+	d->buckets = ss_calloc(d->nbuckets, sizeof(*d->buckets));
+	return d;
+}
+
+void ss_dependents_free(struct ss_dependents *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->nbuckets; i++) {
+		for (struct link *l = d->buckets[i], *next; l; l = next) {
+			next = l->next;
+			free(l);
+		}
+	}
+	free(d->buckets);
+	pthread_rwlock_destroy(&d->lock);
+	free(d);
+}
+
+/* Doubles the buckets; called with the write lock held. */
+static void grow(struct ss_dependents *d)
+{
+	size_t old = d->nbuckets;
+	struct link **was = d->buckets;
+	d->nbuckets = old * 2;
+	d->buckets = ss_calloc(d->nbuckets, sizeof(*d->buckets));
+	for (size_t i = 0; i < old; i++) {
+		for (struct link *l = was[i], *next; l; l = next) {
+			next = l->next;
+			size_t s = slot(d, l->guardian, l->person);
+			l->next = d->buckets[s];
+			d->buckets[s] = l;
+		}
+	}
+	free(was);
+}
+
+void ss_dependents_put(struct ss_dependents *d, int64_t guardian, int64_t person, int relation, int64_t adult_at)
+{
+	pthread_rwlock_wrlock(&d->lock);
+	struct link *l = d->buckets[slot(d, guardian, person)];
+	while (l && !(l->guardian == guardian && l->person == person))
+		l = l->next;
+	if (!l) {
+		if ((size_t)d->count >= d->nbuckets)
+			grow(d);
+		size_t s = slot(d, guardian, person);
+		l = ss_calloc(1, sizeof(*l));
+		l->guardian = guardian;
+		l->person = person;
+		l->next = d->buckets[s];
+		d->buckets[s] = l;
+		d->count++;
+	}
+	l->relation = relation;
+	l->adult_at = adult_at;
+	pthread_rwlock_unlock(&d->lock);
+}
+
+void ss_dependents_drop(struct ss_dependents *d, int64_t guardian, int64_t person)
+{
+	pthread_rwlock_wrlock(&d->lock);
+	for (struct link **p = &d->buckets[slot(d, guardian, person)]; *p; p = &(*p)->next) {
+		if ((*p)->guardian == guardian && (*p)->person == person) {
+			struct link *l = *p;
+			*p = l->next;
+			free(l);
+			d->count--;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&d->lock);
+}
+
+bool ss_dependents_live(const struct ss_dependents *d, int64_t guardian, int64_t person, int64_t now, int *relation)
+{
+	struct ss_dependents *w = (struct ss_dependents *)d;
+	bool live = false;
+	pthread_rwlock_rdlock(&w->lock);
+	for (const struct link *l = d->buckets[slot(d, guardian, person)]; l; l = l->next) {
+		if (l->guardian == guardian && l->person == person) {
+			live = !ss_dependents_of_age(l->adult_at, now);
+			*relation = l->relation;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&w->lock);
+	return live;
+}
+
+int64_t ss_dependents_count(const struct ss_dependents *d)
+{
+	struct ss_dependents *w = (struct ss_dependents *)d;
+	pthread_rwlock_rdlock(&w->lock);
+	int64_t n = d->count;
+	pthread_rwlock_unlock(&w->lock);
+	return n;
+}
+
+/* Makes the dependent of an active link a holder, unless they are one already (a registered resident). */
+static void make_holder(struct ss_app *app, const struct ss_dependent_row *row)
+{
+	int color;
+	int64_t since;
+	if (app->holders && !ss_holders_get(app->holders, row->person_id, &color, &since))
+		ss_holders_add(app->holders, row->person_id, row->sealed, row->created_at);
+}
+
+static int relation_of(const char *name)
+{
+	int r = SS_REL_OTHER;
+	(void)ss_relation_parse(name, &r);
+	return r;
+}
+
+/* Puts an active link into memory: the table of links and the holders. */
+static void remember(struct ss_app *app, const struct ss_dependent_row *row)
+{
+	if (!app->dependents)
+		return;
+	make_holder(app, row);
+	ss_dependents_put(app->dependents, row->guardian_person_id, row->person_id, relation_of(row->relation),
+	                  row->adult_at);
+}
+
+static void forget(struct ss_app *app, const struct ss_dependent_row *row)
+{
+	if (app->dependents)
+		ss_dependents_drop(app->dependents, row->guardian_person_id, row->person_id);
+}
+
+struct load_ctx {
+	struct ss_app *app;
+	int64_t now;
+};
+
+static enum ss_err load_link(void *ctx, const struct ss_dependent_row *row)
+{
+	struct load_ctx *lc = ctx;
+	if (!ss_dependents_of_age(row->adult_at, lc->now)) /* one of age is ended at its next use */
+		remember(lc->app, row);
+	return SS_OK;
+}
+
+enum ss_err ss_dependents_load(struct ss_app *app)
+{
+	struct ss_arena a;
+	struct load_ctx lc = {app, ss_time_now()};
+	if (!app->dependents)
+		app->dependents = ss_dependents_new();
+	ss_arena_init(&a);
+	enum ss_err err = app->store->ops->dependent_each(app->store, 0, 0, "active", &a, load_link, &lc);
+	ss_arena_release(&a);
+	return err;
+}
+
+/* ---- links as people see them ------------------------------------------------------------------------------- */
+
+/* The masked name and ID number of sealed particulars (a holder's: name, ID number, phone). */
+static enum ss_err masked(struct ss_app *app, struct ss_blob sealed, char name[SS_MASK_MAX],
+                          char id_number[SS_MASK_MAX])
+{
+	struct ss_arena a;
+	const char *fields[3];
+	ss_arena_init(&a);
+	enum ss_err err = ss_pii_open(app, SS_PII_CITIZEN, sealed, &a, fields, 3);
+	if (!err) {
+		ss_mask_name(fields[0], name);
+		ss_mask_id(fields[1], id_number);
+	}
+	ss_arena_release_secret(&a);
+	return err;
+}
+
+/* The state names as constants, so that views outlive the rows they came from. */
+static const char *state_const(const char *state)
+{
+	static const char *const states[] = {"pending", "active", "declined", "removed", "ended"};
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (!strcmp(state, states[i]))
+			return states[i];
+	return "ended";
+}
+
+static enum ss_err view(struct ss_app *app, const struct ss_dependent_row *row, struct ss_dependent *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->link_id = row->link_id;
+	out->guardian_id = row->guardian_id;
+	out->guardian_person_id = row->guardian_person_id;
+	out->person_id = row->person_id;
+	out->relation = relation_of(row->relation);
+	out->state = state_const(row->state);
+	out->created_at = row->created_at;
+	out->changed_at = row->changed_at;
+	out->adult_at = row->adult_at;
+	return masked(app, row->sealed, out->name, out->id_number);
+}
+
+static bool is_live(const struct ss_dependent_row *row, int64_t now)
+{
+	return !strcmp(row->state, "pending") ||
+	       (!strcmp(row->state, "active") && !ss_dependents_of_age(row->adult_at, now));
+}
+
+/* Audits a change of a link, about its dependent: ids and codes only. */
+static enum ss_err audit_link(struct ss_app *app, enum ss_actor actor, int64_t actor_id, const char *action,
+                              const struct ss_dependent_row *row, const char *state)
+{
+	char detail[160];
+	snprintf(detail, sizeof(detail), "{\"link_id\":%lld,\"guardian_id\":%lld,\"relation\":\"%s\",\"state\":\"%s\"}",
+	         (long long)row->link_id, (long long)row->guardian_id, ss_relation_name(relation_of(row->relation)),
+	         state);
+	struct ss_audit_event e = {
+	        .actor = actor, .actor_id = actor_id, .action = action, .subject = row->person_id, .detail = detail};
+	return ss_audit(app, &e);
+}
+
+/*
+ * Moves a link from its state to state to, with its audit entry, in one
+ * transaction; then brings memory in step. SS_CONFLICT if another request
+ * changed it meanwhile.
+ */
+static enum ss_err change(struct ss_app *app, struct ss_dependent_row *row, const char *to, enum ss_actor actor,
+                          int64_t actor_id, const char *action, int64_t now)
+{
+	struct ss_store *s = app->store;
+	enum ss_err err = s->ops->begin(s);
+	if (err)
+		return err;
+	err = s->ops->dependent_set_state(s, row->link_id, row->state, to, now);
+	if (err == SS_NOT_FOUND)
+		err = ss_fail(SS_CONFLICT, NULL, "the link changed meanwhile; look again");
+	if (err || (err = audit_link(app, actor, actor_id, action, row, to)) || (err = s->ops->commit(s))) {
+		s->ops->rollback(s);
+		return err;
+	}
+	row->state = state_const(to);
+	row->changed_at = now;
+	if (!strcmp(to, "active"))
+		remember(app, row);
+	else
+		forget(app, row);
+	ss_log_info("dependent_link", "link_id=%lld state=%s", (long long)row->link_id, to);
+	return SS_OK;
+}
+
+/* Ends an active link whose minor has come of age (by itself: the actor is the system). */
+static enum ss_err end_if_of_age(struct ss_app *app, struct ss_dependent_row *row, int64_t now)
+{
+	if (strcmp(row->state, "active") != 0 || !ss_dependents_of_age(row->adult_at, now))
+		return SS_OK;
+	enum ss_err err = change(app, row, "ended", SS_ACTOR_SYSTEM, 0, "dependent.ended", now);
+	if (err == SS_CONFLICT) { /* ended (or removed) by another request meanwhile */
+		row->state = "ended";
+		forget(app, row);
+		err = SS_OK;
+	}
+	return err;
+}
+
+/* A link of citizen_id's account by id (not a removed one); SS_NOT_FOUND otherwise, whoever's it is. */
+static enum ss_err own_link(struct ss_app *app, int64_t citizen_id, int64_t link_id, struct ss_arena *a,
+                            struct ss_dependent_row *row)
+{
+	enum ss_err err = link_id > 0 ? app->store->ops->dependent_get(app->store, link_id, a, row) : SS_NOT_FOUND;
+	if (err == SS_NOT_FOUND || (!err && (row->guardian_id != citizen_id || !strcmp(row->state, "removed"))))
+		return ss_fail(SS_NOT_FOUND, NULL, "no such dependent");
+	return err;
+}
+
+/* ---- adding ------------------------------------------------------------------------------------------------ */
+
+struct count_ctx {
+	int64_t now;
+	int64_t person; /* a duplicate: a live link to this person */
+	int live;       /* live links seen */
+	bool duplicate;
+	struct ss_dependent_row *of_age; /* active links of age, to end (arena copies) */
+	size_t nof_age;
+	struct ss_arena *a;
+};
+
+static enum ss_err count_link(void *ctx, const struct ss_dependent_row *row)
+{
+	struct count_ctx *cc = ctx;
+	if (!strcmp(row->state, "active") && ss_dependents_of_age(row->adult_at, cc->now)) {
+		struct ss_dependent_row *grown = ss_arena_alloc(cc->a, (cc->nof_age + 1) * sizeof(*grown));
+		if (cc->nof_age)
+			memcpy(grown, cc->of_age, cc->nof_age * sizeof(*grown));
+		grown[cc->nof_age++] = *row;
+		cc->of_age = grown;
+		return SS_OK;
+	}
+	if (!is_live(row, cc->now))
+		return SS_OK;
+	cc->live++;
+	if (row->person_id == cc->person)
+		cc->duplicate = true;
+	return SS_OK;
+}
+
+/* Counts the live links of guardian_id (0: any) about person_id (0: any), ending those of age on the way. */
+static enum ss_err count_live(struct ss_app *app, int64_t guardian_id, int64_t person_id, int64_t dup_person,
+                              int64_t now, struct ss_arena *a, struct count_ctx *cc)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->now = now;
+	cc->person = dup_person;
+	cc->a = a;
+	enum ss_err err = app->store->ops->dependent_each(app->store, guardian_id, person_id, NULL, a, count_link, cc);
+	for (size_t i = 0; !err && i < cc->nof_age; i++)
+		err = end_if_of_age(app, &cc->of_age[i], now);
+	return err;
+}
+
+enum ss_err ss_dependents_add(struct ss_app *app, int64_t citizen_id, const struct ss_dependent_request *req,
+                              int64_t now, struct ss_dependent *out)
+{
+	char name[SS_NAME_MAX + 1];
+	struct ss_idcard id;
+	int relation;
+	enum ss_err err;
+
+	if (!ss_relation_parse(req->relation, &relation))
+		return ss_fail(SS_INVALID, "relation",
+		               "relation must be child, grandchild, parent, grandparent, spouse or other");
+	if ((err = ss_name_check(req->name, strlen(req->name), "name", name)) ||
+	    (err = ss_idcard_parse(req->id_number, strlen(req->id_number), now, &id)))
+		return err;
+
+	struct ss_arena a;
+	struct ss_person_row person;
+	struct ss_citizen_row guardian;
+	struct count_ctx cc;
+	struct ss_store *s = app->store;
+	ss_arena_init(&a);
+	if ((err = ss_identity_real_name(app, name, &id, &a, &person)) ||
+	    (err = s->ops->citizen_by_id(s, citizen_id, &a, &guardian)))
+		goto out;
+	if (person.person_id == guardian.person_id) {
+		err = ss_fail(SS_INVALID, "id_number", "you cannot add yourself as a dependent");
+		goto out;
+	}
+	bool minor = ss_idcard_age(&id, now) < SS_ADULT_AGE;
+	struct ss_dependent_row row = {
+	        .guardian_id = citizen_id,
+	        .guardian_person_id = guardian.person_id,
+	        .person_id = person.person_id,
+	        .relation = ss_relation_name(relation),
+	        .state = minor ? "active" : "pending",
+	        .adult_at = minor ? ss_dependents_adult_at(&id) : 0,
+	        .created_at = now,
+	        .changed_at = now,
+	};
+	const char *particulars[] = {name, id.number, ""}; /* as a holder's: name, ID number, (no) phone */
+	if ((err = ss_pii_seal(app, SS_PII_CITIZEN, particulars, 3, &a, &row.sealed)))
+		goto out;
+
+	/* the checks and the insert are one transaction: two requests at once cannot both pass a limit */
+	if ((err = s->ops->begin(s)))
+		goto out;
+	if ((err = count_live(app, citizen_id, 0, person.person_id, now, &a, &cc)))
+		goto rollback;
+	if (cc.duplicate) {
+		err = ss_fail(SS_CONFLICT, "id_number", "this person is already one of your dependents");
+		goto rollback;
+	}
+	if (cc.live >= SS_DEPENDENTS_MAX) {
+		err = ss_fail(SS_CONFLICT, NULL, "an account may have at most %d dependents (active or pending)",
+		              SS_DEPENDENTS_MAX);
+		goto rollback;
+	}
+	if (minor) {
+		if ((err = count_live(app, 0, person.person_id, 0, now, &a, &cc)))
+			goto rollback;
+		if (cc.live >= SS_GUARDIANS_MAX) {
+			err = ss_fail(SS_CONFLICT, "id_number", "a minor may be the dependent of at most %d accounts",
+			              SS_GUARDIANS_MAX);
+			goto rollback;
+		}
+	}
+	err = s->ops->dependent_insert(s, &row, &row.link_id);
+	if (err == SS_CONFLICT)
+		err = ss_fail(SS_CONFLICT, "id_number", "this person is already one of your dependents");
+	if (err || (err = audit_link(app, SS_ACTOR_CITIZEN, citizen_id, "dependent.add", &row, row.state)) ||
+	    (err = s->ops->commit(s)))
+		goto rollback;
+	if (minor)
+		remember(app, &row);
+	ss_log_info("dependent_added", "citizen_id=%lld link_id=%lld state=%s", (long long)citizen_id,
+	            (long long)row.link_id, row.state);
+	err = view(app, &row, out);
+	if (!err)
+		out->state = state_const(row.state);
+	goto out;
+rollback:
+	s->ops->rollback(s);
+out:
+	ss_arena_release_secret(&a);
+	return err;
+}
+
+/* ---- using and changing links -------------------------------------------------------------------------------- */
+
+struct list_ctx {
+	struct ss_app *app;
+	int64_t now;
+	enum ss_err (*fn)(void *ctx, const struct ss_dependent *dep);
+	void *ctx;
+};
+
+static enum ss_err list_link(void *ctx, const struct ss_dependent_row *r)
+{
+	struct list_ctx *lc = ctx;
+	struct ss_dependent_row row = *r;
+	struct ss_dependent dep;
+	enum ss_err err;
+	if (!strcmp(row.state, "removed"))
+		return SS_OK;
+	if ((err = end_if_of_age(lc->app, &row, lc->now)) || (err = view(lc->app, &row, &dep)))
+		return err;
+	dep.state = state_const(row.state);
+	return lc->fn(lc->ctx, &dep);
+}
+
+enum ss_err ss_dependents_list(struct ss_app *app, int64_t citizen_id, int64_t now,
+                               enum ss_err (*fn)(void *ctx, const struct ss_dependent *dep), void *ctx)
+{
+	struct ss_arena a;
+	struct list_ctx lc = {app, now, fn, ctx};
+	ss_arena_init(&a);
+	enum ss_err err = app->store->ops->dependent_each(app->store, citizen_id, 0, NULL, &a, list_link, &lc);
+	ss_arena_release(&a);
+	return err;
+}
+
+enum ss_err ss_dependents_active(struct ss_app *app, int64_t citizen_id, int64_t link_id, int64_t now,
+                                 struct ss_dependent *out)
+{
+	struct ss_arena a;
+	struct ss_dependent_row row;
+	ss_arena_init(&a);
+	enum ss_err err = own_link(app, citizen_id, link_id, &a, &row);
+	if (!err)
+		err = end_if_of_age(app, &row, now);
+	if (!err && !strcmp(row.state, "pending"))
+		err = ss_fail(SS_CONFLICT, NULL, "this dependent has not consented yet: no code until they do");
+	else if (!err && strcmp(row.state, "active") != 0)
+		err = ss_fail(SS_CONFLICT, NULL, "this link has %s: it issues no code",
+		              !strcmp(row.state, "declined") ? "been declined" : "ended");
+	if (!err) {
+		if (app->dependents) /* memory follows the store, also after a change by another process */
+			remember(app, &row);
+		err = view(app, &row, out);
+		out->state = "active";
+	}
+	ss_arena_release(&a);
+	return err;
+}
+
+enum ss_err ss_dependents_remove(struct ss_app *app, int64_t citizen_id, int64_t link_id, int64_t now)
+{
+	struct ss_arena a;
+	struct ss_dependent_row row;
+	ss_arena_init(&a);
+	enum ss_err err = own_link(app, citizen_id, link_id, &a, &row);
+	if (!err)
+		err = change(app, &row, "removed", SS_ACTOR_CITIZEN, citizen_id, "dependent.remove", now);
+	ss_arena_release(&a);
+	return err;
+}
+
+struct requests_ctx {
+	struct ss_app *app;
+	enum ss_err (*fn)(void *ctx, const struct ss_dependent *dep);
+	void *ctx;
+	struct ss_arena *a;
+};
+
+static enum ss_err request_link(void *ctx, const struct ss_dependent_row *row)
+{
+	struct requests_ctx *rc = ctx;
+	struct ss_citizen_row guardian;
+	struct ss_dependent dep;
+	enum ss_err err = rc->app->store->ops->citizen_by_id(rc->app->store, row->guardian_id, rc->a, &guardian);
+	if (err || (err = view(rc->app, row, &dep)))
+		return err;
+	/* the one who asks is the guardian: their particulars, masked, in place of the dependent's own */
+	if ((err = masked(rc->app, guardian.sealed, dep.name, dep.id_number)))
+		return err;
+	dep.state = "pending";
+	return rc->fn(rc->ctx, &dep);
+}
+
+/* The resident's person id. */
+static enum ss_err person_of(struct ss_app *app, int64_t citizen_id, struct ss_arena *a, int64_t *person_id)
+{
+	struct ss_citizen_row c;
+	enum ss_err err = app->store->ops->citizen_by_id(app->store, citizen_id, a, &c);
+	if (!err)
+		*person_id = c.person_id;
+	return err;
+}
+
+enum ss_err ss_dependents_requests(struct ss_app *app, int64_t citizen_id,
+                                   enum ss_err (*fn)(void *ctx, const struct ss_dependent *dep), void *ctx)
+{
+	struct ss_arena a;
+	int64_t person_id = 0;
+	ss_arena_init(&a);
+	struct requests_ctx rc = {app, fn, ctx, &a};
+	enum ss_err err = person_of(app, citizen_id, &a, &person_id);
+	if (!err)
+		err = app->store->ops->dependent_each(app->store, 0, person_id, "pending", &a, request_link, &rc);
+	ss_arena_release_secret(&a);
+	return err;
+}
+
+enum ss_err ss_dependents_answer(struct ss_app *app, int64_t citizen_id, int64_t link_id, bool accept, int64_t now,
+                                 struct ss_dependent *out)
+{
+	struct ss_arena a;
+	struct ss_dependent_row row;
+	int64_t person_id = 0;
+	ss_arena_init(&a);
+	enum ss_err err = person_of(app, citizen_id, &a, &person_id);
+	if (!err)
+		err = link_id > 0 ? app->store->ops->dependent_get(app->store, link_id, &a, &row) : SS_NOT_FOUND;
+	if (err == SS_NOT_FOUND || (!err && (row.person_id != person_id || !strcmp(row.state, "removed"))))
+		err = ss_fail(SS_NOT_FOUND, NULL, "no such request");
+	if (!err && strcmp(row.state, "pending") != 0)
+		err = ss_fail(SS_CONFLICT, NULL, "this request has been answered already");
+	if (!err)
+		err = change(app, &row, accept ? "active" : "declined", SS_ACTOR_CITIZEN, citizen_id,
+		             accept ? "dependent.consent" : "dependent.decline", now);
+	if (!err) {
+		err = view(app, &row, out);
+		out->state = state_const(row.state);
+	}
+	ss_arena_release_secret(&a);
+	return err;
+}
+
+enum ss_err ss_dependents_confirm(struct ss_app *app, int64_t staff_id, int64_t link_id, int64_t now,
+                                  struct ss_dependent *out)
+{
+	struct ss_arena a;
+	struct ss_dependent_row row = {0};
+	struct ss_person_row person;
+	struct ss_citizen_row citizen;
+	struct ss_store *s = app->store;
+	ss_arena_init(&a);
+	enum ss_err err = link_id > 0 ? s->ops->dependent_get(s, link_id, &a, &row) : SS_NOT_FOUND;
+	if (err == SS_NOT_FOUND)
+		err = ss_fail(SS_NOT_FOUND, NULL, "no such link");
+	if (!err && strcmp(row.state, "pending") != 0)
+		err = ss_fail(SS_CONFLICT, NULL, "this link is not waiting for consent");
+	if (!err)
+		err = s->ops->person_by_id(s, row.person_id, &a, &person);
+	if (!err) {
+		err = s->ops->citizen_by_idx(s, person.idx, &a, &citizen);
+		if (!err)
+			err = ss_fail(SS_CONFLICT, NULL,
+			              "the dependent is a registered resident: they consent in the app");
+		else if (err == SS_NOT_FOUND)
+			err = change(app, &row, "active", SS_ACTOR_STAFF, staff_id, "dependent.confirm", now);
+	}
+	if (!err) {
+		err = view(app, &row, out);
+		out->state = state_const(row.state);
+	}
+	ss_arena_release_secret(&a);
+	return err;
+}
+
+enum ss_err ss_dependents_get(struct ss_app *app, int64_t link_id, struct ss_dependent *out)
+{
+	struct ss_arena a;
+	struct ss_dependent_row row;
+	ss_arena_init(&a);
+	enum ss_err err = link_id > 0 ? app->store->ops->dependent_get(app->store, link_id, &a, &row) : SS_NOT_FOUND;
+	if (err == SS_NOT_FOUND)
+		err = ss_fail(SS_NOT_FOUND, NULL, "no such link");
+	if (!err) {
+		err = view(app, &row, out);
+		out->state = state_const(row.state);
+	}
+	ss_arena_release_secret(&a);
+	return err;
+}
