@@ -38,62 +38,81 @@ static bool key_ok(const char *k)
 	return true;
 }
 
-enum ss_err ss_conf_load(const char *path, struct ss_conf **out)
+enum ss_err ss_conf_parse(const char *name, const char *text, size_t n, struct ss_conf **out)
 {
 	struct ss_conf *c = ss_calloc(1, sizeof(*c));
-	char line[SS_CONF_LINE_MAX + 2];
+	char line[SS_CONF_LINE_MAX + 1];
 	enum ss_err err = SS_OK;
 	long no = 0;
+	size_t pos = 0;
 
-	*out = c;
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		if (errno == ENOENT)
-			return SS_OK;
-		err = ss_fail(SS_INTERNAL, NULL, "cannot read '%s'", path);
-		goto fail;
-	}
-	while (fgets(line, sizeof(line), f)) {
+	while (pos < n && !err) {
+		const char *nl = memchr(text + pos, '\n', n - pos);
+		size_t len = nl ? (size_t)(nl - (text + pos)) : n - pos;
 		no++;
-		if (strlen(line) > SS_CONF_LINE_MAX && line[strlen(line) - 1] != '\n') {
-			err = ss_fail(SS_TOO_BIG, NULL, "%s line %ld: longer than %d bytes", path, no,
+		if (len > SS_CONF_LINE_MAX) {
+			err = ss_fail(SS_TOO_BIG, NULL, "%s line %ld: longer than %d bytes", name, no,
 			              SS_CONF_LINE_MAX);
 			break;
 		}
+		if (memchr(text + pos, '\0', len)) {
+			err = ss_fail(SS_INVALID, NULL, "%s line %ld: a NUL byte", name, no);
+			break;
+		}
+		memcpy(line, text + pos, len);
+		line[len] = '\0';
+		pos += len + 1;
 		char *s = trim(line);
 		if (!*s || *s == '#')
 			continue;
 		char *eq = strchr(s, '=');
 		if (!eq) {
-			err = ss_fail(SS_INVALID, NULL, "%s line %ld: expected key = value", path, no);
+			err = ss_fail(SS_INVALID, NULL, "%s line %ld: expected key = value", name, no);
 			break;
 		}
 		*eq = '\0';
 		char *key = trim(s), *value = trim(eq + 1);
-		if (!key_ok(key)) {
+		if (!key_ok(key))
 			err = ss_fail(SS_INVALID, NULL, "%s line %ld: a key is lower-case letters, digits, '.' and '_'",
-			              path, no);
-			break;
-		}
-		if (ss_conf_get(c, key)) {
-			err = ss_fail(SS_INVALID, NULL, "%s line %ld: %s is set twice", path, no, key);
-			break;
-		}
-		if (c->n == SS_CONF_MAX_ENTRIES) {
-			err = ss_fail(SS_TOO_BIG, NULL, "%s line %ld: more than %d settings", path, no,
+			              name, no);
+		else if (ss_conf_get(c, key))
+			err = ss_fail(SS_INVALID, NULL, "%s line %ld: %s is set twice", name, no, key);
+		else if (c->n == SS_CONF_MAX_ENTRIES)
+			err = ss_fail(SS_TOO_BIG, NULL, "%s line %ld: more than %d settings", name, no,
 			              SS_CONF_MAX_ENTRIES);
+		if (err)
 			break;
-		}
 		c->e[c->n].key = ss_strdup(key);
 		c->e[c->n].value = ss_strdup(value);
 		c->n++;
 	}
-	fclose(f);
-	if (!err)
-		return SS_OK;
-fail:
-	ss_conf_free(c);
+	if (err) {
+		ss_conf_free(c);
+		c = NULL;
+	}
+	*out = c;
+	return err;
+}
+
+enum ss_err ss_conf_load(const char *path, struct ss_conf **out)
+{
+	/* the longest file that can be valid: every setting on a line of its own, and as many blank or comment lines */
+	enum { FILE_MAX = 4 * SS_CONF_MAX_ENTRIES * (SS_CONF_LINE_MAX + 1) };
 	*out = NULL;
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		if (errno == ENOENT)
+			return ss_conf_parse(path, "", 0, out);
+		return ss_fail(SS_INTERNAL, NULL, "cannot read '%s'", path);
+	}
+	char *text = ss_malloc(FILE_MAX + 1);
+	size_t n = fread(text, 1, FILE_MAX + 1, f);
+	bool failed = ferror(f) != 0;
+	fclose(f);
+	enum ss_err err = failed         ? ss_fail(SS_INTERNAL, NULL, "cannot read '%s'", path)
+	                  : n > FILE_MAX ? ss_fail(SS_TOO_BIG, NULL, "%s: larger than %d bytes", path, FILE_MAX)
+	                                 : ss_conf_parse(path, text, n, out);
+	free(text);
 	return err;
 }
 

@@ -10,6 +10,7 @@
 #define SS_BASE_CONF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "base/err.h"
 
@@ -21,9 +22,13 @@ struct ss_conf;
 /*
  * Reads the settings file at path. A missing file is an empty set of
  * settings (SS_OK). SS_INVALID with "<path> line N: <why>" for a bad line or
- * a key given twice; SS_TOO_BIG beyond the limits above.
+ * a key given twice or a NUL byte; SS_TOO_BIG beyond the limits above. *out
+ * is NULL on failure.
  */
 enum ss_err ss_conf_load(const char *path, struct ss_conf **out) SS_MUST;
+
+/* The same for the n bytes of text (need not be NUL-terminated), named name in messages. */
+enum ss_err ss_conf_parse(const char *name, const char *text, size_t n, struct ss_conf **out) SS_MUST;
 
 /* NULL is a no-op. */
 void ss_conf_free(struct ss_conf *c);
