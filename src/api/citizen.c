@@ -302,17 +302,9 @@ static enum ss_err my_status_history(struct ss_api_call *c)
 	return err;
 }
 
-struct scans_ctx {
-	struct ss_jw *w;
-	bool presented_only;
-};
-
 static enum ss_err write_scan(void *ctx, const struct ss_scan_row *row)
 {
-	struct scans_ctx *sc = ctx;
-	struct ss_jw *w = sc->w;
-	if (sc->presented_only && !row->presenter_id)
-		return SS_OK;
+	struct ss_jw *w = ctx;
 	const struct ss_scene *scene = ss_scene_by_id(row->scene);
 	ss_jw_obj_begin(w);
 	ss_jw_ktime(w, "scanned_at", row->scanned_at_ms / 1000);
@@ -327,13 +319,12 @@ static enum ss_err write_scan(void *ctx, const struct ss_scan_row *row)
 
 enum ss_err ss_api_scans(struct ss_api_call *c, int64_t person_id, bool presented_only)
 {
-	struct scans_ctx sc = {&c->w, presented_only};
 	ss_api_cache(c, 0);
 	ss_jw_obj_begin(&c->w);
 	ss_jw_key(&c->w, "scans");
 	ss_jw_arr_begin(&c->w);
-	enum ss_err err = c->app->store->ops->scans_of_person(c->app->store, person_id, MY_SCANS_MAX, c->req->arena,
-	                                                      write_scan, &sc);
+	enum ss_err err = c->app->store->ops->scans_of_person(c->app->store, person_id, presented_only, MY_SCANS_MAX,
+	                                                      c->req->arena, write_scan, &c->w);
 	ss_jw_arr_end(&c->w);
 	ss_jw_obj_end(&c->w);
 	return err;

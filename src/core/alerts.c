@@ -244,8 +244,9 @@ static enum ss_err on_scan(void *ctx, const struct ss_scan_row *r)
 		}
 	}
 	if (r->person_id > 0 && r->code_issued_at > 0) {
-		struct subject *code =
-		        table_get(&w->codes, (uint64_t)r->person_id, (uint64_t)r->code_issued_at, &fresh);
+		/* a code is its holder, its issue time and who presented it (two guardians may fetch one each) */
+		uint64_t issued = (uint64_t)r->code_issued_at | (uint64_t)r->presenter_id << 34;
+		struct subject *code = table_get(&w->codes, (uint64_t)r->person_id, issued, &fresh);
 		if (fresh) {
 			code->place = r->place_id;
 			code->t_ms = r->scanned_at_ms;
@@ -347,6 +348,12 @@ static bool code_recent(const struct subject *s, int64_t now_ms, int64_t keep_ms
 	return s->t_ms >= now_ms - keep_ms;
 }
 
+/* A source of failed log-ins with none left in its window and no alert to keep quiet is forgotten. */
+static bool source_active(const struct subject *s, int64_t now_ms, int64_t slot_ms)
+{
+	return s->quiet_until > now_ms || window_sum(&s->a, slot_ms, now_ms) > 0;
+}
+
 static enum ss_err cursor_get(struct ss_app *app, const char *key, int64_t *out)
 {
 	struct ss_arena a;
@@ -425,6 +432,8 @@ enum ss_err ss_alerts_run(struct ss_app *app, struct ss_alerts *w, int64_t now_m
 		goto out;
 	if (w->codes.n > 100000) /* codes older than two lifetimes cannot pair any more */
 		table_prune(&w->codes, code_recent, now_ms, 2 * ms(w->cfg.shared_lifetime) + 60000);
+	if (w->sources.n > 10000) /* sources are whoever tries: keep only those that count now */
+		table_prune(&w->sources, source_active, now_ms, ms(w->cfg.login_window) / SLOTS);
 	if ((w->scan_cursor != scans0 && (err = cursor_put(app, META_SCANS, w->scan_cursor))) ||
 	    (w->audit_cursor != audit0 && (err = cursor_put(app, META_AUDIT, w->audit_cursor))))
 		goto out;

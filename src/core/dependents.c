@@ -313,10 +313,12 @@ static enum ss_err change(struct ss_app *app, struct ss_dependent_row *row, cons
 	err = s->ops->dependent_set_state(s, row->link_id, row->state, to, now);
 	if (err == SS_NOT_FOUND)
 		err = ss_fail(SS_CONFLICT, NULL, "the link changed meanwhile; look again");
-	if (err || (err = audit_link(app, actor, actor_id, action, row, to)) || (err = s->ops->commit(s))) {
+	if (err || (err = audit_link(app, actor, actor_id, action, row, to))) {
 		s->ops->rollback(s);
 		return err;
 	}
+	if ((err = s->ops->commit(s))) /* a failed commit has rolled back already */
+		return err;
 	row->state = state_const(to);
 	row->changed_at = now;
 	if (!strcmp(to, "active"))
@@ -465,9 +467,10 @@ enum ss_err ss_dependents_add(struct ss_app *app, int64_t citizen_id, const stru
 	err = s->ops->dependent_insert(s, &row, &row.link_id);
 	if (err == SS_CONFLICT)
 		err = ss_fail(SS_CONFLICT, "id_number", "this person is already one of your dependents");
-	if (err || (err = audit_link(app, SS_ACTOR_CITIZEN, citizen_id, "dependent.add", &row, row.state)) ||
-	    (err = s->ops->commit(s)))
+	if (err || (err = audit_link(app, SS_ACTOR_CITIZEN, citizen_id, "dependent.add", &row, row.state)))
 		goto rollback;
+	if ((err = s->ops->commit(s))) /* a failed commit has rolled back already */
+		goto out;
 	if (minor)
 		remember(app, &row);
 	ss_log_info("dependent_added", "citizen_id=%lld link_id=%lld state=%s", (long long)citizen_id,

@@ -253,6 +253,7 @@ struct ss_store_ops {
 	void (*close)(struct ss_store *s);
 
 	enum ss_err (*begin)(struct ss_store *s);
+	/* Ends the transaction; if that fails it has been rolled back: the caller must not roll back again. */
 	enum ss_err (*commit)(struct ss_store *s);
 	void (*rollback)(struct ss_store *s);
 
@@ -336,9 +337,13 @@ struct ss_store_ops {
 	/* Appends n scans in one transaction (committed, on disk, when this returns SS_OK). */
 	enum ss_err (*scan_append)(struct ss_store *s, const struct ss_scan_row *rows, size_t n);
 	enum ss_err (*scan_max_id)(struct ss_store *s, int64_t *scan_id);
-	/* The newest scans of a person, newest first, at most limit. */
-	enum ss_err (*scans_of_person)(struct ss_store *s, int64_t person_id, int limit, struct ss_arena *a,
-	                               enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx);
+	/*
+	 * The newest scans of a person, newest first, at most limit; with
+	 * presented_only, only those of codes a relative presented for them.
+	 */
+	enum ss_err (*scans_of_person)(struct ss_store *s, int64_t person_id, bool presented_only, int limit,
+	                               struct ss_arena *a, enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row),
+	                               void *ctx);
 
 	/*
 	 * The scans of a person (as holder of the code) with from_ms <= scanned_at

@@ -200,7 +200,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_SCAN_MAX] = "SELECT coalesce(max(scan_id), 0) FROM scans",
         [ST_SCANS_OF_PERSON] = "SELECT s.scan_id, s.terminal_id, s.place_id, s.scene, s.person_id, s.presenter_id, "
                                "s.result, s.key_id, s.scanned_at, p.name FROM scans s JOIN places p USING (place_id) "
-                               "WHERE s.person_id = ?1 ORDER BY s.scanned_at DESC, s.scan_id DESC LIMIT ?2",
+                               "WHERE s.person_id = ?1 AND (?3 = 0 OR s.presenter_id IS NOT NULL) "
+                               "ORDER BY s.scanned_at DESC, s.scan_id DESC LIMIT ?2",
         [ST_SCANS_OF_PERSON_DURING] = "SELECT s.scan_id, s.terminal_id, s.place_id, s.scene, s.person_id, "
                                       "s.presenter_id, s.result, s.key_id, s.scanned_at, p.name FROM scans s "
                                       "JOIN places p USING (place_id) WHERE s.person_id = ?1 AND s.scanned_at "
@@ -1200,8 +1201,9 @@ static enum ss_err scans_with_places(struct sq *q, sqlite3_stmt *st, struct ss_a
 	return err;
 }
 
-static enum ss_err sq_scans_of_person(struct ss_store *s, int64_t person_id, int limit, struct ss_arena *a,
-                                      enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx)
+static enum ss_err sq_scans_of_person(struct ss_store *s, int64_t person_id, bool presented_only, int limit,
+                                      struct ss_arena *a, enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row),
+                                      void *ctx)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
@@ -1210,6 +1212,7 @@ static enum ss_err sq_scans_of_person(struct ss_store *s, int64_t person_id, int
 	if (!(err = stmt(q, ST_SCANS_OF_PERSON, &st))) {
 		sqlite3_bind_int64(st, 1, person_id);
 		sqlite3_bind_int(st, 2, limit);
+		sqlite3_bind_int(st, 3, presented_only);
 		err = scans_with_places(q, st, a, fn, ctx, "scans_of_person");
 	}
 	pthread_mutex_unlock(&q->lock);
