@@ -317,14 +317,25 @@ static enum ss_err change(struct ss_app *app, struct ss_dependent_row *row, cons
 		s->ops->rollback(s);
 		return err;
 	}
-	if ((err = s->ops->commit(s))) /* a failed commit has rolled back already */
-		return err;
-	row->state = state_const(to);
-	row->changed_at = now;
-	if (!strcmp(to, "active"))
+	/*
+	 * Memory changes while the transaction still holds the store, so that no
+	 * other request's change of the same link can land in between and be
+	 * undone by this one's late update; a failed commit puts it back.
+	 */
+	bool was_active = !strcmp(row->state, "active"), active = !strcmp(to, "active");
+	if (active)
 		remember(app, row);
 	else
 		forget(app, row);
+	if ((err = s->ops->commit(s))) { /* a failed commit has rolled back already */
+		if (was_active)
+			remember(app, row);
+		else
+			forget(app, row);
+		return err;
+	}
+	row->state = state_const(to);
+	row->changed_at = now;
 	ss_log_info("dependent_link", "link_id=%lld state=%s", (long long)row->link_id, to);
 	return SS_OK;
 }
@@ -469,10 +480,13 @@ enum ss_err ss_dependents_add(struct ss_app *app, int64_t citizen_id, const stru
 		err = ss_fail(SS_CONFLICT, "id_number", "this person is already one of your dependents");
 	if (err || (err = audit_link(app, SS_ACTOR_CITIZEN, citizen_id, "dependent.add", &row, row.state)))
 		goto rollback;
-	if ((err = s->ops->commit(s))) /* a failed commit has rolled back already */
-		goto out;
-	if (minor)
+	if (minor) /* while the store is held, as in change() */
 		remember(app, &row);
+	if ((err = s->ops->commit(s))) { /* a failed commit has rolled back already */
+		if (minor)
+			forget(app, &row);
+		goto out;
+	}
 	ss_log_info("dependent_added", "citizen_id=%lld link_id=%lld state=%s", (long long)citizen_id,
 	            (long long)row.link_id, row.state);
 	err = view(app, &row, out);
@@ -523,10 +537,15 @@ enum ss_err ss_dependents_list(struct ss_app *app, int64_t citizen_id, int64_t n
 enum ss_err ss_dependents_active(struct ss_app *app, int64_t citizen_id, int64_t link_id, int64_t now,
                                  struct ss_dependent *out)
 {
+	struct ss_store *s = app->store;
 	struct ss_arena a;
 	struct ss_dependent_row row;
+	/* read and remembered while the store is held: a removal cannot come in between (see change()) */
+	enum ss_err err = s->ops->begin(s);
+	if (err)
+		return err;
 	ss_arena_init(&a);
-	enum ss_err err = own_link(app, citizen_id, link_id, &a, &row);
+	err = own_link(app, citizen_id, link_id, &a, &row);
 	if (!err)
 		err = end_if_of_age(app, &row, now);
 	if (!err && !strcmp(row.state, "pending"))
@@ -539,6 +558,14 @@ enum ss_err ss_dependents_active(struct ss_app *app, int64_t citizen_id, int64_t
 			remember(app, &row);
 		err = view(app, &row, out);
 		out->state = "active";
+	}
+	/* a refusal (not found, not active) still keeps what end_if_of_age() changed; a store failure keeps nothing */
+	if (err && err != SS_CONFLICT && err != SS_NOT_FOUND) {
+		s->ops->rollback(s);
+	} else {
+		enum ss_err cerr = s->ops->commit(s);
+		if (cerr)
+			err = cerr;
 	}
 	ss_arena_release(&a);
 	return err;
