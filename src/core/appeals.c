@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "base/time.h"
+#include "core/assign.h"
 #include "core/holders.h"
 #include "core/idcard.h"
 #include "core/identity.h"
@@ -216,6 +217,7 @@ static enum ss_err run_step(struct ss_app *app, int64_t appeal_id, struct step *
 	enum ss_err err;
 
 	ss_arena_init(&a);
+	row.person_id = 0; /* until the appeal is read */
 	if ((err = s->ops->begin(s)))
 		goto out;
 	err = s->ops->appeal_get(s, appeal_id, &a, &row);
@@ -228,10 +230,14 @@ static enum ss_err run_step(struct ss_app *app, int64_t appeal_id, struct step *
 	     ((err = s->ops->appeal_update(s, &row)) ||
 	      (err = transition(app, SS_ACTOR_STAFF, st->staff_id, st->action, st->kind, &row, now))))) {
 		s->ops->rollback(s);
+		if (row.person_id > 0) /* a decision may have coloured them in memory already */
+			ss_assign_resync(app, row.person_id);
 		goto out;
 	}
-	if ((err = s->ops->commit(s)))
+	if ((err = s->ops->commit(s))) {
+		ss_assign_resync(app, row.person_id);
 		goto out;
+	}
 	if (!st->unchanged)
 		ss_log_info("appeal_step", "appeal_id=%lld action=%s state=%s staff_id=%lld", (long long)appeal_id,
 		            st->action, row.state, (long long)st->staff_id);

@@ -294,6 +294,23 @@ enum ss_err ss_assign_person(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN]
 	return assign(app, idx, person_id, now, changed, &from, &to);
 }
 
+void ss_assign_resync(struct ss_app *app, int64_t person_id)
+{
+	struct ss_status_row row;
+	struct ss_arena a;
+	if (!app->holders || person_id <= 0)
+		return;
+	ss_arena_init(&a);
+	enum ss_err err = app->store->ops->status_get(app->store, person_id, &a, &row);
+	if (err == SS_NOT_FOUND)
+		ss_holders_set_color(app->holders, person_id, SS_GREEN, 0);
+	else if (!err)
+		ss_holders_set_color(app->holders, person_id, row.color, row.since);
+	else
+		ss_log_error("resync_failed", "person_id=%lld msg=\"%s\"", (long long)person_id, ss_err_message());
+	ss_arena_release(&a);
+}
+
 enum ss_err ss_assign_by_index(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], int64_t now, bool *changed)
 {
 	struct ss_person_row person;

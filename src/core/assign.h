@@ -56,6 +56,13 @@ enum ss_err ss_assign_set_rules(struct ss_app *app, const char *text, size_t n,
 enum ss_err ss_assign_person(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], int64_t person_id, int64_t now,
                              bool *changed) SS_MUST;
 
+/*
+ * Sets the in-memory colour of person_id back to the stored one: for a caller
+ * whose enclosing transaction failed after ss_assign_person (which updates
+ * memory as soon as its own part is written) was part of it.
+ */
+void ss_assign_resync(struct ss_app *app, int64_t person_id);
+
 /* The same for the person with the blind index idx; SS_OK and no change if the registry has no such person. */
 enum ss_err ss_assign_by_index(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], int64_t now, bool *changed) SS_MUST;
 

@@ -66,10 +66,13 @@ enum ss_err ss_status_set_by_hand(struct ss_app *app, struct ss_status_by_hand *
 	if ((err = ss_record_put(app, &r, now)) ||
 	    (err = ss_assign_person(app, person.idx, person.person_id, now, NULL))) {
 		s->ops->rollback(s);
+		ss_assign_resync(app, person.person_id);
 		goto out;
 	}
-	if ((err = s->ops->commit(s)))
+	if ((err = s->ops->commit(s))) {
+		ss_assign_resync(app, person.person_id);
 		goto out;
+	}
 	h->until = until;
 	h->person_id = person.person_id;
 	ss_log_info("status_set", "person_id=%lld color=%s staff_id=%lld", (long long)person.person_id,

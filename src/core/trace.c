@@ -240,12 +240,15 @@ static enum ss_err emit(struct ss_app *app, int64_t case_id, int64_t now, struct
 		}
 		ss_arena_release_secret(&a);
 	}
-	if (err) {
+	if (err)
 		s->ops->rollback(s);
-		out->emitted = out->duplicates = 0;
-		return err;
-	}
-	return s->ops->commit(s);
+	else if (!(err = s->ops->commit(s)))
+		return SS_OK;
+	/* nothing was kept: the colours already set in memory go back to the stored ones */
+	for (size_t i = 0; i < out->ncompanions; i++)
+		ss_assign_resync(app, out->companions[i].person_id);
+	out->emitted = out->duplicates = 0;
+	return err;
 }
 
 enum ss_err ss_trace_run(struct ss_app *app, const struct ss_trace_query *q, int64_t now, struct ss_trace_result *out)
