@@ -156,8 +156,9 @@ static enum ss_err code_png(struct ss_api_call *c)
  * before colours came from rules, its one rule and reason;
  * none for green by default or by rules that found nothing.
  */
-static enum ss_err write_reasons(struct ss_jw *w, const char *rule, const char *reason, const char *rule_set,
-                                 const char *fired, int64_t now, struct ss_arena *a)
+static enum ss_err write_reasons(struct ss_api_call *c, struct ss_jw *w, int64_t person_id, const char *rule,
+                                 const char *reason, const char *rule_set, const char *fired, int64_t now,
+                                 struct ss_arena *a)
 {
 	struct ss_json *doc = NULL;
 	enum ss_err err = SS_OK;
@@ -200,6 +201,18 @@ static enum ss_err write_reasons(struct ss_jw *w, const char *rule, const char *
 		int64_t end;
 		if (now && until && ss_time_parse(until, &end) && end <= now)
 			continue;
+		/* an override's own words are opened from its sealed record (core/status.h) */
+		const struct ss_json *first = records && ss_json_arr_len(records) ? ss_json_arr_at(records, 0) : NULL;
+		const char *at_text = NULL;
+		int64_t set_at;
+		if (!strcmp(id, "manual_override") && first &&
+		    !ss_json_get_str(first, "occurred_at", true, 64, &at_text) && ss_time_parse(at_text, &set_at)) {
+			const char *words = NULL;
+			if ((err = ss_status_override_reason(c->app, person_id, set_at, a, &words)))
+				goto out;
+			if (words)
+				zh = words;
+		}
 		ss_jw_obj_begin(w);
 		ss_jw_kstr(w, "rule", id);
 		ss_jw_kstr(w, "text", zh);
@@ -244,8 +257,9 @@ enum ss_err ss_api_status(struct ss_api_call *c, int64_t person_id, int64_t defa
 	else
 		ss_jw_null(&c->w);
 	ss_jw_key(&c->w, "reasons");
-	if ((err = write_reasons(&c->w, v.nreasons ? v.reasons[0].rule : NULL, v.nreasons ? v.reasons[0].text : NULL,
-	                         v.rule_set, v.fired, ss_time_now(), c->req->arena)))
+	if ((err = write_reasons(c, &c->w, person_id, v.nreasons ? v.reasons[0].rule : NULL,
+	                         v.nreasons ? v.reasons[0].text : NULL, v.rule_set, v.fired, ss_time_now(),
+	                         c->req->arena)))
 		return err;
 	ss_jw_obj_end(&c->w);
 	return SS_OK;
@@ -261,25 +275,27 @@ static enum ss_err my_status(struct ss_api_call *c)
 #define MY_HISTORY_MAX 100
 
 struct history_ctx {
-	struct ss_jw *w;
-	struct ss_arena *a;
+	struct ss_api_call *c;
+	int64_t person_id;
 };
 
 static enum ss_err write_change(void *ctx, const struct ss_status_row *row)
 {
 	struct history_ctx *h = ctx;
-	ss_jw_obj_begin(h->w);
-	ss_jw_kstr(h->w, "color", ss_color_name(row->color));
-	ss_jw_ktime(h->w, "since", row->since);
-	ss_jw_kstr(h->w, "rule", row->rule);
-	ss_jw_key(h->w, "review_at");
+	struct ss_jw *w = &h->c->w;
+	ss_jw_obj_begin(w);
+	ss_jw_kstr(w, "color", ss_color_name(row->color));
+	ss_jw_ktime(w, "since", row->since);
+	ss_jw_kstr(w, "rule", row->rule);
+	ss_jw_key(w, "review_at");
 	if (row->review_at)
-		ss_jw_time(h->w, row->review_at);
+		ss_jw_time(w, row->review_at);
 	else
-		ss_jw_null(h->w);
-	ss_jw_key(h->w, "reasons");
-	enum ss_err err = write_reasons(h->w, row->rule, row->reason, row->rule_set, row->fired, 0, h->a);
-	ss_jw_obj_end(h->w);
+		ss_jw_null(w);
+	ss_jw_key(w, "reasons");
+	enum ss_err err = write_reasons(h->c, &h->c->w, h->person_id, row->rule, row->reason, row->rule_set, row->fired,
+	                                0, h->c->req->arena);
+	ss_jw_obj_end(w);
 	return err;
 }
 
@@ -291,7 +307,7 @@ static enum ss_err my_status_history(struct ss_api_call *c)
 	if (err)
 		return err;
 	ss_api_cache(c, 0);
-	struct history_ctx h = {&c->w, c->req->arena};
+	struct history_ctx h = {c, row.person_id};
 	ss_jw_obj_begin(&c->w);
 	ss_jw_key(&c->w, "changes");
 	ss_jw_arr_begin(&c->w);

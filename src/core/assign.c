@@ -134,7 +134,6 @@ static enum ss_err take_record(void *ctx, const struct ss_record *r)
 	case SS_RECORD_MANUAL_OVERRIDE:
 		o->color = r->attr.manual_override.color;
 		o->until = r->attr.manual_override.until;
-		o->note = r->attr.manual_override.reason;
 		break;
 	default:
 		break;
@@ -163,8 +162,11 @@ static enum ss_err fired_json(const struct ss_rule_verdict *v, const struct ss_r
 	if (v->overridden) {
 		ss_jw_obj_begin(&w);
 		ss_jw_kstr(&w, "rule", "manual_override");
-		/* the reason its maker gave, in their words, is what the resident reads */
-		ss_jw_kstr(&w, "text_zh", recs[v->override].note ? recs[v->override].note : OVERRIDE_ZH);
+		/*
+		 * The reason its maker gave is personal (health) data: it stays in the
+		 * sealed record, and is opened from there when shown (core/status.h).
+		 */
+		ss_jw_kstr(&w, "text_zh", OVERRIDE_ZH);
 		ss_jw_kstr(&w, "text_en", OVERRIDE_EN);
 		ss_jw_ktime(&w, "until", recs[v->override].until);
 		ss_jw_key(&w, "records");
@@ -232,7 +234,7 @@ static enum ss_err assign(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], i
 	const char *rule = "green", *reason = GREEN_ZH;
 	if (v.overridden) {
 		rule = "manual_override";
-		reason = g.recs[v.override].note ? g.recs[v.override].note : OVERRIDE_ZH;
+		reason = OVERRIDE_ZH;
 	} else if (v.nfired) {
 		rule = v.fired[0].id;
 		reason = v.fired[0].reason_zh;

@@ -15,8 +15,9 @@
  * [{"rule","text_zh","text_en","records":[{"kind","occurred_at"}]}], the
  * kinds and dates of the records that made each rule fire and never who
  * reported them or about whom. An override in force comes first, as
- * {"rule":"manual_override","text_zh","text_en","until","records"}, its
- * text_zh the reason its maker gave (if any) and until when it holds.
+ * {"rule":"manual_override","text_zh","text_en","until","records"}: until
+ * when it holds; the reason its maker gave stays sealed in its record
+ * (ss_status_override_reason opens it to show).
  */
 #ifndef SS_CORE_ASSIGN_H
 #define SS_CORE_ASSIGN_H

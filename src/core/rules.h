@@ -87,7 +87,6 @@ struct ss_rule_record {
 	int places;         /* trip_declaration: number of places declared */
 	int color;          /* manual_override: enum ss_color */
 	int64_t until;      /* manual_override: in force while now < until */
-	const char *note;   /* manual_override: why, in the words of whoever set it, or NULL (borrowed) */
 };
 
 /* A rule that fired, as reported in a verdict. */

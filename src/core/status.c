@@ -108,3 +108,38 @@ enum ss_err ss_status_of_person(struct ss_app *app, int64_t person_id, int64_t d
 	out->fired = row.fired;
 	return SS_OK;
 }
+
+struct find_override {
+	int64_t at;
+	struct ss_arena *out;
+	const char *reason;
+};
+
+static enum ss_err take_override(void *ctx, const struct ss_record *r)
+{
+	struct find_override *f = ctx;
+	/* of two at the same time the later one counts, as in the rules */
+	if (r->kind == SS_RECORD_MANUAL_OVERRIDE && r->occurred_at == f->at)
+		f->reason =
+		        r->attr.manual_override.reason ? ss_arena_strdup(f->out, r->attr.manual_override.reason) : NULL;
+	return SS_OK;
+}
+
+enum ss_err ss_status_override_reason(struct ss_app *app, int64_t person_id, int64_t occurred_at, struct ss_arena *a,
+                                      const char **reason)
+{
+	struct ss_person_row person;
+	struct ss_arena tmp;
+	struct find_override f = {.at = occurred_at, .out = a};
+	*reason = NULL;
+	ss_arena_init(&tmp);
+	enum ss_err err = app->store->ops->person_by_id(app->store, person_id, &tmp, &person);
+	if (err == SS_NOT_FOUND)
+		err = SS_OK;
+	else if (!err)
+		err = ss_records_of_person(app, person.idx, &tmp, take_override, &f);
+	ss_arena_release_secret(&tmp);
+	if (!err)
+		*reason = f.reason;
+	return err;
+}

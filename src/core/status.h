@@ -53,6 +53,15 @@ struct ss_status_view {
  */
 enum ss_err ss_status_set_by_hand(struct ss_app *app, struct ss_status_by_hand *h, int64_t now) SS_MUST;
 
+/*
+ * The reason given with the manual_override about person_id that occurred at
+ * occurred_at (unix seconds), opened from its sealed record into a; NULL if
+ * there is none or it gave no reason. A colour's reasons keep only the
+ * override's kind and date: its words are personal data and stay sealed.
+ */
+enum ss_err ss_status_override_reason(struct ss_app *app, int64_t person_id, int64_t occurred_at, struct ss_arena *a,
+                                      const char **reason) SS_MUST;
+
 /* The colour of a person and its reasons (green since default_since when nothing is recorded). */
 enum ss_err ss_status_of_person(struct ss_app *app, int64_t person_id, int64_t default_since, struct ss_arena *a,
                                 struct ss_status_view *out) SS_MUST;

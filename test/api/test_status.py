@@ -271,3 +271,18 @@ def test_a_newer_override_replaces_the_older(city, term):
     assert set_status(city, p.id_number, "green", "解除隔离").status_code == 200
     st = my_status(city, token)
     assert st["color"] == "green" and by_hand(st)["text"] == "解除隔离", st
+
+
+def test_reason_sealed_at_rest(city):
+    """The words of a colour set by hand are personal (health) data: shown to the resident, never kept in clear."""
+    p, token = resident(city)
+    reason = f"复核后改判{p.id_number[-4:]}号"
+    city.remember(reason)
+    assert set_status(city, p.id_number, "yellow", reason).status_code == 200
+    assert by_hand(my_status(city, token))["text"] == reason
+    history = city.get("/v1/me/status/history", token=token).json()["changes"]
+    assert history[0]["reasons"][0]["text"] == reason, history
+    needle = reason.encode("utf-8")
+    for f in city.data.iterdir():
+        if f.is_file():
+            assert needle not in f.read_bytes(), f"the reason is in clear in {f.name}"
