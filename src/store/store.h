@@ -464,7 +464,10 @@ struct ss_store_ops {
 	enum ss_err (*alerts_list)(struct ss_store *s, int64_t since_ms, const char *kind, int64_t before, int limit,
 	                           struct ss_arena *a, enum ss_err (*fn)(void *ctx, const struct ss_alert_row *row),
 	                           void *ctx);
-	/* Marks an alert acknowledged by staff_id at at_ms; SS_NOT_FOUND if there is no such alert. */
+	/*
+	 * Marks an alert acknowledged by staff_id at at_ms; SS_NOT_FOUND if there is
+	 * no such alert, SS_CONFLICT (and no change) if it was acknowledged already.
+	 */
 	enum ss_err (*alert_ack)(struct ss_store *s, int64_t alert_id, int64_t staff_id, int64_t at_ms);
 
 	enum ss_err (*client_insert)(struct ss_store *s, const struct ss_source_client_row *row, int64_t *client_id);

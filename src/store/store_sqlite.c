@@ -246,7 +246,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_ALERTS_LIST] = "SELECT alert_id, kind, raised_at, subject, detail, coalesce(acknowledged_by, 0), "
                            "coalesce(acknowledged_at, 0) FROM alerts WHERE raised_at >= ?1 AND (?2 IS NULL OR "
                            "kind = ?2) AND (?3 = 0 OR alert_id < ?3) ORDER BY alert_id DESC LIMIT ?4",
-        [ST_ALERT_ACK] = "UPDATE alerts SET acknowledged_by = ?2, acknowledged_at = ?3 WHERE alert_id = ?1",
+        [ST_ALERT_ACK] = "UPDATE alerts SET acknowledged_by = coalesce(acknowledged_by, ?2), "
+                         "acknowledged_at = coalesce(acknowledged_at, ?3) WHERE alert_id = ?1 "
+                         "RETURNING acknowledged_by = ?2 AND acknowledged_at = ?3",
         [ST_DEPENDENT_INSERT] = "INSERT INTO dependent_links (guardian_id, guardian_person_id, person_id, relation, "
                                 "state, adult_at, sealed, created_at, changed_at) "
                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -1832,8 +1834,19 @@ static enum ss_err sq_alert_ack(struct ss_store *s, int64_t alert_id, int64_t st
 		sqlite3_bind_int64(st, 1, alert_id);
 		sqlite3_bind_int64(st, 2, staff_id);
 		sqlite3_bind_int64(st, 3, at_ms);
-		if (!(err = run(q, st, "alert_ack")) && sqlite3_changes(q->db) == 0)
-			err = ss_fail(SS_NOT_FOUND, NULL, "no alert %lld", (long long)alert_id);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			bool mine = sqlite3_column_int(st, 0) != 0;
+			rc = sqlite3_step(st);
+			err = translate(q, rc, "alert_ack");
+			if (!err && !mine) /* the first acknowledgement stands */
+				err = ss_fail(SS_CONFLICT, NULL, "alert %lld was acknowledged already",
+				              (long long)alert_id);
+		} else {
+			err = rc == SQLITE_DONE ? ss_fail(SS_NOT_FOUND, NULL, "no alert %lld", (long long)alert_id)
+			                        : translate(q, rc, "alert_ack");
+		}
+		done(st);
 	}
 	pthread_mutex_unlock(&q->lock);
 	return err;

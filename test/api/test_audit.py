@@ -347,6 +347,11 @@ def test_acknowledge(watched):
     assert r.status_code == 200, r.text
     again = [a for a in alerts(city) if a["alert_id"] == got[0]["alert_id"]][0]
     assert again["acknowledged"]["by"] == sec["staff_id"], again
+    # the first acknowledgement stands
+    other = city.create_staff(SECURITY, "另一位安全员")
+    assert_error(city.post(f"/v1/staff/alerts/{got[0]['alert_id']}/ack", token=other["token"]), 409, "conflict")
+    again = [a for a in alerts(city) if a["alert_id"] == got[0]["alert_id"]][0]
+    assert again["acknowledged"]["by"] == sec["staff_id"], again
     assert_error(city.post("/v1/staff/alerts/999999/ack", token=sec["token"]), 404, "not_found")
     assert_error(city.post(f"/v1/staff/alerts/{got[0]['alert_id']}/ack", token=city.staff["admin"]["token"]), 403,
                  "permission_denied")
