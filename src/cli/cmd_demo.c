@@ -50,6 +50,7 @@
 #include "core/pii.h"
 #include "core/records.h"
 #include "core/registry.h"
+#include "core/scanlog.h"
 #include "core/scene.h"
 #include "core/staff.h"
 #include "core/terminal.h"
@@ -818,7 +819,7 @@ static enum ss_err make_scans(struct demo *d)
 	for (size_t i = 0; i < n; i++)
 		rows[i].scan_id = first + 1 + (int64_t)i;
 	for (size_t i = 0; i < n && !err; i += SCAN_BATCH)
-		err = d->app->store->ops->scan_append(d->app->store, rows + i, n - i < SCAN_BATCH ? n - i : SCAN_BATCH);
+		err = ss_scanlog_write(d->app->store, rows + i, n - i < SCAN_BATCH ? n - i : SCAN_BATCH);
 	if (!err)
 		d->scans = (long long)n;
 	free(rows);

@@ -68,6 +68,16 @@ static enum ss_err write_batch(struct ss_store *s, const struct ss_scan_row *row
 	return s->ops->commit(s);
 }
 
+enum ss_err ss_scanlog_write(struct ss_store *s, const struct ss_scan_row *rows, size_t n)
+{
+	struct ss_audit_row *reads = ss_malloc((n ? n : 1) * sizeof(*reads));
+	char(*details)[DETAIL_MAX] = ss_malloc((n ? n : 1) * sizeof(*details));
+	enum ss_err err = write_batch(s, rows, n, reads, details);
+	free(reads);
+	free(details);
+	return err;
+}
+
 static void *writer(void *arg)
 {
 	struct ss_scanlog *log = arg;

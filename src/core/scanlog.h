@@ -14,11 +14,20 @@
 #ifndef SS_CORE_SCANLOG_H
 #define SS_CORE_SCANLOG_H
 
+#include <stddef.h>
+
 #include "base/err.h"
 #include "store/store.h"
 
 #define SS_SCANLOG_MAX   65536 /* records waiting for a commit, at most */
 #define SS_SCANLOG_BATCH 8192  /* records in one transaction, at most */
+
+/*
+ * Writes n scans (their ids given) in one transaction, with an audit entry for
+ * each that showed its holder's particulars unmasked (core/audit.h), as the
+ * writer thread does: for a command that writes scans itself (the demo).
+ */
+enum ss_err ss_scanlog_write(struct ss_store *s, const struct ss_scan_row *rows, size_t n) SS_MUST;
 
 /* Called from the writer thread once the record is on disk (SS_OK) or could not be written. */
 typedef void (*ss_scan_done_fn)(void *ctx, enum ss_err err);

@@ -260,6 +260,21 @@ def test_colours_with_reasons(demo):
                 assert parse_time(r["occurred_at"]) <= since, what
 
 
+def test_hospital_reads_audited(demo):
+    """The week's hospital scans that showed a name are reads of personal data: each has its audit entry."""
+    with db(demo) as con:
+        shown = con.execute("SELECT s.scan_id, s.person_id, s.terminal_id FROM scans s JOIN terminals t "
+                            "USING (terminal_id) WHERE t.scene = 'hospital' AND s.result <= 2 "
+                            "ORDER BY s.scan_id").fetchall()
+        reads = con.execute("SELECT detail, subject, actor_id, why, unmasked FROM audit_log "
+                            "WHERE action = 'scan.unmasked' ORDER BY seq").fetchall()
+    assert shown, "the demo has hospital scans"
+    assert [(json.loads(d)["scan_id"], subject, actor) for d, subject, actor, _, _ in reads] == shown
+    assert all(why == "hospital" and unmasked == 1 for _, _, _, why, unmasked in reads)
+    r = demo.cli("audit", "verify", "--data", demo.data)
+    assert r.returncode == 0 and "audit log intact" in r.stdout, r.stdout + r.stderr
+
+
 def test_scan_history(demo):
     with db(demo) as con:
         scans = con.execute("SELECT scan_id, person_id, result, key_id, scanned_at FROM scans "
