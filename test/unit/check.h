@@ -10,7 +10,9 @@
 #ifndef SS_TEST_CHECK_H
 #define SS_TEST_CHECK_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_case_failed, check_cases, check_failed_cases;
@@ -43,6 +45,28 @@ static int check_case_failed, check_cases, check_failed_cases;
 		printf("%sok %d - %s\n", check_case_failed ? "not " : "", check_cases, #fn); \
 		fflush(stdout);                                                              \
 	} while (0)
+
+/*
+ * A fresh temporary directory for a test program's data: dir gets
+ * "/tmp/suishen-unit-XXXXXX/data", a data directory not made yet (the program
+ * makes it with ss_app_open). False if the temporary directory cannot be made.
+ */
+static inline bool check_data_dir(char dir[64])
+{
+	snprintf(dir, 64, "/tmp/suishen-unit-XXXXXX");
+	if (!mkdtemp(dir))
+		return false;
+	strcat(dir, "/data");
+	return true;
+}
+
+/* Removes the temporary directory check_data_dir made (dir with its "/data"); false if it could not. */
+static inline bool check_data_dir_remove(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 5), dir);
+	return system(cmd) == 0;
+}
 
 static inline int check_done(void)
 {

@@ -356,10 +356,8 @@ static void test_diff_matches_apply(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/suishen-unit-XXXXXX");
-	if (!mkdtemp(dir))
+	if (!check_data_dir(dir))
 		return 1;
-	strcat(dir, "/data");
 	if (ss_app_open(dir, true, &app)) {
 		printf("# open: %s\n", ss_err_message());
 		return 1;
@@ -374,9 +372,7 @@ int main(void)
 	RUN(test_rules_survive_reopen);
 	RUN(test_diff_matches_apply);
 	ss_app_close(app);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 5), dir);
-	if (system(cmd) != 0)
+	if (!check_data_dir_remove(dir))
 		return 1;
 	return check_done();
 }

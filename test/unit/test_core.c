@@ -235,10 +235,8 @@ static void test_nested_transactions(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/suishen-unit-XXXXXX");
-	if (!mkdtemp(dir))
+	if (!check_data_dir(dir))
 		return 1;
-	strcat(dir, "/data");
 	RUN(test_mask);
 	RUN(test_init_idempotent);
 	RUN(test_wrong_master_refused);
@@ -247,9 +245,7 @@ int main(void)
 	RUN(test_staff);
 	RUN(test_rotate_keeps_data);
 	RUN(test_nested_transactions);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 5), dir);
-	if (system(cmd) != 0)
+	if (!check_data_dir_remove(dir))
 		return 1;
 	return check_done();
 }

@@ -775,10 +775,8 @@ static void test_long_lines_and_dedup_put(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/suishen-unit-XXXXXX");
-	if (!mkdtemp(dir))
+	if (!check_data_dir(dir))
 		return 1;
-	strcat(dir, "/data");
 	ss_arena_init(&arena);
 	RUN(test_every_kind_accepted);
 	RUN(test_attribute_rules);
@@ -791,9 +789,7 @@ int main(void)
 	RUN(test_all_or_nothing);
 	RUN(test_long_lines_and_dedup_put);
 	ss_arena_release(&arena);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 5), dir);
-	if (system(cmd) != 0)
+	if (!check_data_dir_remove(dir))
 		return 1;
 	return check_done();
 }

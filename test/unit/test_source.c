@@ -212,17 +212,13 @@ static void test_declarations(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/suishen-unit-XXXXXX");
-	if (!mkdtemp(dir))
+	if (!check_data_dir(dir))
 		return 1;
-	strcat(dir, "/data");
 	RUN(test_client_create);
 	RUN(test_client_authenticate);
 	RUN(test_batches);
 	RUN(test_declarations);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 5), dir);
-	if (system(cmd) != 0)
+	if (!check_data_dir_remove(dir))
 		return 1;
 	return check_done();
 }
