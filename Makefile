@@ -3,7 +3,7 @@ BUILD ?= build
 DATA ?= var/demo
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all deps build run test bench fuzz format clean
+.PHONY: all deps build web run test bench fuzz format clean
 
 all: build
 
@@ -15,6 +15,11 @@ $(BUILD)/build.ninja:
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
+	@scripts/build-web
+
+# The pages (web/ -> web/dist), built with the npm packages of web/package-lock.json.
+web: deps
+	@scripts/build-web
 
 # Install, build, initialise a data directory (with a small population registry the first time) and serve.
 run: build
@@ -35,4 +40,4 @@ format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'test/*.c' 'test/*.h' 'fuzz/*.c' 'bench/*.c')
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz web/dist

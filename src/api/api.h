@@ -80,6 +80,7 @@ extern const struct ss_api_route ss_api_terminal_routes[];
 extern const struct ss_api_route ss_api_source_routes[];
 extern const struct ss_api_route ss_api_dependent_routes[];
 extern const struct ss_api_route ss_api_appeal_routes[];
+extern const struct ss_api_route ss_api_dashboard_routes[];
 
 /* Appends the appeals' gauges (open, overdue, decided, median time to decision) to a /metrics answer (appeals.c). */
 enum ss_err ss_api_appeal_metrics(struct ss_app *app, struct ss_buf *out) SS_MUST;

@@ -14,6 +14,7 @@
 #include "core/audit.h"
 #include "core/identity.h"
 #include "http/metrics.h"
+#include "http/pages.h"
 
 static enum ss_err healthz(struct ss_api_call *c)
 {
@@ -36,9 +37,9 @@ static const struct ss_api_route system_routes[] = {
         {.method = NULL},
 };
 
-static const struct ss_api_route *const tables[] = {system_routes,          ss_api_citizen_routes, ss_api_staff_routes,
-                                                    ss_api_terminal_routes, ss_api_source_routes,  ss_api_appeal_routes,
-                                                    ss_api_dependent_routes};
+static const struct ss_api_route *const tables[] = {
+        system_routes,        ss_api_citizen_routes, ss_api_staff_routes,     ss_api_terminal_routes,
+        ss_api_source_routes, ss_api_appeal_routes,  ss_api_dependent_routes, ss_api_dashboard_routes};
 
 /* Matches path against pattern, collecting {params} into params (arena copies). */
 static bool match(const char *pattern, const char *path, struct ss_arena *a, const char **params)
@@ -234,6 +235,7 @@ void ss_api_cache(struct ss_api_call *c, int max_age)
 
 struct ss_api {
 	struct ss_app *app;
+	const struct ss_pages *pages; /* the web pages, or NULL */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct ss_api_call *queue[SLOW_QUEUE];
@@ -367,6 +369,17 @@ void ss_api_free(struct ss_api *api)
 	free(api);
 }
 
+void ss_api_set_pages(struct ss_api *api, const struct ss_pages *pages)
+{
+	api->pages = pages;
+}
+
+/* Whether path is one of the pages (when they are not built, a clearer 404 than "no such endpoint"). */
+static bool is_page_path(const char *path)
+{
+	return !strcmp(path, "/") || !strcmp(path, "/terminal") || !strcmp(path, "/console");
+}
+
 void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp)
 {
 	struct ss_api *api = ctx;
@@ -379,6 +392,11 @@ void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp
 	if (!strcmp(req->method, "HEAD")) /* answered as GET; the server sends no body */
 		req->method = "GET";
 	if ((err = find(req->method, req->path, req->arena, c.params, &route))) {
+		/* not the API: one of the pages or their assets? */
+		if (err == SS_NOT_FOUND && !strcmp(req->method, "GET") && ss_pages_serve(api->pages, req, resp))
+			return;
+		if (err == SS_NOT_FOUND && is_page_path(req->path))
+			err = ss_fail(SS_NOT_FOUND, NULL, "the pages are not built (make, or npm run build in web/)");
 		if (err == SS_METHOD)
 			ss_http_resp_header(resp, "Allow", allowed(req->path, req->arena));
 		goto out;

@@ -21,6 +21,10 @@ struct ss_api;
 struct ss_api *ss_api_new(struct ss_app *app, unsigned slow_threads);
 void ss_api_free(struct ss_api *api);
 
+/* Serves the web pages (http/pages.h) for GET requests outside the API; pages must outlive api. */
+struct ss_pages;
+void ss_api_set_pages(struct ss_api *api, const struct ss_pages *pages);
+
 /* The handler and body-limit callbacks for ss_http_start(); ctx is the struct ss_api. */
 void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp);
 size_t ss_api_body_limit(void *ctx, const char *method, const char *path);

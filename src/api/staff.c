@@ -4,6 +4,7 @@
  */
 #include "api/api.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,29 +151,41 @@ static void district_json(struct ss_jw *w, const struct ss_rules_district *e, bo
 	ss_jw_obj_end(w);
 }
 
-static enum ss_err rules_diff(struct ss_api_call *c)
+/*
+ * The body's "rules" text and the rule set it parses to (*rs, the caller's);
+ * a file that does not parse is refused with every error listed by line.
+ */
+static enum ss_err body_rules(struct ss_api_call *c, const char **text, size_t *n, struct ss_ruleset **rs)
 {
-	const char *text;
-	size_t n;
-	struct ss_ruleset *rs = NULL;
 	struct rule_errors bad = {.n = 0};
-	struct ss_rules_diff *d = NULL;
-	enum ss_err err;
-
-	if ((err = ss_json_get_text(c->body, "rules", true, SS_RULES_MAX_FILE, &text, &n)))
+	enum ss_err err = ss_json_get_text(c->body, "rules", true, SS_RULES_MAX_FILE, text, n);
+	if (err)
 		return err;
 	ss_buf_init(&bad.buf, RULES_ERRORS_MAX);
 	ss_jw_init(&bad.w, &bad.buf);
 	ss_jw_arr_begin(&bad.w);
-	err = ss_rules_parse(text, n, &rs, on_rule_error, &bad);
+	err = ss_rules_parse(*text, *n, rs, on_rule_error, &bad);
 	ss_jw_arr_end(&bad.w);
 	if (err) {
 		if (bad.n && ss_jw_finish(&bad.w) == SS_OK)
 			c->errors = ss_arena_strdup(c->req->arena, ss_buf_str(&bad.buf));
 		err = ss_fail(err == SS_TOO_BIG ? SS_TOO_BIG : SS_INVALID, "rules", "the rule file has %d error%s",
 		              bad.n ? bad.n : 1, bad.n == 1 ? "" : "s");
-		goto out;
 	}
+	ss_buf_release(&bad.buf);
+	return err;
+}
+
+static enum ss_err rules_diff(struct ss_api_call *c)
+{
+	const char *text;
+	size_t n;
+	struct ss_ruleset *rs = NULL;
+	struct ss_rules_diff *d = NULL;
+	enum ss_err err;
+
+	if ((err = body_rules(c, &text, &n, &rs)))
+		return err;
 	d = ss_malloc(sizeof(*d));
 	if ((err = ss_assign_diff(c->app, rs, ss_time_now(), d)))
 		goto out;
@@ -193,7 +206,58 @@ static enum ss_err rules_diff(struct ss_api_call *c)
 out:
 	free(d);
 	ss_rules_free(rs);
-	ss_buf_release(&bad.buf);
+	return err;
+}
+
+/* GET /v1/staff/rules: the active rule set's version and text. */
+static enum ss_err rules_get(struct ss_api_call *c)
+{
+	const char *version, *text;
+	enum ss_err err = ss_assign_load_rules(c->app);
+	if (!err)
+		err = c->app->store->ops->rule_set_active(c->app->store, c->req->arena, &version, &text);
+	if (err)
+		return err;
+	ss_api_cache(c, 0);
+	ss_jw_obj_begin(&c->w);
+	ss_jw_kstr(&c->w, "version", version);
+	ss_jw_kstr(&c->w, "rules", text);
+	ss_jw_obj_end(&c->w);
+	return SS_OK;
+}
+
+/*
+ * POST /v1/staff/rules/apply: makes the body's rule set the active one and
+ * re-evaluates everyone with records, as `suishen rules load` does (each
+ * person a small transaction, scans go on). One application at a time.
+ */
+static atomic_bool applying;
+
+static enum ss_err rules_apply(struct ss_api_call *c)
+{
+	const char *text, *version;
+	size_t n;
+	struct ss_ruleset *rs = NULL;
+	int64_t people = 0, changed = 0;
+	enum ss_err err = body_rules(c, &text, &n, &rs);
+	ss_rules_free(rs); /* checked: ss_assign_apply parses it again as it stores it */
+	if (err)
+		return err;
+	if (atomic_exchange(&applying, true))
+		return ss_fail(SS_CONFLICT, NULL, "another rule set is being applied; try again when it is done");
+	err = ss_assign_apply(c->app, text, n, NULL, NULL, &version, ss_time_now(), SS_APPLY_BATCH, &people, &changed);
+	if (!err) {
+		/* the version is in the rules.apply entry ss_assign_apply writes */
+		c->audit.detail = ss_arena_printf(c->req->arena, "{\"people\":%lld,\"changed\":%lld}",
+		                                  (long long)people, (long long)changed);
+		ss_api_cache(c, 0);
+		ss_jw_obj_begin(&c->w);
+		ss_jw_kstr(&c->w, "version", version);
+		ss_jw_kint(&c->w, "people", people);
+		ss_jw_kint(&c->w, "changed", changed);
+		ss_jw_obj_end(&c->w);
+	}
+	atomic_store(&applying, false);
 	return err;
 }
 
@@ -569,6 +633,9 @@ const struct ss_api_route ss_api_staff_routes[] = {
         /* a walk over everyone with records: on the slow pool, so that scans go on meanwhile */
         {"POST", "/v1/staff/rules/diff", "POST /v1/staff/rules/diff", SS_AUTH_STAFF, SS_ROLE_ADMIN, RULES_BODY,
          rules_diff, .slow = true},
+        {"GET", "/v1/staff/rules", "GET /v1/staff/rules", SS_AUTH_STAFF, SS_ROLE_ADMIN, 0, rules_get},
+        {"POST", "/v1/staff/rules/apply", "POST /v1/staff/rules/apply", SS_AUTH_STAFF, SS_ROLE_ADMIN, RULES_BODY,
+         rules_apply, .slow = true},
         /* reads up to a few hundred thousand index entries: on the slow pool, so that scans go on meanwhile */
         {"POST", "/v1/staff/trace", "POST /v1/staff/trace", SS_AUTH_STAFF, SS_ROLE_EPIDEMIOLOGIST, SMALL_BODY, trace,
          .slow = true},

@@ -1,5 +1,7 @@
 /*
- * terminal: the terminals' endpoint (api.md "Terminals"): POST /v1/scans.
+ * terminal: the terminals' endpoints (api.md "Terminals"): POST /v1/scans,
+ * and GET /v1/terminals/me (which terminal a secret is: the terminal page
+ * checks its setup with it and shows where it stands).
  * The answer is deferred until the scan's record is on disk: the handler
  * writes it, the scan writer commits the record, and only then is it sent.
  */
@@ -62,7 +64,25 @@ static enum ss_err scans_create(struct ss_api_call *c)
 	return SS_OK;
 }
 
+static enum ss_err terminal_me(struct ss_api_call *c)
+{
+	struct ss_terminal_row row;
+	enum ss_err err = c->app->store->ops->terminal_get(c->app->store, c->terminal.terminal_id, c->req->arena, &row);
+	if (err)
+		return err;
+	ss_api_cache(c, 0);
+	ss_jw_obj_begin(&c->w);
+	ss_jw_kint(&c->w, "terminal_id", row.terminal_id);
+	ss_jw_kstr(&c->w, "org", row.org);
+	ss_jw_kstr(&c->w, "place", row.place);
+	ss_jw_kstr(&c->w, "scene", c->terminal.scene->name);
+	ss_jw_kstr(&c->w, "scene_label", c->terminal.scene->label);
+	ss_jw_obj_end(&c->w);
+	return SS_OK;
+}
+
 const struct ss_api_route ss_api_terminal_routes[] = {
+        {"GET", "/v1/terminals/me", "GET /v1/terminals/me", SS_AUTH_TERMINAL, 0, 0, terminal_me},
         {"POST", "/v1/scans", "POST /v1/scans", SS_AUTH_TERMINAL, 0, SCAN_BODY, scans_create},
         {.method = NULL},
 };

@@ -11,6 +11,10 @@
  * Housekeeping also runs the security watcher (core/alerts.h) and signs the
  * audit log's latest entry (core/audit.h), so an entry is covered by a signed
  * checkpoint within HOUSEKEEPING_SECONDS.
+ *
+ * The web pages (resident, terminal, console) are served from --web DIR
+ * (default: web/dist of the source tree this binary was built from), read
+ * once at start; without them the API is served alone, with a warning.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -28,6 +32,7 @@
 #include "core/assign.h"
 #include "core/audit.h"
 #include "core/holders.h"
+#include "http/pages.h"
 #include "http/server.h"
 
 #define HOUSEKEEPING_SECONDS 10
@@ -62,10 +67,10 @@ static void follow_statuses(struct follow *f)
 int ss_cmd_serve(int argc, char **argv)
 {
 	static const char *const names[] = {"data",        "listen",         "code-ttl", "threads",
-	                                    "session-ttl", "login-delay-ms", NULL};
-	const char *values[6] = {NULL, "127.0.0.1:8080", "60", "0", "43200", "1000"}, *rest[1];
+	                                    "session-ttl", "login-delay-ms", "web",      NULL};
+	const char *values[7] = {NULL, "127.0.0.1:8080", "60", "0", "43200", "1000", SS_WEB_DIR}, *rest[1];
 	const char *usage = "--data DIR [--listen HOST:PORT] [--code-ttl SECONDS] [--threads N] "
-	                    "[--session-ttl SECONDS] [--login-delay-ms MS]";
+	                    "[--session-ttl SECONDS] [--login-delay-ms MS] [--web DIR]";
 	long long code_ttl, threads, session_ttl, delay;
 	int nrest;
 
@@ -106,8 +111,19 @@ int ss_cmd_serve(int argc, char **argv)
 
 	follow.app = app;
 
+	struct ss_pages *pages = NULL;
+	if (ss_pages_load(values[6], &pages)) {
+		ss_log_warn("no_pages", "dir=\"%s\" msg=\"%s\"", values[6], ss_err_message());
+	} else {
+		unsigned nfiles;
+		size_t bytes;
+		ss_pages_size(pages, &nfiles, &bytes);
+		ss_log_info("pages", "dir=\"%s\" files=%u bytes=%zu", values[6], nfiles, bytes);
+	}
+
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct ss_api *api = ss_api_new(app, ncpu > 0 ? (unsigned)ncpu : 1);
+	ss_api_set_pages(api, pages);
 	struct ss_http_config cfg = {.listen = values[1],
 	                             .threads = (unsigned)threads,
 	                             .handler = ss_api_handle,
@@ -117,6 +133,7 @@ int ss_cmd_serve(int argc, char **argv)
 	err = ss_http_start(&cfg, &srv);
 	if (err) {
 		ss_api_free(api);
+		ss_pages_free(pages);
 		ss_app_close(app);
 		return ss_cli_fail("serve", err);
 	}
@@ -151,6 +168,7 @@ int ss_cmd_serve(int argc, char **argv)
 	}
 	ss_http_stop(srv, DRAIN_MS);
 	ss_api_free(api);
+	ss_pages_free(pages);
 	ss_app_close(app); /* after the server: the scan writer commits what answered requests wait for */
 	ss_log_info("stopped", "status=0");
 	return 0;

@@ -220,6 +220,7 @@ enum ss_err ss_app_open(const char *dir, bool create, struct ss_app **out)
 		return err;
 
 	struct ss_app *app = ss_calloc(1, sizeof(*app));
+	pthread_mutex_init(&app->rules_lock, NULL);
 	app->data_dir = ss_strdup(dir);
 	app->cfg = (struct ss_app_config){.session_ttl = 12 * 3600, .code_ttl = 60, .login_delay_ms = 1000};
 	app->keys = ss_keyring_new(master);
@@ -296,6 +297,7 @@ void ss_app_close(struct ss_app *app)
 	ss_holders_free(app->holders);
 	ss_dependents_free(app->dependents);
 	ss_rules_free(app->rules);
+	pthread_mutex_destroy(&app->rules_lock);
 	ss_terminals_free(app->terminals);
 	ss_nonce_cache_free(app->nonces);
 	ss_alerts_free(app->alerts);

@@ -14,6 +14,7 @@
 #ifndef SS_CORE_APP_H
 #define SS_CORE_APP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -49,6 +50,7 @@ struct ss_app {
 	struct ss_nonce_cache *nonces;  /* nonces of signed requests seen within the window */
 	struct ss_terminals *terminals; /* terminals' keys and scenes, cached */
 	struct ss_ruleset *rules;       /* the active rule set (core/assign.h): NULL until loaded */
+	pthread_mutex_t rules_lock;     /* guards the pointer rules: a rule set in use is held by a reference */
 	int audited;                    /* entries this process added to the audit log (atomic; core/audit.h) */
 	struct ss_conf *conf;           /* DIR/suishen.conf (base/conf.h); empty if there is none */
 	struct ss_alerts *alerts;       /* the security watcher (core/alerts.h): NULL until ss_app_start */

@@ -20,16 +20,37 @@
 #define MAX_RECORDS    100000
 #define MAX_FIRED_JSON (64 * 1024)
 
+/* Makes rs (taken) the active rule set; the one it replaces is freed once no evaluation holds it. */
+static void install(struct ss_app *app, struct ss_ruleset *rs)
+{
+	pthread_mutex_lock(&app->rules_lock);
+	struct ss_ruleset *old = app->rules;
+	app->rules = rs;
+	pthread_mutex_unlock(&app->rules_lock);
+	ss_rules_free(old);
+}
+
+/* A reference to the active rule set (NULL if none is loaded yet); drop it with ss_rules_free. */
+static struct ss_ruleset *active(struct ss_app *app)
+{
+	pthread_mutex_lock(&app->rules_lock);
+	struct ss_ruleset *rs = app->rules ? ss_rules_ref(app->rules) : NULL;
+	pthread_mutex_unlock(&app->rules_lock);
+	return rs;
+}
+
 enum ss_err ss_assign_load_rules(struct ss_app *app)
 {
 	struct ss_store *s = app->store;
 	struct ss_arena a;
 	const char *version = NULL, *text = NULL;
-	struct ss_ruleset *rs = NULL;
+	struct ss_ruleset *rs = active(app);
 	enum ss_err err;
 
-	if (app->rules)
+	if (rs) {
+		ss_rules_free(rs);
 		return SS_OK;
+	}
 	ss_arena_init(&a);
 	err = s->ops->rule_set_active(s, &a, &version, &text);
 	if (err == SS_NOT_FOUND) {
@@ -46,10 +67,13 @@ enum ss_err ss_assign_load_rules(struct ss_app *app)
 		err = ss_fail(SS_INTERNAL, NULL, "the stored rule set '%s' does not parse", version);
 	}
 	if (!err) {
-		app->rules = rs;
-		rs = NULL;
-		ss_log_info("rules_loaded", "version=%s rules=%zu", ss_rules_version(app->rules),
-		            ss_rules_count(app->rules));
+		ss_log_info("rules_loaded", "version=%s rules=%zu", ss_rules_version(rs), ss_rules_count(rs));
+		pthread_mutex_lock(&app->rules_lock);
+		if (!app->rules) { /* unless another thread loaded it meanwhile */
+			app->rules = rs;
+			rs = NULL;
+		}
+		pthread_mutex_unlock(&app->rules_lock);
 	}
 out:
 	ss_rules_free(rs);
@@ -79,11 +103,10 @@ enum ss_err ss_assign_set_rules(struct ss_app *app, const char *text, size_t n,
 		ss_rules_free(rs);
 		return err;
 	}
-	ss_rules_free(app->rules);
-	app->rules = rs;
+	ss_log_info("rules_stored", "version=%s rules=%zu", ss_rules_version(rs), ss_rules_count(rs));
 	if (version)
 		*version = ss_rules_version(rs);
-	ss_log_info("rules_stored", "version=%s rules=%zu", ss_rules_version(rs), ss_rules_count(rs));
+	install(app, rs);
 	return SS_OK;
 }
 
@@ -209,11 +232,12 @@ static enum ss_err assign(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], i
 		*changed = false;
 	if ((err = ss_assign_load_rules(app)))
 		return err;
+	struct ss_ruleset *rules = active(app); /* held while its verdict is used, whatever another thread installs */
 	ss_arena_init(&a);
 	ss_buf_init(&fired, MAX_FIRED_JSON);
 	if ((err = ss_records_of_person(app, idx, &a, take_record, &g)))
 		goto out;
-	ss_rules_evaluate(app->rules, g.recs, g.n, now, &v);
+	ss_rules_evaluate(rules, g.recs, g.n, now, &v);
 	if ((err = fired_json(&v, g.recs, &fired)))
 		goto out;
 
@@ -246,7 +270,7 @@ static enum ss_err assign(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], i
 	        .rule = rule,
 	        .reason = reason,
 	        .review_at = v.review_at,
-	        .rule_set = ss_rules_version(app->rules),
+	        .rule_set = ss_rules_version(rules),
 	        .fired = ss_buf_str(&fired),
 	};
 	/* the change and its audit entry (the cause: the rules that fired, or an override), together */
@@ -286,6 +310,7 @@ out:
 	free(g.recs);
 	ss_buf_release(&fired);
 	ss_arena_release_secret(&a);
+	ss_rules_free(rules);
 	return err;
 }
 
@@ -515,22 +540,25 @@ enum ss_err ss_assign_apply(struct ss_app *app, const char *text, size_t n,
                             int64_t now, int batch, int64_t *people, int64_t *changed)
 {
 	int64_t p = 0, c = 0;
+	const char *v;
 	enum ss_err err;
 	if (people)
 		*people = 0;
 	if (changed)
 		*changed = 0;
-	if ((err = ss_assign_set_rules(app, text, n, report, ctx, version)))
+	if ((err = ss_assign_set_rules(app, text, n, report, ctx, &v)))
 		return err;
+	struct ss_ruleset *rules = active(app); /* keeps v alive */
+	if (version)
+		*version = v;
 	err = ss_assign_people_after(app, 0, now, batch, &p, &c);
-	ss_log_info("rules_applied", "version=%s people=%lld changed=%lld", ss_rules_version(app->rules), (long long)p,
-	            (long long)c);
+	ss_log_info("rules_applied", "version=%s people=%lld changed=%lld", v, (long long)p, (long long)c);
 	struct ss_buf detail;
 	struct ss_jw w;
 	ss_buf_init(&detail, 1024);
 	ss_jw_init(&w, &detail);
 	ss_jw_obj_begin(&w);
-	ss_jw_kstr(&w, "version", ss_rules_version(app->rules));
+	ss_jw_kstr(&w, "version", v);
 	ss_jw_kint(&w, "people", p);
 	ss_jw_kint(&w, "changed", c);
 	ss_jw_obj_end(&w);
@@ -539,6 +567,7 @@ enum ss_err ss_assign_apply(struct ss_app *app, const char *text, size_t n,
 	if (!aerr)
 		aerr = ss_audit(app, &e);
 	ss_buf_release(&detail);
+	ss_rules_free(rules);
 	if (!err)
 		err = aerr;
 	if (people)

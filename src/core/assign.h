@@ -8,8 +8,12 @@
  * The active rule set is the store's (rule_set_active); a data directory
  * that has none gets the default rule set compiled into the binary
  * (rules/default.rules) on first use. The app owns the parsed set
- * (app->rules); it is loaded once (ss_assign_load_rules) and replaced only by
- * ss_assign_set_rules, which the command line uses before any thread serves.
+ * (app->rules); it is loaded once (ss_assign_load_rules) and replaced by
+ * ss_assign_set_rules (the command line, or an admin through the API while
+ * the server serves; any thread): every evaluation holds a reference to the
+ * set it started with, so a set is freed only when the last one using it ends.
+ * *version from ss_assign_set_rules and ss_assign_apply stays valid until the
+ * set is replaced again.
  *
  * The fired rules are kept as a JSON array that a resident may see:
  * [{"rule","text_zh","text_en","records":[{"kind","occurred_at"}]}], the

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,7 @@ struct rule {
 };
 
 struct ss_ruleset {
+	atomic_int refs; /* ss_rules_ref / ss_rules_free */
 	struct ss_arena arena;
 	const char *version;
 	size_t nrules;
@@ -782,6 +784,7 @@ enum ss_err ss_rules_parse(const char *text, size_t n, struct ss_ruleset **out,
 		return SS_TOO_BIG;
 	}
 	ps.rs = ss_calloc(1, sizeof(*ps.rs));
+	atomic_init(&ps.rs->refs, 1);
 	ss_arena_init(&ps.rs->arena);
 
 	const char *p = text, *end = text + n;
@@ -815,9 +818,15 @@ enum ss_err ss_rules_parse(const char *text, size_t n, struct ss_ruleset **out,
 	return SS_OK;
 }
 
+struct ss_ruleset *ss_rules_ref(struct ss_ruleset *rs)
+{
+	atomic_fetch_add(&rs->refs, 1);
+	return rs;
+}
+
 void ss_rules_free(struct ss_ruleset *rs)
 {
-	if (!rs)
+	if (!rs || atomic_fetch_sub(&rs->refs, 1) != 1)
 		return;
 	ss_arena_release(&rs->arena);
 	free(rs->rules);

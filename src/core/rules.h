@@ -146,7 +146,10 @@ struct ss_ruleset;
 enum ss_err ss_rules_parse(const char *text, size_t n, struct ss_ruleset **out,
                            void (*report)(void *ctx, long line, const char *message), void *ctx) SS_MUST;
 
-/* Frees a rule set; NULL is a no-op. Verdicts pointing into it die with it. */
+/* Takes one more reference to rs (any thread); returns rs. */
+struct ss_ruleset *ss_rules_ref(struct ss_ruleset *rs);
+
+/* Drops a reference, freeing the set with the last; NULL is a no-op. Verdicts pointing into it die with it. */
 void ss_rules_free(struct ss_ruleset *rs);
 
 /* The text of the file's version line. */

@@ -23,7 +23,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 
-#define SS_HTTP_MAX_RESP_HEADERS 8
+#define SS_HTTP_MAX_RESP_HEADERS 12
 
 struct ss_http_req {
 	const char *method;   /* "GET", "POST", ... */

@@ -109,6 +109,9 @@ enum stmt_id {
 	ST_APPEAL_QUEUE_STATE,
 	ST_APPEAL_COUNTS,
 	ST_APPEAL_MEDIAN,
+	ST_SCAN_BUCKETS,
+	ST_SCAN_RESULTS,
+	ST_COLORS_BY_DIVISION,
 	ST_COUNT
 };
 
@@ -287,6 +290,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                              "(SELECT count(*) FROM appeals WHERE decision_secs IS NOT NULL)",
         [ST_APPEAL_MEDIAN] = "SELECT decision_secs FROM appeals INDEXED BY appeals_decision_secs "
                              "WHERE decision_secs IS NOT NULL ORDER BY decision_secs LIMIT ?2 OFFSET ?1",
+        [ST_SCAN_BUCKETS] = "SELECT (scanned_at - ?1) / ?2, count(*) FROM scans INDEXED BY scans_time "
+                            "WHERE scanned_at >= ?1 AND scanned_at < ?3 GROUP BY 1",
+        [ST_SCAN_RESULTS] = "SELECT scene, result, count(*) FROM scans INDEXED BY scans_time "
+                            "WHERE scanned_at >= ?1 GROUP BY 1, 2",
+        [ST_COLORS_BY_DIVISION] = "SELECT p.division, coalesce(st.color, 0), count(*) FROM citizens c "
+                                  "JOIN population p ON p.person_id = c.person_id "
+                                  "LEFT JOIN statuses st ON st.person_id = c.person_id GROUP BY 1, 2",
 };
 
 struct sq {
@@ -2217,6 +2227,67 @@ static enum ss_err sq_appeal_counts(struct ss_store *s, int64_t now, struct ss_a
 	return err;
 }
 
+static enum ss_err sq_scan_buckets(struct ss_store *s, int64_t from_ms, int64_t width_ms, int n, int64_t *counts)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_SCAN_BUCKETS, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, from_ms);
+		sqlite3_bind_int64(st, 2, width_ms);
+		sqlite3_bind_int64(st, 3, from_ms + (int64_t)n * width_ms);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t b = sqlite3_column_int64(st, 0);
+			if (b >= 0 && b < n)
+				counts[b] += sqlite3_column_int64(st, 1);
+		}
+		err = translate(q, rc, "scan_buckets");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_scan_results(struct ss_store *s, int64_t from_ms,
+                                   void (*fn)(void *ctx, int scene, int result, int64_t n), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_SCAN_RESULTS, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, from_ms);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			fn(ctx, sqlite3_column_int(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int64(st, 2));
+		err = translate(q, rc, "scan_results");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_colors_by_division(struct ss_store *s,
+                                         void (*fn)(void *ctx, const char *division, int color, int64_t n), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_COLORS_BY_DIVISION, &st);
+	if (!err) {
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
+			   sqlite3_column_int64(st, 2));
+		err = translate(q, rc, "colors_by_division");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
 static const struct ss_store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sq_close,
@@ -2289,6 +2360,9 @@ static const struct ss_store_ops sqlite_ops = {
         .appeals_of_person = sq_appeals_of_person,
         .appeal_queue = sq_appeal_queue,
         .appeal_counts = sq_appeal_counts,
+        .scan_buckets = sq_scan_buckets,
+        .scan_results = sq_scan_results,
+        .colors_by_division = sq_colors_by_division,
 };
 
 static enum ss_err exec(struct sq *q, const char *sql, const char *what)

@@ -1,0 +1,279 @@
+/* pages: the built web pages, served from memory (see pages.h). */
+#include "http/pages.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/mem.h"
+
+#define FILE_MAX  (8u << 20)  /* one page or asset */
+#define TOTAL_MAX (64u << 20) /* all of them */
+#define FILES_MAX 512u
+
+struct page {
+	char *path; /* the URL path it answers: "/", "/assets/resident-X.js" */
+	char *type; /* Content-Type */
+	char *etag; /* "\"<16 hex>\"" */
+	bool immutable;
+	char *data;
+	size_t len;
+};
+
+struct ss_pages {
+	struct page *files;
+	unsigned n;
+	size_t bytes;
+};
+
+static const char POLICY[] = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+                             "connect-src 'self'; media-src 'self' blob:; font-src 'self'; manifest-src 'self'; "
+                             "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+static const struct {
+	const char *ext, *type;
+} TYPES[] = {
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".ico", "image/x-icon"},
+        {".woff2", "font/woff2"},
+        {".json", "application/json"},
+        {".webmanifest", "application/manifest+json"},
+        {".txt", "text/plain; charset=utf-8"},
+};
+
+static const char *type_of(const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < sizeof(TYPES) / sizeof(TYPES[0]); i++) {
+		size_t e = strlen(TYPES[i].ext);
+		if (n > e && !strcmp(name + n - e, TYPES[i].ext))
+			return TYPES[i].type;
+	}
+	return "application/octet-stream";
+}
+
+/* An asset's name is plain: letters, digits, '.', '-', '_', not starting with a dot. */
+static bool is_plain_name(const char *name)
+{
+	if (!*name || *name == '.')
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+		      *p == '-' || *p == '_'))
+			return false;
+	return true;
+}
+
+/* FNV-1a, 64 bits: an ETag only has to change when the content does. */
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static enum ss_err read_file(const char *path, char **data, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return ss_fail(errno == ENOENT ? SS_NOT_FOUND : SS_INTERNAL, NULL, "cannot open '%s': %s", path,
+		               strerror(errno));
+	struct ss_buf b;
+	ss_buf_init(&b, FILE_MAX);
+	char chunk[16384];
+	size_t got;
+	enum ss_err err = SS_OK;
+	while (!err && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		err = ss_buf_append(&b, chunk, got);
+	if (!err && ferror(f))
+		err = ss_fail(SS_INTERNAL, NULL, "cannot read '%s'", path);
+	fclose(f);
+	if (err == SS_TOO_BIG)
+		err = ss_fail(SS_TOO_BIG, NULL, "'%s' is larger than %u bytes", path, FILE_MAX);
+	if (err) {
+		ss_buf_release(&b);
+		return err;
+	}
+	*data = ss_buf_take(&b, len);
+	return SS_OK;
+}
+
+static enum ss_err add(struct ss_pages *p, const char *url, const char *file, bool immutable)
+{
+	if (p->n == FILES_MAX)
+		return ss_fail(SS_TOO_BIG, NULL, "more than %u files to serve", FILES_MAX);
+	struct page pg = {0};
+	enum ss_err err = read_file(file, &pg.data, &pg.len);
+	if (err)
+		return err;
+	if (p->bytes + pg.len > TOTAL_MAX) {
+		free(pg.data);
+		return ss_fail(SS_TOO_BIG, NULL, "the pages are larger than %u bytes in all", TOTAL_MAX);
+	}
+	char etag[24];
+	snprintf(etag, sizeof(etag), "\"%016llx\"", (unsigned long long)fnv1a(pg.data, pg.len));
+	pg.path = ss_strdup(url);
+	pg.type = ss_strdup(type_of(url));
+	pg.etag = ss_strdup(etag);
+	pg.immutable = immutable;
+	p->files = ss_realloc(p->files, (p->n + 1) * sizeof(*p->files));
+	p->files[p->n++] = pg;
+	p->bytes += pg.len;
+	return SS_OK;
+}
+
+static enum ss_err load_assets(struct ss_pages *p, const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/assets", dir);
+	DIR *d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? SS_OK
+		                       : ss_fail(SS_INTERNAL, NULL, "cannot open '%s': %s", path, strerror(errno));
+	enum ss_err err = SS_OK;
+	struct dirent *e;
+	while (!err && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (!is_plain_name(e->d_name)) {
+			err = ss_fail(SS_INVALID, NULL, "'%s/%s' is not a plain file name", path, e->d_name);
+			break;
+		}
+		char file[4096 + 256], url[300];
+		struct stat st;
+		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+		if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		snprintf(url, sizeof(url), "/assets/%s", e->d_name);
+		err = add(p, url, file, true);
+	}
+	closedir(d);
+	return err;
+}
+
+enum ss_err ss_pages_load(const char *dir, struct ss_pages **out)
+{
+	static const struct {
+		const char *url, *file;
+		bool required;
+	} PAGES[] = {
+	        {"/", "index.html", true}, {"/terminal", "terminal.html", false}, {"/console", "console.html", false}};
+	struct ss_pages *p = ss_calloc(1, sizeof(*p));
+	enum ss_err err = SS_OK;
+	for (size_t i = 0; !err && i < sizeof(PAGES) / sizeof(PAGES[0]); i++) {
+		char file[4096];
+		snprintf(file, sizeof(file), "%s/%s", dir, PAGES[i].file);
+		err = add(p, PAGES[i].url, file, false);
+		if (err == SS_NOT_FOUND && !PAGES[i].required)
+			err = SS_OK;
+		else if (err == SS_NOT_FOUND)
+			err = ss_fail(SS_NOT_FOUND, NULL,
+			              "no built pages in '%s' (build them: make, or npm run build in web/)", dir);
+		/* the pages are HTML whatever their URL says */
+		if (!err && p->n && strcmp(p->files[p->n - 1].path, PAGES[i].url) == 0) {
+			free(p->files[p->n - 1].type);
+			p->files[p->n - 1].type = ss_strdup("text/html; charset=utf-8");
+		}
+	}
+	if (!err)
+		err = load_assets(p, dir);
+	if (err) {
+		ss_pages_free(p);
+		return err;
+	}
+	*out = p;
+	return SS_OK;
+}
+
+void ss_pages_free(struct ss_pages *p)
+{
+	if (!p)
+		return;
+	for (unsigned i = 0; i < p->n; i++) {
+		free(p->files[i].path);
+		free(p->files[i].type);
+		free(p->files[i].etag);
+		free(p->files[i].data);
+	}
+	free(p->files);
+	free(p);
+}
+
+void ss_pages_size(const struct ss_pages *p, unsigned *files, size_t *bytes)
+{
+	*files = p ? p->n : 0;
+	*bytes = p ? p->bytes : 0;
+}
+
+void ss_pages_headers(struct ss_http_resp *resp)
+{
+	ss_http_resp_header(resp, "Content-Security-Policy", POLICY);
+	ss_http_resp_header(resp, "X-Content-Type-Options", "nosniff");
+	ss_http_resp_header(resp, "X-Frame-Options", "DENY");
+	ss_http_resp_header(resp, "Referrer-Policy", "no-referrer");
+	ss_http_resp_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+	ss_http_resp_header(resp, "Permissions-Policy", "camera=(self), microphone=(), geolocation=(), payment=()");
+}
+
+/* Whether an If-None-Match header's list holds etag (or is "*"). */
+static bool etag_matches(const char *header, const char *etag)
+{
+	size_t n = strlen(etag);
+	for (const char *h = header; *h;) {
+		while (*h == ' ' || *h == ',')
+			h++;
+		if (!strncmp(h, "W/", 2))
+			h += 2;
+		if (*h == '*' || (!strncmp(h, etag, n) && (h[n] == '\0' || h[n] == ',' || h[n] == ' ')))
+			return true;
+		h += strcspn(h, ",");
+	}
+	return false;
+}
+
+bool ss_pages_serve(const struct ss_pages *p, struct ss_http_req *req, struct ss_http_resp *resp)
+{
+	if (!p)
+		return false;
+	const char *path = req->path;
+	if (!strcmp(path, "/index.html"))
+		path = "/";
+	else if (!strcmp(path, "/terminal/"))
+		path = "/terminal";
+	else if (!strcmp(path, "/console/"))
+		path = "/console";
+	const struct page *pg = NULL;
+	for (unsigned i = 0; i < p->n && !pg; i++)
+		if (!strcmp(p->files[i].path, path))
+			pg = &p->files[i];
+	if (!pg)
+		return false;
+	req->route = pg->immutable ? "GET /assets/{name}" : "GET /{page}";
+	ss_pages_headers(resp);
+	ss_http_resp_header(resp, "Cache-Control", pg->immutable ? "public, max-age=31536000, immutable" : "no-cache");
+	ss_http_resp_header(resp, "ETag", pg->etag);
+	resp->content_type = pg->type;
+	ss_buf_reset(&resp->body);
+	const char *inm = ss_http_header(req, "If-None-Match");
+	if (inm && etag_matches(inm, pg->etag)) {
+		resp->status = 304;
+		return true;
+	}
+	if (ss_buf_append(&resp->body, pg->data, pg->len) != SS_OK) { /* cannot happen: files are under 8 MiB */
+		resp->status = 500;
+		ss_buf_reset(&resp->body);
+	}
+	return true;
+}

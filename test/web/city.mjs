@@ -1,0 +1,311 @@
+// city: what the browser tests share: a synthetic city around a real `suishen serve` (its built pages
+// included), a real headless Chromium driven by playwright-core, and the API calls a test needs to set
+// the scene (registering people, creating terminals, signing scans, logging in staff).
+//
+//   const city = await City.start({ codeTtl: 60 });   // init, registry, one member of staff per role, serve
+//   const p = city.person();                           // an unregistered person of the registry
+//   await city.register(p); const token = await city.login(p);
+//   const browser = await launch();                    // headless Chromium (fake camera: launch({ camera: y4m }))
+//   ...; await city.stop();                            // SIGTERM: the server must exit 0
+//
+// SUISHEN_BIN names the binary (default build/suishen); the pages come from web/dist (`npm run build`).
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = process.env.SUISHEN_BIN || join(REPO, 'build', 'suishen');
+export const WEB = join(REPO, 'web', 'dist');
+export const SHOTS = join(REPO, 'test-results', 'web');
+export const ROLES = ['admin', 'operator', 'handler', 'epidemiologist', 'security'];
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// ---- GB 11643 ID numbers and synthetic people --------------------------------------------------------------
+
+const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const CHECK = '10X98765432';
+const DIVISIONS = ['310101', '310104', '310105', '310106', '310107', '310109', '310110', '310112', '310113', '310115'];
+const SURNAMES = ['张', '李', '王', '欧阳', '陈', '刘', '赵', '黄', '周', '吴'];
+const GIVEN = ['三', '四', '小明', '建国', '秀英', '伟', '静', '晓红', '志强', '敏'];
+
+export function idNumber(division, yyyymmdd, seq) {
+	const body = `${division}${yyyymmdd}${String(seq).padStart(3, '0')}`;
+	let sum = 0;
+	for (let i = 0; i < 17; i++) sum += Number(body[i]) * WEIGHTS[i];
+	return body + CHECK[sum % 11];
+}
+
+let serial = 0;
+// A new person; `birth` (YYYY-MM-DD) makes a child or an elder when a test needs one.
+export function makePerson({ name, birth, division } = {}) {
+	const n = ++serial;
+	division = division || DIVISIONS[n % DIVISIONS.length];
+	if (!birth) {
+		const d = new Date(Date.UTC(1960, 0, 1) + ((n * 53) % 15000) * 86400000);
+		birth = d.toISOString().slice(0, 10);
+	}
+	const id = idNumber(division, birth.replaceAll('-', ''), (n * 7) % 1000);
+	return {
+		id_number: id,
+		name: name || SURNAMES[n % SURNAMES.length] + GIVEN[Math.floor(n / SURNAMES.length) % GIVEN.length],
+		sex: Number(id[16]) % 2 ? 'M' : 'F',
+		birth_date: birth,
+		division,
+		phone: `139${String((n * 7919 + 12345678) % 1e8).padStart(8, '0')}`,
+		password: `pw-${randomBytes(3).toString('hex')}-${n}-secret`,
+		secret: null, // base32 TOTP secret once registered
+		lastStep: null, // the TOTP step of the last log-in (a step logs in once only)
+	};
+}
+
+// ---- TOTP (RFC 6238: HMAC-SHA1, 30 s, 6 digits) ----------------------------------------------------------------
+
+export function base32(s) {
+	const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+	let bits = 0, value = 0;
+	const out = [];
+	for (const ch of s.replace(/=+$/, '').toUpperCase()) {
+		value = (value << 5) | alphabet.indexOf(ch);
+		bits += 5;
+		if (bits >= 8) {
+			out.push((value >>> (bits - 8)) & 0xff);
+			bits -= 8;
+		}
+	}
+	return Buffer.from(out);
+}
+
+export function totp(secret, step = Math.floor(Date.now() / 30000)) {
+	const counter = Buffer.alloc(8);
+	counter.writeBigUInt64BE(BigInt(step));
+	const mac = createHmac('sha1', base32(secret)).update(counter).digest();
+	const off = mac[mac.length - 1] & 0x0f;
+	return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+export const secretOf = (uri) => new URL(uri).searchParams.get('secret');
+
+// A TOTP step not yet used by p, waiting (with a deadline) for the next one if need be; returns [step, otp].
+export async function freshOtp(p) {
+	const deadline = Date.now() + 40000;
+	for (;;) {
+		const step = Math.floor(Date.now() / 30000);
+		const left = 30 - ((Date.now() / 1000) % 30);
+		if (step !== p.lastStep && left > 2) {
+			p.lastStep = step;
+			return totp(p.secret, step);
+		}
+		if (Date.now() > deadline) throw new Error('no fresh TOTP step within 40 s');
+		await sleep(100);
+	}
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls fn until it returns a truthy value (returned) or the deadline passes (throws, naming what).
+export async function until(what, fn, ms = 15000) {
+	const deadline = Date.now() + ms;
+	let last;
+	for (;;) {
+		try {
+			const v = await fn();
+			if (v) return v;
+		} catch (e) {
+			last = e;
+		}
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ': ' + last.message : ''}`);
+		await sleep(100);
+	}
+}
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const s = createServer();
+		s.listen(0, '127.0.0.1', () => {
+			const { port } = s.address();
+			s.close(() => resolve(port));
+		});
+		s.on('error', reject);
+	});
+}
+
+// ---- the city --------------------------------------------------------------------------------------------------
+
+export class City {
+	// Makes a data directory with a registry of `people` residents, one member of staff per role, and serves it.
+	static async start({ people = 40, codeTtl = 60, extra = [] } = {}) {
+		const city = new City();
+		city.root = mkdtempSync(join(tmpdir(), 'suishen-web-'));
+		city.data = join(city.root, 'data');
+		city.cli('init', '--data', city.data);
+		city.pool = [];
+		for (let i = 0; i < people; i++) city.pool.push(makePerson());
+		city.importPeople(city.pool);
+		city.staff = {};
+		for (const role of ROLES) city.staff[role] = JSON.parse(city.cli('staff', 'create', '--data', city.data, '--name', `${role} 1`, '--role', role));
+		await city.serve({ codeTtl, extra });
+		return city;
+	}
+
+	cli(...args) {
+		return execFileSync(BIN, args, { encoding: 'utf8', env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+	}
+
+	// Adds people to the registry (`suishen import population`).
+	importPeople(people) {
+		const csv = join(this.root, `registry-${Date.now()}-${Math.random().toString(16).slice(2)}.csv`);
+		const lines = ['id_number,name,sex,birth_date,division,phone', ...people.map((p) => `${p.id_number},${p.name},${p.sex},${p.birth_date},${p.division},${p.phone}`)];
+		writeFileSync(csv, lines.join('\n') + '\n');
+		this.cli('import', 'population', '--data', this.data, csv);
+	}
+
+	async serve({ codeTtl = 60, extra = [] } = {}) {
+		this.port = await freePort();
+		this.base = `http://127.0.0.1:${this.port}`;
+		this.log = join(this.root, 'server.log');
+		const out = (await import('node:fs')).openSync(this.log, 'a');
+		this.proc = spawn(BIN, ['serve', '--data', this.data, '--listen', `127.0.0.1:${this.port}`, '--code-ttl', String(codeTtl),
+			'--login-delay-ms', '200', '--web', WEB, ...extra], { stdio: ['ignore', out, out], env: cleanEnv() });
+		this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve({ code, sig })));
+		await until('suishen serve to answer /healthz', async () => (await fetch(this.base + '/healthz')).ok, 30000);
+	}
+
+	// SIGTERM; the server must exit 0. Then the data directory is removed (kept if SUISHEN_KEEP is set).
+	async stop() {
+		if (!this.proc) return;
+		this.proc.kill('SIGTERM');
+		const { code, sig } = await Promise.race([this.exited, sleep(20000).then(() => ({ code: 'timeout' }))]);
+		this.proc = null;
+		if (code !== 0) throw new Error(`suishen serve ended with ${code ?? sig}: ${this.logTail()}`);
+		if (!process.env.SUISHEN_KEEP) rmSync(this.root, { recursive: true, force: true });
+	}
+
+	logTail(n = 3000) {
+		try {
+			return readFileSync(this.log, 'utf8').slice(-n);
+		} catch {
+			return '';
+		}
+	}
+
+	url(path) {
+		return this.base + path;
+	}
+
+	// An unregistered person of the registry.
+	person() {
+		const p = this.pool.shift();
+		if (!p) throw new Error('the registry has no unregistered people left');
+		return p;
+	}
+
+	async api(method, path, { token, body, headers = {} } = {}) {
+		const h = { ...headers };
+		if (token) h.Authorization = `Bearer ${token}`;
+		if (body !== undefined) h['Content-Type'] = 'application/json';
+		const res = await fetch(this.base + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+		const text = await res.text();
+		let data = null;
+		try {
+			data = text ? JSON.parse(text) : null;
+		} catch {
+			data = text;
+		}
+		return { status: res.status, data, headers: res.headers };
+	}
+
+	// Like api() but the answer must be 2xx; returns its JSON.
+	async ok(method, path, opts) {
+		const r = await this.api(method, path, opts);
+		if (r.status < 200 || r.status > 299) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.data)}`);
+		return r.data;
+	}
+
+	// Registers p through the API (201) and keeps its TOTP secret.
+	async register(p) {
+		const d = await this.ok('POST', '/v1/citizens', { body: { name: p.name, id_number: p.id_number, phone: p.phone, password: p.password } });
+		p.citizen_id = d.citizen_id;
+		p.secret = secretOf(d.totp_uri);
+		return d;
+	}
+
+	// Logs p in through the API; returns the bearer token.
+	async login(p) {
+		const otp = await freshOtp(p);
+		const d = await this.ok('POST', '/v1/sessions', { body: { id_number: p.id_number, password: p.password, otp } });
+		return d.token;
+	}
+
+	staffToken(role) {
+		return this.staff[role].token;
+	}
+
+	// A terminal of scene at a place (created by the admin): { terminal_id, secret, org, place, scene }.
+	async terminal(scene = 'checkpoint', place = '人民广场站', org = '申通地铁') {
+		const d = await this.ok('POST', '/v1/staff/terminals', { token: this.staffToken('admin'), body: { org, place, scene } });
+		return { ...d, org, place, scene };
+	}
+
+	// POST /v1/scans signed as terminal t (api.md: HMAC-SM3 over method, path, timestamp, nonce, SM3 of the body).
+	async scan(t, code) {
+		const body = JSON.stringify({ code });
+		const ts = String(Math.floor(Date.now() / 1000));
+		const nonce = randomBytes(16).toString('hex');
+		const msg = `POST\n/v1/scans\n${ts}\n${nonce}\n${createHash('sm3').update(body).digest('hex')}`;
+		const sig = createHmac('sm3', Buffer.from(t.secret, 'hex')).update(msg).digest('hex');
+		const res = await fetch(this.base + '/v1/scans', {
+			method: 'POST', body,
+			headers: { 'Content-Type': 'application/json', 'X-Terminal-Id': String(t.terminal_id), 'X-Timestamp': ts, 'X-Nonce': nonce, 'X-Signature': sig },
+		});
+		return { status: res.status, data: await res.json() };
+	}
+}
+
+function cleanEnv() {
+	const env = { ...process.env };
+	delete env.SUISHEN_MASTER_KEY;
+	return env;
+}
+
+// ---- the browser ---------------------------------------------------------------------------------------------
+
+// Headless Debian Chromium. camera: a .y4m/.mjpeg file that the fake capture device plays (and permission
+// to use it granted), for pages that read codes from a camera.
+export async function launch({ camera } = {}) {
+	const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+		'--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required'];
+	if (camera) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${camera}`);
+	return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+// A new page (phone-sized unless viewport says otherwise) that fails the test on any error the page logs
+// or throws, and on any Content-Security-Policy violation.
+export async function openPage(browser, { viewport = { width: 390, height: 844 }, permissions = [] } = {}) {
+	const context = await browser.newContext({ viewport, deviceScaleFactor: 2, permissions });
+	const page = await context.newPage();
+	page.problems = [];
+	page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
+	page.on('console', (m) => {
+		if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) page.problems.push(`console error: ${m.text()}`);
+	});
+	return page;
+}
+
+// Fails if the page logged an error or broke its policy (call at the end of a test).
+export function noProblems(page) {
+	if (page.problems.length) throw new Error('the page had problems:\n  ' + page.problems.join('\n  '));
+}
+
+// Saves a screenshot of the page as test-results/web/<name>.png and says where (the test output lists them).
+export async function shot(page, name) {
+	mkdirSync(SHOTS, { recursive: true });
+	const path = join(SHOTS, `${name}.png`);
+	await page.screenshot({ path, fullPage: true });
+	console.log(`# screenshot: ${path}`);
+	return path;
+}

@@ -1,0 +1,34 @@
+// i18n: the pages speak Chinese by default and English on request; the choice is kept in this browser.
+// A page gives its dictionary { key: { zh: '...', en: '...' } }; t('key', { n: 3 }) fills {n}.
+
+const KEY = 'suishen.lang';
+let lang = localStorage.getItem(KEY) === 'en' ? 'en' : 'zh';
+const listeners = [];
+
+export function getLang() {
+	return lang;
+}
+
+export function setLang(l) {
+	lang = l === 'en' ? 'en' : 'zh';
+	localStorage.setItem(KEY, lang);
+	document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
+	listeners.forEach((fn) => fn(lang));
+}
+
+// Calls fn(lang) whenever the language changes (to re-render).
+export function onLang(fn) {
+	listeners.push(fn);
+}
+
+// A translator over dict; an unknown key shows as itself (and is easy to spot).
+export function translator(dict) {
+	return (key, vars = {}) => {
+		const entry = dict[key];
+		let s = entry ? entry[lang] ?? entry.zh : key;
+		for (const [k, v] of Object.entries(vars)) s = s.split(`{${k}}`).join(String(v));
+		return s;
+	};
+}
+
+document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
