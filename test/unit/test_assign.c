@@ -1,5 +1,7 @@
 /* Unit tests of status assignment (core/assign.h) over a real store in a temporary directory: records imported
  * for a registered person colour them by the active rule set, with reasons, review_at and history. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "check.h"
 #include "core/app.h"
 #include "core/assign.h"
+#include "core/holders.h"
 #include "core/pii.h"
 #include "core/records.h"
 #include "core/registry.h"
@@ -354,6 +357,70 @@ static void test_diff_matches_apply(void)
 	free(d);
 }
 
+struct evaluator {
+	atomic_bool stop;
+	int runs, failures;
+};
+
+/* Re-evaluates PERSON until told to stop, as the server's threads do while an admin applies a rule set. */
+static void *evaluate_loop(void *arg)
+{
+	struct evaluator *e = arg;
+	while (!atomic_load(&e->stop)) {
+		bool changed;
+		if (ss_assign_person(app, idx, person_id(), ss_time_now(), &changed) != SS_OK)
+			e->failures++;
+		e->runs++;
+	}
+	return NULL;
+}
+
+/*
+ * Replacing the active rule set while another thread evaluates with it: the
+ * old set lives as long as an evaluation holds it (under ASan a set freed
+ * too early is a use after free), and every evaluation uses one whole set.
+ */
+static void test_rules_replaced_while_evaluating(void)
+{
+	static const char a[] = "version swap-a\n"
+	                        "rule red.any-contact\n"
+	                        "    color red\n"
+	                        "    when secondary_contact within 2d\n"
+	                        "    reason zh 测试\n"
+	                        "    reason en test\n";
+	static const char b[] = "version swap-b\n"
+	                        "rule yellow.any-contact\n"
+	                        "    color yellow\n"
+	                        "    when secondary_contact within 2d\n"
+	                        "    reason zh 测试\n"
+	                        "    reason en test\n";
+	CHECK(record("swap-1", "secondary_contact", NULL, now - 3600) == SS_OK);
+	struct evaluator e = {.runs = 0};
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, evaluate_loop, &e) == 0);
+	int applied = 0;
+	for (int i = 0; i < 40; i++) {
+		const char *text = i % 2 ? b : a;
+		if (ss_assign_set_rules(app, text, strlen(text), NULL, NULL, NULL) == SS_OK)
+			applied++;
+	}
+	atomic_store(&e.stop, true);
+	pthread_join(t, NULL);
+	CHECK(applied == 40);
+	CHECK(e.failures == 0);
+	CHECK(e.runs > 0);
+	/* the last set applied (b) decides the colour once the person is evaluated again */
+	bool changed;
+	CHECK(ss_assign_person(app, idx, person_id(), ss_time_now(), &changed) == SS_OK);
+	struct ss_status_row row;
+	struct ss_arena ar;
+	ss_arena_init(&ar);
+	CHECK(app->store->ops->status_get(app->store, person_id(), &ar, &row) == SS_OK);
+	CHECK(row.color == SS_YELLOW);
+	CHECK_STR(row.rule_set, "swap-b");
+	ss_arena_release(&ar);
+}
+
 int main(void)
 {
 	if (!check_data_dir(dir))
@@ -371,6 +438,7 @@ int main(void)
 	RUN(test_not_registered_waits);
 	RUN(test_rules_survive_reopen);
 	RUN(test_diff_matches_apply);
+	RUN(test_rules_replaced_while_evaluating);
 	ss_app_close(app);
 	if (!check_data_dir_remove(dir))
 		return 1;
