@@ -163,12 +163,16 @@ out:
 	return err;
 }
 
-/* The last answer, shared for CACHE_SECONDS by the consoles of one time zone. */
+/* The last answers, one per time zone asked for (a few), each shared for CACHE_SECONDS. */
+#define CACHE_SLOTS 8
+
 static struct {
 	pthread_mutex_t lock;
-	char *body;
-	int offset_min;
-	int64_t at;
+	struct {
+		char *body;
+		int offset_min;
+		int64_t at;
+	} slot[CACHE_SLOTS];
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static enum ss_err stats(struct ss_api_call *c)
@@ -180,21 +184,31 @@ static enum ss_err stats(struct ss_api_call *c)
 	int64_t now = ss_time_now();
 	enum ss_err err = SS_OK;
 	pthread_mutex_lock(&cache.lock); /* one computation at a time; the others wait for its answer */
-	if (!cache.body || cache.offset_min != (int)offset || now - cache.at >= CACHE_SECONDS || now < cache.at) {
+	int use = 0;                     /* this time zone's slot, else the oldest */
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		if (cache.slot[i].body && cache.slot[i].offset_min == (int)offset) {
+			use = i;
+			break;
+		}
+		if (!cache.slot[i].body || cache.slot[i].at < cache.slot[use].at)
+			use = i;
+	}
+	if (!cache.slot[use].body || cache.slot[use].offset_min != (int)offset ||
+	    now - cache.slot[use].at >= CACHE_SECONDS || now < cache.slot[use].at) {
 		struct ss_buf b;
 		struct ss_jw w;
 		ss_buf_init(&b, 1 << 20);
 		ss_jw_init(&w, &b);
 		if (!(err = compute(c->app, ss_time_now_ms(), (int)offset, &w)) && !(err = ss_jw_finish(&w))) {
-			free(cache.body);
-			cache.body = ss_buf_take(&b, NULL);
-			cache.offset_min = (int)offset;
-			cache.at = now;
+			free(cache.slot[use].body);
+			cache.slot[use].body = ss_buf_take(&b, NULL);
+			cache.slot[use].offset_min = (int)offset;
+			cache.slot[use].at = now;
 		}
 		ss_buf_release(&b);
 	}
 	if (!err)
-		ss_jw_raw(&c->w, cache.body, strlen(cache.body));
+		ss_jw_raw(&c->w, cache.slot[use].body, strlen(cache.slot[use].body));
 	pthread_mutex_unlock(&cache.lock);
 	ss_api_cache(c, 0);
 	return err;

@@ -395,7 +395,7 @@ void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp
 		/* not the API: one of the pages or their assets? */
 		if (err == SS_NOT_FOUND && !strcmp(req->method, "GET") && ss_pages_serve(api->pages, req, resp))
 			return;
-		if (err == SS_NOT_FOUND && is_page_path(req->path))
+		if (err == SS_NOT_FOUND && !api->pages && !strcmp(req->method, "GET") && is_page_path(req->path))
 			err = ss_fail(SS_NOT_FOUND, NULL, "the pages are not built (make, or npm run build in web/)");
 		if (err == SS_METHOD)
 			ss_http_resp_header(resp, "Allow", allowed(req->path, req->arena));

@@ -5,7 +5,8 @@
  * key ring in step with the store (keys rotated by `suishen keys`), purges
  * expired sessions, and applies to the in-memory colours the changes of
  * colour that another process wrote to the store (`suishen import records`
- * re-evaluates the people it touched): a scan sees such a change at the next
+ * re-evaluates the people it touched) and the rule set another process made
+ * active (`suishen rules load`): a scan sees such a change at the next
  * SIGHUP, or within HOUSEKEEPING_SECONDS. The server follows the store's
  * history of changes by its change_id, so the cost is that of the changes.
  * Housekeeping also runs the security watcher (core/alerts.h) and signs the
@@ -160,6 +161,8 @@ int ss_cmd_serve(int argc, char **argv)
 			ss_log_warn("key_reload_failed", "msg=\"%s\"", ss_err_message());
 		(void)app->store->ops->session_purge(app->store, ss_time_now());
 		follow_statuses(&follow);
+		if (ss_assign_follow_rules(app, NULL))
+			ss_log_warn("rules_follow_failed", "msg=\"%s\"", ss_err_message());
 		int raised = 0;
 		if (ss_alerts_run(app, app->alerts, ss_time_now_ms(), &raised))
 			ss_log_warn("alerts_failed", "msg=\"%s\"", ss_err_message());

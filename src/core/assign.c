@@ -81,6 +81,33 @@ out:
 	return err;
 }
 
+enum ss_err ss_assign_follow_rules(struct ss_app *app, bool *changed)
+{
+	struct ss_arena a;
+	const char *version, *text;
+	struct ss_ruleset *rs = NULL, *now = active(app);
+	if (changed)
+		*changed = false;
+	ss_arena_init(&a);
+	enum ss_err err = app->store->ops->rule_set_active(app->store, &a, &version, &text);
+	if (err == SS_NOT_FOUND) /* none stored yet: the default is stored at first use */
+		err = SS_OK;
+	else if (!err && (!now || strcmp(version, ss_rules_version(now)) != 0)) {
+		if (ss_rules_parse(text, strlen(text), &rs, NULL, NULL)) {
+			ss_log_error("rules_corrupt", "version=%s", version);
+			err = ss_fail(SS_INTERNAL, NULL, "the stored rule set '%s' does not parse", version);
+		} else {
+			ss_log_info("rules_followed", "version=%s rules=%zu", version, ss_rules_count(rs));
+			install(app, rs);
+			if (changed)
+				*changed = true;
+		}
+	}
+	ss_rules_free(now);
+	ss_arena_release(&a);
+	return err;
+}
+
 enum ss_err ss_assign_set_rules(struct ss_app *app, const char *text, size_t n,
                                 void (*report)(void *ctx, long line, const char *message), void *ctx,
                                 const char **version)

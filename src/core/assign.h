@@ -44,6 +44,13 @@ extern const char ss_default_rules[];
 enum ss_err ss_assign_load_rules(struct ss_app *app) SS_MUST;
 
 /*
+ * Brings app->rules in step with the store's active rule set, which another
+ * process may have replaced (`suishen rules load` while a server runs).
+ * *changed (if not NULL) tells whether the set in use was replaced.
+ */
+enum ss_err ss_assign_follow_rules(struct ss_app *app, bool *changed) SS_MUST;
+
+/*
  * Parses text (n bytes) fully, reporting every error through report as
  * ss_rules_parse does; if it parses, stores it as the active rule set and
  * makes it app->rules. Nothing changes on any error. *version (if not NULL)

@@ -154,7 +154,8 @@ static enum ss_err load_assets(struct ss_pages *p, const char *dir)
 		char file[4096 + 256], url[300];
 		struct stat st;
 		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
-		if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
+		if (lstat(file, &st) != 0 ||
+		    !S_ISREG(st.st_mode)) /* no links: what is served is what the build wrote */
 			continue;
 		snprintf(url, sizeof(url), "/assets/%s", e->d_name);
 		err = add(p, url, file, true);

@@ -290,6 +290,36 @@ static enum MHD_Result send_deferred(struct ss_http_server *srv, struct MHD_Conn
 	return queue(srv, conn, r, &r->resp);
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
+}
+
+/*
+ * Decodes the %HH escapes of a URL path or query argument in place, except
+ * %00, which stays as it is written: a NUL inside would end the C string
+ * early and make "/assets/a.js%00.png" the same as "/assets/a.js". With it
+ * kept, such a path names nothing (404) and such a value is refused.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *out = s;
+	for (const char *in = s; *in;) {
+		int hi, lo;
+		if (in[0] == '%' && (hi = hexval(in[1])) >= 0 && (lo = hexval(in[2])) >= 0 && (hi || lo)) {
+			*out++ = (char)(hi * 16 + lo);
+			in += 3;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+	return (size_t)(out - s);
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                  const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -482,7 +512,7 @@ enum ss_err ss_http_start(const struct ss_http_config *cfg, struct ss_http_serve
 	                         MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	                         (size_t)CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
 	                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_IP, MHD_OPTION_NOTIFY_COMPLETED,
-	                         on_completed, srv, MHD_OPTION_END);
+	                         on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
 	if (!srv->daemon) {
 		free(srv);
 		/* the address parsed, so what failed is the bind (in use, or not ours); MHD has logged why */

@@ -16,7 +16,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = process.env.SUISHEN_BIN || join(REPO, 'build', 'suishen');
@@ -24,6 +24,8 @@ export const WEB = join(REPO, 'web', 'dist');
 export const SHOTS = join(REPO, 'test-results', 'web');
 export const ROLES = ['admin', 'operator', 'handler', 'epidemiologist', 'security'];
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+// playwright-core is one of web/'s (dev) packages, installed by scripts/build-web: resolved from there
+const { chromium } = createRequire(join(REPO, 'web', 'package.json'))('playwright-core');
 
 // ---- GB 11643 ID numbers and synthetic people --------------------------------------------------------------
 
