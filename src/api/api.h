@@ -52,6 +52,7 @@ struct ss_api_call {
 	const struct ss_api_route *route;
 	const char *params[SS_API_MAX_PARAMS]; /* the {params} of the pattern, in order */
 	int64_t citizen_id;                    /* SS_AUTH_CITIZEN */
+	const char *token;                     /* SS_AUTH_CITIZEN: the bearer token it came with */
 	struct ss_staff staff;                 /* SS_AUTH_STAFF */
 	struct ss_terminal terminal;           /* SS_AUTH_TERMINAL */
 	struct ss_source_client client;        /* SS_AUTH_SOURCE */

@@ -40,6 +40,18 @@ static enum ss_err citizens_create(struct ss_api_call *c)
 	return SS_OK;
 }
 
+/* DELETE /v1/sessions: logging out ends the session itself, not only the page's copy of the token. */
+static enum ss_err sessions_delete(struct ss_api_call *c)
+{
+	enum ss_err err = ss_identity_logout(c->app, c->token);
+	if (err)
+		return err;
+	ss_jw_obj_begin(&c->w);
+	ss_jw_kstr(&c->w, "status", "logged_out");
+	ss_jw_obj_end(&c->w);
+	return SS_OK;
+}
+
 static enum ss_err sessions_create(struct ss_api_call *c)
 {
 	const char *channel, *id_number, *password, *otp;
@@ -402,6 +414,7 @@ static enum ss_err my_access_log(struct ss_api_call *c)
 const struct ss_api_route ss_api_citizen_routes[] = {
         {"POST", "/v1/citizens", "POST /v1/citizens", SS_AUTH_NONE, 0, SMALL_BODY, citizens_create, .slow = true},
         {"POST", "/v1/sessions", "POST /v1/sessions", SS_AUTH_NONE, 0, SMALL_BODY, sessions_create, .slow = true},
+        {"DELETE", "/v1/sessions", "DELETE /v1/sessions", SS_AUTH_CITIZEN, 0, 0, sessions_delete},
         {"GET", "/v1/me", "GET /v1/me", SS_AUTH_CITIZEN, 0, 0, me},
         {"GET", "/v1/me/code", "GET /v1/me/code", SS_AUTH_CITIZEN, 0, 0, code_json},
         {"GET", "/v1/me/code.svg", "GET /v1/me/code.svg", SS_AUTH_CITIZEN, 0, 0, code_svg},

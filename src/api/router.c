@@ -130,6 +130,7 @@ static enum ss_err authenticate(struct ss_api_call *c)
 	case SS_AUTH_NONE:
 		return SS_OK;
 	case SS_AUTH_CITIZEN:
+		c->token = token;
 		return ss_identity_authenticate(c->app, token, &c->citizen_id);
 	case SS_AUTH_TERMINAL: {
 		struct ss_signed_request sr = signed_request(c->req, "X-Terminal-Id");
@@ -369,6 +370,23 @@ void ss_api_free(struct ss_api *api)
 	free(api);
 }
 
+/*
+ * An endpoint without a body also takes an empty JSON object, which many
+ * clients send with every POST; at most NO_BODY_MAX bytes of it.
+ */
+#define NO_BODY_MAX 16
+
+static bool is_empty_object(const char *body)
+{
+	body += strspn(body, " \t\r\n");
+	if (*body++ != '{')
+		return false;
+	body += strspn(body, " \t\r\n");
+	if (*body++ != '}')
+		return false;
+	return body[strspn(body, " \t\r\n")] == '\0';
+}
+
 void ss_api_set_pages(struct ss_api *api, const struct ss_pages *pages)
 {
 	api->pages = pages;
@@ -407,6 +425,10 @@ void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp
 		goto out;
 	if (route->body_max && (err = ss_json_parse(req->body, req->body_len, &c.body)))
 		goto out;
+	if (!route->body_max && req->body_len && !is_empty_object(req->body)) {
+		err = ss_fail(SS_INVALID, NULL, "this endpoint takes no body");
+		goto out;
+	}
 	if (route->slow && api->nthreads) {
 		if ((err = hand_over(api, &c)))
 			goto out;
@@ -426,5 +448,5 @@ size_t ss_api_body_limit(void *ctx, const char *method, const char *path)
 	ss_arena_init(&a);
 	bool found = find(method, path, &a, params, &route) == SS_OK;
 	ss_arena_release(&a);
-	return found ? route->body_max : 0;
+	return found ? (route->body_max ? route->body_max : NO_BODY_MAX) : 0;
 }

@@ -305,6 +305,14 @@ enum ss_err ss_identity_authenticate(struct ss_app *app, const char *token, int6
 	return SS_OK;
 }
 
+enum ss_err ss_identity_logout(struct ss_app *app, const char *token)
+{
+	uint8_t hash[32];
+	if (!ss_app_token_hash(token, hash))
+		return ss_fail(SS_UNAUTHENTICATED, NULL, "missing or invalid session token");
+	return app->store->ops->session_delete(app->store, hash);
+}
+
 enum ss_err ss_identity_profile(struct ss_app *app, int64_t citizen_id, struct ss_profile *out)
 {
 	struct ss_citizen_row c;

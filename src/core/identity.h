@@ -95,6 +95,9 @@ enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const c
 /* The citizen a bearer token belongs to; SS_UNAUTHENTICATED if unknown or expired. */
 enum ss_err ss_identity_authenticate(struct ss_app *app, const char *token, int64_t *citizen_id) SS_MUST;
 
+/* Ends the session of token (logging out): the token stops working at once. An unknown token changes nothing. */
+enum ss_err ss_identity_logout(struct ss_app *app, const char *token) SS_MUST;
+
 struct ss_profile {
 	int64_t citizen_id;
 	char name[SS_NAME_MAX + 1];

@@ -309,6 +309,8 @@ struct ss_store_ops {
 	                           struct ss_session_row *out);
 	/* Removes sessions that expired before now. */
 	enum ss_err (*session_purge)(struct ss_store *s, int64_t now);
+	/* Removes the session of token_hash (none: nothing to do). */
+	enum ss_err (*session_delete)(struct ss_store *s, const uint8_t token_hash[32]);
 
 	/* Calls fn for every registered resident: ids, sealed particulars, when they registered. */
 	enum ss_err (*citizen_each)(struct ss_store *s,

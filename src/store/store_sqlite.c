@@ -53,6 +53,7 @@ enum stmt_id {
 	ST_SESSION_INSERT,
 	ST_SESSION_GET,
 	ST_SESSION_PURGE,
+	ST_SESSION_DELETE,
 	ST_STAFF_INSERT,
 	ST_STAFF_BY_TOKEN,
 	ST_CITIZEN_EACH,
@@ -173,6 +174,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                               "VALUES (?1, ?2, ?3, ?4, ?5)",
         [ST_SESSION_GET] = "SELECT citizen_id, channel, created_at, expires_at FROM sessions WHERE token_hash = ?1",
         [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at < ?1",
+        [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
         [ST_STAFF_INSERT] = "INSERT INTO staff (name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
         [ST_STAFF_BY_TOKEN] = "SELECT staff_id, name, role, created_at FROM staff WHERE token_hash = ?1",
         [ST_CITIZEN_EACH] = "SELECT citizen_id, person_id, sealed, created_at FROM citizens ORDER BY citizen_id",
@@ -884,6 +886,20 @@ static enum ss_err sq_session_purge(struct ss_store *s, int64_t now)
 	if (!(err = stmt(q, ST_SESSION_PURGE, &st))) {
 		sqlite3_bind_int64(st, 1, now);
 		err = run(q, st, "session_purge");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_session_delete(struct ss_store *s, const uint8_t token_hash[32])
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_SESSION_DELETE, &st))) {
+		sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC);
+		err = run(q, st, "session_delete");
 	}
 	pthread_mutex_unlock(&q->lock);
 	return err;
@@ -2314,6 +2330,7 @@ static const struct ss_store_ops sqlite_ops = {
         .session_insert = sq_session_insert,
         .session_get = sq_session_get,
         .session_purge = sq_session_purge,
+        .session_delete = sq_session_delete,
         .staff_insert = sq_staff_insert,
         .staff_by_token = sq_staff_by_token,
         .citizen_each = sq_citizen_each,

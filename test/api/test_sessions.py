@@ -410,3 +410,46 @@ def test_concurrent_logins_with_one_code_succeed_once(fresh_city):
     assert r.status_code == 200, r.text
     assert r.otp_step == step + 1
     city.remember(r.json()["token"])
+
+
+# -- logging out (DELETE /v1/sessions) ---------------------------------------------------------------------------------
+
+
+def test_logout_ends_that_session_only(city):
+    from conftest import resident as _resident
+    p, token = _resident(city)
+    other = city.login_ok(p)  # a second session of the same person (another phone)
+    r = city.request("DELETE", "/v1/sessions", token=token)
+    assert r.status_code == 200 and r.json() == {"status": "logged_out"}, r.text
+    assert_error(city.get("/v1/me", token=token), 401, "unauthenticated")
+    assert city.get("/v1/me", token=other).status_code == 200
+    # logging out again with the ended token is refused like any unknown token
+    assert_error(city.request("DELETE", "/v1/sessions", token=token), 401, "unauthenticated")
+    assert_error(city.request("DELETE", "/v1/sessions"), 401, "unauthenticated")
+
+
+def test_logout_survives_a_restart(fresh_city):
+    from conftest import resident as _resident
+    p, token = _resident(fresh_city)
+    assert fresh_city.request("DELETE", "/v1/sessions", token=token).status_code == 200
+    fresh_city.kill()
+    fresh_city.start()
+    assert_error(fresh_city.get("/v1/me", token=token), 401, "unauthenticated")
+
+
+# -- endpoints without a body take an empty object, and nothing else ---------------------------------------------------
+
+
+def test_no_body_endpoints_take_an_empty_object(city):
+    from conftest import resident as _resident
+    p, token = _resident(city)
+    for body in (b"{}", b" { } \n"):
+        r = city.request("GET", "/v1/me", data=body, token=token)
+        assert r.status_code == 200, (body, r.text)
+    assert_error(city.request("GET", "/v1/me", data=b'{"a":1}', token=token), 400, "invalid_argument")
+    assert_error(city.request("GET", "/v1/me", data=b"[]", token=token), 400, "invalid_argument")
+    assert_error(city.request("GET", "/v1/me", data=b"{" + b" " * 64 + b"}", token=token), 413, "too_large")
+    # and a logged-out session stays logged out whatever the body
+    r = city.request("DELETE", "/v1/sessions", data=b"{}", token=token)
+    assert r.status_code == 200, r.text
+    assert_error(city.get("/v1/me", token=token), 401, "unauthenticated")

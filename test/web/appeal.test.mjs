@@ -1,0 +1,98 @@
+// appeal: one story across two pages, as the issue tells it: a resident whose code is red files an appeal on the
+// resident page; a handler works it in the staff console (claim, both checks, upheld green, close); the resident
+// page then shows the new colour, and a terminal scanning the resident's code answers green.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { City, launch, openPage, noProblems, shot, until, freshOtp } from './city.mjs';
+
+let city, browser;
+
+before(async () => {
+	city = await City.start({ people: 6 });
+	browser = await launch();
+});
+
+after(async () => {
+	await browser?.close();
+	await city?.stop();
+});
+
+test('an appeal filed on the resident page, decided in the console, turns the resident page green', async () => {
+	const p = city.person();
+	await city.register(p);
+	await city.ok('POST', '/v1/staff/status', {
+		token: city.staffToken('admin'),
+		body: { id_number: p.id_number, color: 'red', reason: '测试：行程数据' },
+	});
+
+	// the resident logs in on their page and sees red
+	const resident = await openPage(browser);
+	await resident.goto(city.url('/'));
+	await resident.fill('#login-id', p.id_number);
+	await resident.fill('#login-password', p.password);
+	await resident.fill('#login-otp', await freshOtp(p));
+	await resident.click('#login-submit');
+	await resident.waitForSelector('#code-frame[data-color="red"]');
+
+	// and files an appeal
+	await resident.click('#nav-appeals');
+	await resident.click('#appeal-new');
+	await resident.fill('#appeal-reason', '我没有去过中风险地区');
+	await resident.fill('#appeal-details', '那天我一直在家，行程数据有误。');
+	await resident.click('#appeal-submit');
+	const item = await resident.waitForSelector('.appeal-item[data-state="submitted"]');
+	const appealId = await item.getAttribute('data-appeal-id');
+	assert.match(appealId, /^\d+$/);
+	await shot(resident, 'appeal-filed-resident');
+
+	// the handler works it in the console
+	const consolePage = await openPage(browser, { viewport: { width: 1280, height: 800 } });
+	await consolePage.goto(city.url('/console'));
+	await consolePage.fill('#login-token', city.staffToken('handler'));
+	await consolePage.click('#login-submit');
+	await consolePage.waitForSelector('#whoami');
+	await consolePage.click('#nav-appeals');
+	await consolePage.click(`.appeal-row[data-appeal-id="${appealId}"]`);
+	await consolePage.waitForSelector('#appeal-state[data-state="submitted"]');
+	await consolePage.click('#appeal-claim');
+	await consolePage.waitForSelector('#appeal-state[data-state="assigned"]');
+	await consolePage.fill('#check-data-note', '行程数据核查：当日无到访记录');
+	await consolePage.click('#appeal-check-data');
+	await consolePage.waitForSelector('#appeal-state[data-state="checking"]');
+	await consolePage.fill('#check-grassroots-note', '街道核实：居家');
+	await consolePage.click('#appeal-check-grassroots');
+	await until('the decision to be possible', async () => !(await consolePage.isDisabled('#appeal-decide')));
+	await consolePage.selectOption('#appeal-decision-outcome', 'upheld');
+	await consolePage.selectOption('#appeal-decision-color', 'green');
+	await consolePage.fill('#appeal-decision-reason', '行程数据有误，已更正');
+	await consolePage.click('#appeal-decide');
+	await consolePage.click('#confirm-ok');
+	await consolePage.waitForSelector('#appeal-state[data-state="upheld"]');
+	await shot(consolePage, 'appeal-decided-console');
+	await consolePage.click('#appeal-close');
+	await consolePage.click('#confirm-ok');
+	await consolePage.waitForSelector('#appeal-state[data-state="closed"]');
+
+	// the resident page shows green (it re-reads the colour as it renews the code, or on a reload)
+	await resident.click('#nav-code');
+	await until('the resident page to show green', async () => {
+		if ((await resident.getAttribute('#code-frame', 'data-color')) === 'green') return true;
+		await resident.reload();
+		await resident.waitForSelector('#code-frame');
+		return (await resident.getAttribute('#code-frame', 'data-color')) === 'green';
+	}, 20000);
+	await resident.click('#nav-appeals');
+	await resident.waitForSelector(`.appeal-item[data-appeal-id="${appealId}"][data-state="closed"]`);
+	await resident.click('#nav-code');
+	await shot(resident, 'appeal-green-resident');
+
+	// and a terminal agrees
+	const token = await city.login(p);
+	const { code } = await city.ok('GET', '/v1/me/code', { token });
+	const t = await city.terminal('community', '康乐小区东门', '康乐小区物业');
+	const scan = await city.scan(t, code);
+	assert.equal(scan.data.result, 'green');
+
+	noProblems(resident);
+	noProblems(consolePage);
+});

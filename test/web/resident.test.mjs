@@ -1,0 +1,383 @@
+// resident: the resident page (/) in a real headless Chromium against a real `suishen serve`: registering and
+// logging in through the page, the code card (a code a terminal accepts, renewed before it expires, framed in
+// the holder's colour), the colour's reasons, scan and access records, relatives (a child's code shown by the
+// guardian, a request for my consent), appeals followed to a decision, declarations, the English switch, names
+// and texts that look like markup staying text, an ended session, and logging out.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { City, REPO, launch, openPage, noProblems, shot, until, makePerson, freshOtp, totp } from './city.mjs';
+
+// jsQR reads the codes back from the page's pixels; it is one of web/'s packages (as city.mjs finds playwright-core).
+const jsQR = createRequire(join(REPO, 'web', 'package.json'))('jsqr');
+
+const TOKEN_KEY = 'suishen.resident.token';
+let city, browser, page, p;
+
+// The masking of GET /v1/me: the first character kept, each other one a '*'.
+const masked = (name) => [...name][0] + '*'.repeat([...name].length - 1);
+
+before(async () => {
+	city = await City.start({ people: 12, codeTtl: 6 });
+	browser = await launch();
+	page = await openPage(browser);
+});
+
+after(async () => {
+	if (browser) await browser.close();
+	if (city) await city.stop();
+});
+
+const text = (sel, pg = page) => pg.locator(sel).first().textContent();
+const visible = (sel, pg = page) => pg.locator(sel).first().isVisible();
+
+// The code on the page's #code-img, read back from its pixels as a scanner would.
+async function shownCode(pg = page) {
+	const img = await pg.evaluate(() => {
+		const el = document.getElementById('code-img');
+		if (!el.complete || !el.naturalWidth) return null;
+		const c = document.createElement('canvas');
+		c.width = el.naturalWidth;
+		c.height = el.naturalHeight;
+		const g = c.getContext('2d');
+		g.fillStyle = '#fff';
+		g.fillRect(0, 0, c.width, c.height);
+		g.drawImage(el, 0, 0);
+		return { w: c.width, h: c.height, data: Array.from(g.getImageData(0, 0, c.width, c.height).data) };
+	});
+	if (!img) return null;
+	const qr = jsQR(Uint8ClampedArray.from(img.data), img.w, img.h);
+	return qr ? qr.data : null;
+}
+
+async function imgLoaded(pg = page) {
+	return pg.evaluate(() => {
+		const el = document.getElementById('code-img');
+		return el && el.complete && el.naturalWidth > 0 && el.src.startsWith('blob:') ? el.src : null;
+	});
+}
+
+const countdown = async (pg = page) => Number(((await text('#code-countdown', pg)) || '').replace(/\D/g, '')) || null;
+
+test('register through the page (errors shown by the form), then log in with the first code', async () => {
+	p = city.person();
+	await page.goto(city.url('/'));
+	await page.locator('#login-id').waitFor();
+	assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+	assert.match(await text('#login-submit'), /登录/);
+	await shot(page, 'resident-login');
+
+	await page.click('#to-register');
+	const fill = async (name, id, phone, password) => {
+		await page.fill('#reg-name', name);
+		await page.fill('#reg-id', id);
+		await page.fill('#reg-phone', phone);
+		await page.fill('#reg-password', password);
+		await page.click('#reg-submit');
+	};
+	// A name the registry does not have for this number: 422, said next to the form.
+	await fill(p.name + '某', p.id_number, p.phone, p.password);
+	await until('the real-name error', async () => /实名/.test(await text('#reg-error')));
+	// A phone the API refuses: 400 naming the field, which the form marks.
+	await fill(p.name, p.id_number, '12', p.password);
+	await until('the phone marked invalid', async () => (await page.getAttribute('#reg-phone', 'aria-invalid')) === 'true');
+	assert.ok(await visible('#reg-error'));
+
+	await fill(p.name, p.id_number, p.phone, p.password);
+	await page.locator('#reg-secret').waitFor();
+	p.secret = (await text('#reg-secret')).trim();
+	assert.match(p.secret, /^[A-Z2-7]{16,}$/);
+	// The enrolment QR is the otpauth URI with that same secret (read back from the canvas's pixels).
+	const enrol = await page.evaluate(() => {
+		const c = document.querySelector('canvas.enrol-qr');
+		return { w: c.width, h: c.height, data: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data) };
+	});
+	const uri = jsQR(Uint8ClampedArray.from(enrol.data), enrol.w, enrol.h);
+	assert.ok(uri, 'the enrolment QR reads');
+	assert.match(uri.data, /^otpauth:\/\/totp\//);
+	assert.equal(new URL(uri.data).searchParams.get('secret'), p.secret);
+	await shot(page, 'resident-register');
+
+	// A code from long ago is refused (401), and the form says so.
+	await page.fill('#reg-otp', totp(p.secret, Math.floor(Date.now() / 30000) - 20));
+	await page.click('#reg-otp-submit');
+	await until('the wrong-code error', async () => /不正确/.test(await text('#reg-otp-error')));
+
+	await page.fill('#reg-otp', await freshOtp(p));
+	await page.click('#reg-otp-submit');
+	await until('the code card', () => imgLoaded());
+	assert.ok(await page.evaluate((k) => /^[0-9a-f]{64}$/.test(sessionStorage.getItem(k) || ''), TOKEN_KEY), 'token in sessionStorage');
+	assert.equal(await page.evaluate((k) => localStorage.getItem(k), TOKEN_KEY), null, 'no token in localStorage');
+	assert.ok(!page.url().includes(p.id_number));
+	noProblems(page);
+});
+
+test('the code card: my masked name, a green frame, a code that a terminal accepts as mine', async () => {
+	await until('the masked name', async () => (await text('#code-name')) === masked(p.name));
+	await until('a green frame', async () => (await page.getAttribute('#code-frame', 'data-color')) === 'green');
+	assert.equal(await visible('#code-for'), false);
+	const code = await until('a readable code on the page', () => shownCode());
+	assert.match(code, /^1[A-Z2-7]{55}$/);
+	const gate = await city.terminal('transit', '人民广场站', '申通地铁');
+	const scan = await city.scan(gate, code);
+	assert.equal(scan.status, 200);
+	assert.equal(scan.data.result, 'green');
+	assert.equal(scan.data.person.name, masked(p.name));
+	// A hospital scan shows the full name: it lands in the access log.
+	const hospital = await city.terminal('hospital', '门诊大厅', '第九人民医院');
+	const code2 = await until('a readable code', () => shownCode());
+	const scan2 = await city.scan(hospital, code2);
+	assert.equal(scan2.data.result, 'green');
+	assert.equal(scan2.data.person.name, p.name);
+	await shot(page, 'resident-code');
+	noProblems(page);
+});
+
+test('the code renews itself before it expires (TTL 6 s): a new image, the countdown back up', async () => {
+	const first = await imgLoaded();
+	let low = Infinity;
+	let renewed = null;
+	await until('a renewed code', async () => {
+		const n = await countdown();
+		const src = await imgLoaded();
+		if (n !== null && n < low) low = n;
+		if (src && src !== first && n !== null && n > low) renewed = src;
+		return renewed;
+	}, 20000);
+	// The old code was replaced while it still had time: the countdown never showed 0 before the renewal.
+	assert.ok(low >= 1, `countdown went down to ${low}`);
+	const code = await until('a readable renewed code', () => shownCode());
+	const gate = await city.terminal('checkpoint', '徐汇区卡口', '徐汇区');
+	assert.equal((await city.scan(gate, code)).data.result, 'green');
+	// The refresh button fetches a new one at once.
+	const before = await imgLoaded();
+	await page.click('#code-refresh');
+	await until('a refreshed code', async () => {
+		const src = await imgLoaded();
+		return src && src !== before;
+	});
+	noProblems(page);
+});
+
+test('scan history and the access log', async () => {
+	await page.click('#nav-scans');
+	await until('the scans', async () => (await page.locator('.scan-item').count()) >= 3);
+	const items = await page.locator('#scans-list').textContent();
+	assert.match(items, /人民广场站/);
+	assert.match(items, /门诊大厅/);
+	assert.equal(await page.locator('.scan-item[data-result="green"]').count(), await page.locator('.scan-item').count());
+	await page.click('#tab-access');
+	await until('the access log', async () => /第九人民医院/.test((await text('#access-list')) || ''));
+	assert.doesNotMatch(await text('#access-list'), /人民广场站/, 'a masked scan is not an unmasked read');
+	await shot(page, 'resident-records');
+	noProblems(page);
+});
+
+test('a colour set by the admin shows on the frame and in the reasons, in both languages', async () => {
+	await page.click('#nav-code');
+	await until('the code card', () => imgLoaded());
+	await city.ok('POST', '/v1/staff/status', {
+		token: city.staffToken('admin'),
+		body: { id_number: p.id_number, color: 'red', reason: '与确诊病例密切接触' },
+	});
+	await page.click('#code-refresh');
+	await until('a red frame', async () => (await page.getAttribute('#code-frame', 'data-color')) === 'red');
+	assert.match(await text('#code-color'), /红码/);
+	await page.click('#nav-status');
+	await until('the red status', async () => (await page.getAttribute('#status-color', 'data-color')) === 'red');
+	assert.match(await text('#status-reasons'), /与确诊病例密切接触/);
+	assert.match(await text('#status-review'), /\d{4}-\d\d-\d\d/);
+	await shot(page, 'resident-status');
+
+	await page.click('#lang-toggle');
+	await until('English', async () => (await text('#nav-status')).includes('Status'));
+	assert.equal(await page.getAttribute('html', 'lang'), 'en');
+	assert.match(await text('#status-reasons'), /Colour set by hand/);
+	assert.match(await text('#status-color'), /Red/);
+	await shot(page, 'resident-status-en');
+	await page.click('#nav-code');
+	await until('English code card', async () => /Valid for \d+ s/.test(await text('#code-countdown')));
+	assert.match(await text('#code-color'), /Red/);
+	await shot(page, 'resident-code-en');
+	await page.click('#lang-toggle');
+	await until('Chinese again', async () => (await text('#nav-code')).includes('亮码'));
+	assert.equal(await page.evaluate(() => localStorage.getItem('suishen.lang')), 'zh');
+	noProblems(page);
+});
+
+test('relatives: a child linked at once, their code shown for them; a request for my consent accepted', async () => {
+	const child = makePerson({ birth: '2018-05-01' });
+	city.importPeople([child]);
+	await page.click('#nav-relatives');
+	await until('the relatives list', async () => /还没有添加亲属/.test((await text('#rel-list')) || ''));
+	// A wrong name: the real-name check fails, said by the form, nothing added.
+	await page.fill('#rel-name', child.name + '某');
+	await page.fill('#rel-id', child.id_number);
+	await page.selectOption('#rel-relation', 'child');
+	await page.click('#rel-submit');
+	await until('the real-name error', async () => /实名/.test((await text('#rel-add-error')) || ''));
+	await page.fill('#rel-name', child.name);
+	await page.click('#rel-submit');
+	await until('the child listed', async () => (await page.locator('.rel-item[data-state="active"]').count()) === 1);
+	assert.match(await text('.rel-item .rel-name'), new RegExp(`^${masked(child.name).replace(/\*/g, '\\*')}$`));
+
+	// Someone else asks to show my code: the request is on this page, and accepting it links us.
+	const other = city.person();
+	await city.register(other);
+	const otherToken = await city.login(other);
+	const link = await city.ok('POST', '/v1/me/dependents', { token: otherToken, body: { name: p.name, id_number: p.id_number, relation: 'parent' } });
+	assert.equal(link.state, 'pending');
+	await page.click('#nav-code');
+	await page.click('#nav-relatives');
+	await until('the request', async () => (await page.locator('.req-item').count()) === 1);
+	assert.match(await text('.req-item'), new RegExp(masked(other.name).replace(/\*/g, '\\*')));
+	await shot(page, 'resident-relatives');
+	await page.click('.req-accept');
+	await until('the request gone', async () => (await page.locator('.req-item').count()) === 0);
+	const theirs = await city.ok('GET', '/v1/me/dependents', { token: otherToken });
+	assert.equal(theirs.dependents[0].state, 'active');
+
+	// Showing the child's code.
+	const mine = await imgLoaded();
+	await page.click('.rel-item[data-state="active"] .rel-show');
+	await until('the child code', async () => (await visible('#code-for')) && (await imgLoaded()) && (await imgLoaded()) !== mine);
+	assert.match(await text('#code-for'), new RegExp(`为 ${masked(child.name).replace(/\*/g, '\\*')} 出示`));
+	assert.equal(await text('#code-name'), masked(child.name));
+	await until('the child frame green', async () => (await page.getAttribute('#code-frame', 'data-color')) === 'green');
+	const code = await until('a readable child code', () => shownCode());
+	const gate = await city.terminal('community', '幼儿园门口', '长宁区');
+	const scan = await city.scan(gate, code);
+	assert.equal(scan.data.result, 'green');
+	assert.equal(scan.data.person.name, masked(child.name));
+	assert.equal(scan.data.presented_by.name, masked(p.name));
+	await shot(page, 'resident-code-relative');
+	// And back to mine (red, as the admin set it).
+	await page.click('#code-mine');
+	await until('my code again', async () => !(await visible('#code-for')) && (await text('#code-name')) === masked(p.name));
+	await until('my red frame', async () => (await page.getAttribute('#code-frame', 'data-color')) === 'red');
+
+	// The child again (from the card's own switch), then the link removed while the card would still show it:
+	// the card falls back to my code and says why.
+	await page.click('#code-switch button[data-dependent]:not([data-dependent=""])');
+	await until('the child code again', () => visible('#code-for'));
+	await page.click('#nav-relatives');
+	await page.click('.rel-item[data-state="active"] .rel-remove');
+	assert.equal(await page.locator('.rel-item').count(), 1, 'one click does not remove');
+	await page.click('.rel-item[data-state="active"] .rel-remove');
+	await until('the child removed', async () => (await page.locator('.rel-item').count()) === 0);
+	await page.click('#nav-code');
+	await until('back to my code, saying why', async () => (await visible('#code-note')) && !(await visible('#code-for')));
+	assert.equal(await text('#code-name'), masked(p.name));
+	assert.equal(await page.locator('#code-switch button[data-dependent]:not([data-dependent=""])').count(), 0);
+	noProblems(page);
+});
+
+test('appeals: filed through the page (markup stays text), followed to a decision that turns the frame green', async () => {
+	await page.click('#nav-appeals');
+	await until('the appeals list', async () => /没有申诉记录/.test((await text('#appeal-list')) || ''));
+	await page.click('#appeal-new');
+	// An empty reason: the API names the field.
+	await page.click('#appeal-submit');
+	await until('the reason marked', async () => (await page.getAttribute('#appeal-reason', 'aria-invalid')) === 'true');
+	const reason = '<img src=x id=pwned>健康码误判';
+	await page.fill('#appeal-reason', reason);
+	await page.fill('#appeal-details', '我 11 月 20 日没有去过风险地区。\n<script>alert(1)</script>');
+	await page.click('#appeal-submit');
+	const item = page.locator('.appeal-item[data-state="submitted"]');
+	await until('the appeal listed as submitted', async () => (await item.count()) === 1);
+	assert.ok((await item.textContent()).includes(reason));
+	assert.equal(await page.locator('#pwned').count(), 0);
+	assert.equal(await page.locator('#content img').count(), 0);
+	const id = Number(await item.getAttribute('data-appeal-id'));
+	assert.ok(id > 0);
+	await shot(page, 'resident-appeals');
+
+	// A handler takes it up, checks and upholds it.
+	const hand = city.staffToken('handler');
+	await city.ok('POST', `/v1/staff/appeals/${id}/claim`, { token: hand });
+	await city.ok('POST', `/v1/staff/appeals/${id}/checks`, { token: hand, body: { kind: 'data', result: '行程数据有误' } });
+	await city.ok('POST', `/v1/staff/appeals/${id}/checks`, { token: hand, body: { kind: 'grassroots', result: '社区核实无风险' } });
+	await city.ok('POST', `/v1/staff/appeals/${id}/decision`, { token: hand, body: { decision: 'upheld', color: 'green', reason: '行程数据有误，已更正' } });
+
+	await page.click('#nav-code');
+	await page.click('#nav-appeals');
+	await until('the appeal upheld', async () => (await page.locator(`.appeal-item[data-appeal-id="${id}"]`).getAttribute('data-state')) === 'upheld');
+	await page.click(`.appeal-item[data-appeal-id="${id}"] .appeal-open`);
+	await until('the decision', async () => /行程数据有误，已更正/.test((await text('#appeal-decision')) || ''));
+	assert.equal(await page.locator('.timeline li').count(), 5);
+	assert.ok((await text('.appeal-details-text')).includes('<script>alert(1)</script>'));
+	await shot(page, 'resident-appeal-decided');
+	await page.click('#lang-toggle');
+	await until('English appeal', async () => /Upheld/.test(await text('#appeal-detail')));
+	await shot(page, 'resident-appeals-en');
+	await page.click('#lang-toggle');
+
+	await page.click('#nav-code');
+	await until('the frame green again', async () => (await page.getAttribute('#code-frame', 'data-color')) === 'green');
+	noProblems(page);
+});
+
+test('declarations: health and trip accepted, a bad temperature marked', async () => {
+	await page.click('#nav-declare');
+	await page.fill('#dec-temperature', '50');
+	await page.click('#dec-health-submit');
+	await until('the temperature marked', async () => (await page.getAttribute('#dec-temperature', 'aria-invalid')) === 'true');
+	await page.fill('#dec-temperature', '37.2');
+	await page.check('#dec-sym-cough');
+	await page.click('#dec-health-submit');
+	await until('the health declaration accepted', () => visible('#declare-notice'));
+	assert.match(await text('#declare-notice'), /申报已提交/);
+	await page.evaluate(() => (document.getElementById('declare-notice').hidden = true));
+	await page.fill('#dec-places', '310101，320581');
+	await page.click('#dec-trip-submit');
+	await until('the trip declaration accepted', () => visible('#declare-notice'));
+	await shot(page, 'resident-declare');
+	noProblems(page);
+});
+
+test('the open code card picks up a new colour by itself (every ~15 s), with no click', async () => {
+	await page.click('#nav-code');
+	await until('a green frame', async () => (await page.getAttribute('#code-frame', 'data-color')) === 'green');
+	await city.ok('POST', '/v1/staff/status', {
+		token: city.staffToken('admin'),
+		body: { id_number: p.id_number, color: 'yellow', reason: '外省返沪，待核酸检测' },
+	});
+	await until('a yellow frame', async () => (await page.getAttribute('#code-frame', 'data-color')) === 'yellow', 25000);
+	assert.match(await text('#code-color'), /黄码/);
+	noProblems(page);
+});
+
+test('a registry name that looks like markup is shown as text; an ended session returns to log-in; log out', async () => {
+	const q = makePerson({ name: '<b>李</b>四' });
+	city.importPeople([q]);
+	await city.register(q);
+	const pg = await openPage(browser, { viewport: { width: 1280, height: 800 } });
+	await pg.goto(city.url('/'));
+	await pg.fill('#login-id', q.id_number);
+	await pg.fill('#login-password', q.password);
+	await pg.fill('#login-otp', await freshOtp(q));
+	await pg.click('#login-submit');
+	await until('the code card', () => imgLoaded(pg));
+	await until('the masked name', async () => (await text('#code-name', pg)) === masked(q.name));
+	assert.equal(await pg.locator('b').count(), 0);
+	await shot(pg, 'resident-desktop');
+
+	// The server forgets the session (a token it does not know): the next call lands on log-in, saying why.
+	await pg.evaluate((k) => sessionStorage.setItem(k, 'ab'.repeat(32)), TOKEN_KEY);
+	await pg.click('#nav-status');
+	await until('log-in with a message', async () => (await visible('#login-id', pg)) && /登录已失效/.test(await text('#login-notice', pg)));
+	assert.equal(await pg.evaluate((k) => sessionStorage.getItem(k), TOKEN_KEY), null);
+	noProblems(pg);
+	await pg.context().close();
+
+	// Logging out on the main page forgets the token, and the server ends the session: the token no longer works.
+	const held = await page.evaluate((k) => sessionStorage.getItem(k), TOKEN_KEY);
+	assert.equal((await city.api('GET', '/v1/me', { token: held })).status, 200);
+	await page.click('#logout');
+	await until('log-in', () => visible('#login-id'));
+	assert.equal(await page.evaluate((k) => sessionStorage.getItem(k), TOKEN_KEY), null);
+	await until('the session to be over on the server', async () => (await city.api('GET', '/v1/me', { token: held })).status === 401);
+	assert.equal(await page.locator('#tabbar').isVisible(), false);
+	noProblems(page);
+});

@@ -1,0 +1,99 @@
+// ui: the small pieces the resident views share: labelled fields, error boxes that name the field the API
+// blamed, colour pills, and a button that stays disabled while its request is in flight.
+import { h, replace, when } from '../common/dom.js';
+import { ApiError } from '../common/api.js';
+import { t, L, tOr } from './strings.js';
+
+// A label and its control; the control's id ties them together.
+export function field(labelKey, control, hint) {
+	return h('div', { class: 'field' },
+		h('label', { for: control.id }, L(labelKey)),
+		control,
+		hint ? h('div', { class: 'hint muted' }, L(hint)) : null,
+		h('div', { class: 'field-error', hidden: true, role: 'alert' }));
+}
+
+// Clears what showError left in form (and box).
+export function clearError(box, form) {
+	if (box) {
+		box.hidden = true;
+		replace(box);
+	}
+	if (form) {
+		for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+		for (const el of form.querySelectorAll('.field-error')) {
+			el.hidden = true;
+			replace(el);
+		}
+	}
+}
+
+// What an error says to a person: our words for its code, and the server's own message for a bad field
+// (it names the rule broken, e.g. "phone must be 7-15 digits").
+export function errorText(err, overrides = {}) {
+	if (!(err instanceof ApiError)) return t('err.unknown');
+	const own = overrides[err.code] || overrides[err.status];
+	if (own) return t(own);
+	const ours = tOr(`err.${err.code}`, null);
+	// The server's message names the rule broken (in English); our sentence says what to do about it.
+	if (err.code === 'invalid_argument' && err.message) return `${ours} ${err.message}`;
+	if (err.code === 'rate_limited' && err.message) return `${ours} (${err.message})`;
+	return ours || err.message || t('err.unknown');
+}
+
+// Shows err in box; if the API named a field that form has (fieldIds maps API names to element ids), the
+// message goes under that field too and the field is marked invalid.
+export function showError(box, err, form, fieldIds = {}, overrides = {}) {
+	clearError(box, form);
+	const text = errorText(err, overrides);
+	const id = err && err.field ? fieldIds[err.field] : null;
+	const input = id && form ? form.querySelector(`#${id}`) : null;
+	if (input) {
+		input.setAttribute('aria-invalid', 'true');
+		const slot = input.parentElement.querySelector('.field-error');
+		if (slot) {
+			replace(slot, text);
+			slot.hidden = false;
+		}
+		input.focus();
+	}
+	if (box) {
+		replace(box, text);
+		box.hidden = false;
+	}
+}
+
+export const errorBox = (id) => h('div', { class: 'error', id, role: 'alert', hidden: true });
+export const noticeBox = (id) => h('div', { class: 'notice', id, role: 'status', hidden: true });
+
+export function notice(box, key, vars) {
+	replace(box, t(key, vars));
+	box.hidden = false;
+}
+
+// Runs fn with button disabled (and its label swapped for busyKey), whatever fn does.
+export async function busy(button, busyKey, fn) {
+	const label = [...button.childNodes];
+	button.disabled = true;
+	if (busyKey) replace(button, t(busyKey));
+	try {
+		return await fn();
+	} finally {
+		button.disabled = false;
+		if (busyKey) replace(button, label);
+	}
+}
+
+export const pill = (color, text) => h('span', { class: ['pill', color] }, text);
+
+export function resultPill(result) {
+	const color = ['green', 'yellow', 'red'].includes(result) ? result : 'grey';
+	return pill(color, tOr(`result.${result}`, result));
+}
+
+export const byteLength = (s) => new TextEncoder().encode(s).length;
+
+export const time = (rfc3339) => h('time', { datetime: rfc3339 }, when(rfc3339));
+
+// A section's "nothing here" line.
+export const empty = (key) => h('p', { class: 'muted empty' }, L(key));
