@@ -26,7 +26,8 @@ function* files(dir) {
 }
 
 // Markup from strings is how text from the API could become script: none of it in our sources.
-const forbidden = /\b(innerHTML|outerHTML|insertAdjacentHTML|document\.write|createContextualFragment|eval|new Function)\b/;
+const forbidden =
+	/\b(innerHTML|outerHTML|insertAdjacentHTML|document\.write|createContextualFragment|setHTMLUnsafe|parseHTMLUnsafe|DOMParser|srcdoc|eval|new Function)\b|javascript:/i;
 const bad = [];
 for (const path of files(src)) {
 	if (!/\.(js|mjs)$/.test(path)) continue;

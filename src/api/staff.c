@@ -235,7 +235,8 @@ static atomic_bool applying;
 
 static enum ss_err rules_apply(struct ss_api_call *c)
 {
-	const char *text, *version;
+	const char *text;
+	char version[SS_RULES_MAX_VERSION + 1];
 	size_t n;
 	struct ss_ruleset *rs = NULL;
 	int64_t people = 0, changed = 0;
@@ -245,7 +246,8 @@ static enum ss_err rules_apply(struct ss_api_call *c)
 		return err;
 	if (atomic_exchange(&applying, true))
 		return ss_fail(SS_CONFLICT, NULL, "another rule set is being applied; try again when it is done");
-	err = ss_assign_apply(c->app, text, n, NULL, NULL, &version, ss_time_now(), SS_APPLY_BATCH, &people, &changed);
+	err = ss_assign_apply(c->app, text, n, NULL, NULL, version, sizeof(version), ss_time_now(), SS_APPLY_BATCH,
+	                      &people, &changed);
 	if (!err) {
 		/* the version is in the rules.apply entry ss_assign_apply writes */
 		c->audit.detail = ss_arena_printf(c->req->arena, "{\"people\":%lld,\"changed\":%lld}",

@@ -14,6 +14,18 @@
 /* Writes 2*n lowercase hex digits and a NUL to out (2*n+1 bytes). */
 void ss_hex_encode(const uint8_t *in, size_t n, char *out);
 
+/* The value of one hex digit (either case), or -1 if c is not one. */
+int ss_hex_value(char c);
+
+/*
+ * Decodes the %HH escapes of a URL path or query argument in place and
+ * returns the new length, except %00, which stays as it is written: a NUL
+ * inside would end the C string early and make "/assets/a.js%00.png" the same
+ * as "/assets/a.js". With it kept, such a path names nothing and such a
+ * value is refused by whoever parses it. The result is never longer.
+ */
+size_t ss_url_unescape(char *s);
+
 /* Decodes exactly 2*n hex digits (either case) from in into n bytes; false if in is not that. */
 bool ss_hex_decode(const char *in, size_t inlen, uint8_t *out, size_t n);
 

@@ -30,6 +30,23 @@ static void install(struct ss_app *app, struct ss_ruleset *rs)
 	ss_rules_free(old);
 }
 
+/*
+ * Makes rs (taken) the active rule set only if the active one is still
+ * expected: a set read from the store must not replace one installed
+ * meanwhile by another thread. false (rs freed) if it was not installed.
+ */
+static bool install_if(struct ss_app *app, const struct ss_ruleset *expected, struct ss_ruleset *rs)
+{
+	pthread_mutex_lock(&app->rules_lock);
+	struct ss_ruleset *old = app->rules;
+	bool swap = old == expected;
+	if (swap)
+		app->rules = rs;
+	pthread_mutex_unlock(&app->rules_lock);
+	ss_rules_free(swap ? old : rs);
+	return swap;
+}
+
 /* A reference to the active rule set (NULL if none is loaded yet); drop it with ss_rules_free. */
 static struct ss_ruleset *active(struct ss_app *app)
 {
@@ -92,13 +109,13 @@ enum ss_err ss_assign_follow_rules(struct ss_app *app, bool *changed)
 	enum ss_err err = app->store->ops->rule_set_active(app->store, &a, &version, &text);
 	if (err == SS_NOT_FOUND) /* none stored yet: the default is stored at first use */
 		err = SS_OK;
-	else if (!err && (!now || strcmp(version, ss_rules_version(now)) != 0)) {
+	/* the text, not the version: a file may be stored again under the same version with other rules */
+	else if (!err && (!now || strcmp(text, ss_rules_text(now)) != 0)) {
 		if (ss_rules_parse(text, strlen(text), &rs, NULL, NULL)) {
 			ss_log_error("rules_corrupt", "version=%s", version);
 			err = ss_fail(SS_INTERNAL, NULL, "the stored rule set '%s' does not parse", version);
-		} else {
-			ss_log_info("rules_followed", "version=%s rules=%zu", version, ss_rules_count(rs));
-			install(app, rs);
+		} else if (install_if(app, now, rs)) {
+			ss_log_info("rules_followed", "version=%s", version);
 			if (changed)
 				*changed = true;
 		}
@@ -108,9 +125,10 @@ enum ss_err ss_assign_follow_rules(struct ss_app *app, bool *changed)
 	return err;
 }
 
-enum ss_err ss_assign_set_rules(struct ss_app *app, const char *text, size_t n,
-                                void (*report)(void *ctx, long line, const char *message), void *ctx,
-                                const char **version)
+/* ss_assign_set_rules, handing the caller a reference to the set it made active (*held). */
+static enum ss_err set_rules(struct ss_app *app, const char *text, size_t n,
+                             void (*report)(void *ctx, long line, const char *message), void *ctx,
+                             struct ss_ruleset **held)
 {
 	struct ss_ruleset *rs = NULL;
 	enum ss_err err = ss_rules_parse(text, n, &rs, report, ctx);
@@ -121,19 +139,33 @@ enum ss_err ss_assign_set_rules(struct ss_app *app, const char *text, size_t n,
 		ss_rules_free(rs);
 		return ss_fail(SS_INVALID, NULL, "the rule file contains a NUL byte");
 	}
-	char *copy = ss_malloc(n + 1);
-	memcpy(copy, text, n);
-	copy[n] = '\0';
-	err = app->store->ops->rule_set_put(app->store, ss_rules_version(rs), copy, ss_time_now());
-	free(copy);
-	if (err) {
+	if ((err = app->store->ops->rule_set_put(app->store, ss_rules_version(rs), ss_rules_text(rs), ss_time_now()))) {
 		ss_rules_free(rs);
 		return err;
 	}
 	ss_log_info("rules_stored", "version=%s rules=%zu", ss_rules_version(rs), ss_rules_count(rs));
-	if (version)
-		*version = ss_rules_version(rs);
-	install(app, rs);
+	install(app, ss_rules_ref(rs));
+	*held = rs;
+	return SS_OK;
+}
+
+/* Copies the version of rs into version (size bytes), if asked for. */
+static void copy_version(const struct ss_ruleset *rs, char *version, size_t size)
+{
+	if (version && size)
+		snprintf(version, size, "%s", ss_rules_version(rs));
+}
+
+enum ss_err ss_assign_set_rules(struct ss_app *app, const char *text, size_t n,
+                                void (*report)(void *ctx, long line, const char *message), void *ctx, char *version,
+                                size_t size)
+{
+	struct ss_ruleset *rs;
+	enum ss_err err = set_rules(app, text, n, report, ctx, &rs);
+	if (err)
+		return err;
+	copy_version(rs, version, size);
+	ss_rules_free(rs);
 	return SS_OK;
 }
 
@@ -563,21 +595,20 @@ enum ss_err ss_assign_people_after(struct ss_app *app, int64_t after, int64_t no
 }
 
 enum ss_err ss_assign_apply(struct ss_app *app, const char *text, size_t n,
-                            void (*report)(void *ctx, long line, const char *message), void *ctx, const char **version,
-                            int64_t now, int batch, int64_t *people, int64_t *changed)
+                            void (*report)(void *ctx, long line, const char *message), void *ctx, char *version,
+                            size_t size, int64_t now, int batch, int64_t *people, int64_t *changed)
 {
 	int64_t p = 0, c = 0;
-	const char *v;
+	struct ss_ruleset *rules;
 	enum ss_err err;
 	if (people)
 		*people = 0;
 	if (changed)
 		*changed = 0;
-	if ((err = ss_assign_set_rules(app, text, n, report, ctx, &v)))
+	if ((err = set_rules(app, text, n, report, ctx, &rules)))
 		return err;
-	struct ss_ruleset *rules = active(app); /* keeps v alive */
-	if (version)
-		*version = v;
+	const char *v = ss_rules_version(rules); /* alive while rules is held, whatever is installed meanwhile */
+	copy_version(rules, version, size);
 	err = ss_assign_people_after(app, 0, now, batch, &p, &c);
 	ss_log_info("rules_applied", "version=%s people=%lld changed=%lld", v, (long long)p, (long long)c);
 	struct ss_buf detail;

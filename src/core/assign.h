@@ -12,8 +12,6 @@
  * ss_assign_set_rules (the command line, or an admin through the API while
  * the server serves; any thread): every evaluation holds a reference to the
  * set it started with, so a set is freed only when the last one using it ends.
- * *version from ss_assign_set_rules and ss_assign_apply stays valid until the
- * set is replaced again.
  *
  * The fired rules are kept as a JSON array that a resident may see:
  * [{"rule","text_zh","text_en","records":[{"kind","occurred_at"}]}], the
@@ -53,12 +51,12 @@ enum ss_err ss_assign_follow_rules(struct ss_app *app, bool *changed) SS_MUST;
 /*
  * Parses text (n bytes) fully, reporting every error through report as
  * ss_rules_parse does; if it parses, stores it as the active rule set and
- * makes it app->rules. Nothing changes on any error. *version (if not NULL)
- * points into app->rules.
+ * makes it app->rules. Nothing changes on any error. The set's version is
+ * copied into version (size bytes; NULL: not wanted).
  */
 enum ss_err ss_assign_set_rules(struct ss_app *app, const char *text, size_t n,
-                                void (*report)(void *ctx, long line, const char *message), void *ctx,
-                                const char **version) SS_MUST;
+                                void (*report)(void *ctx, long line, const char *message), void *ctx, char *version,
+                                size_t size) SS_MUST;
 
 /*
  * Re-evaluates the person person_id, whose ID number has the blind index idx,
@@ -136,7 +134,7 @@ enum ss_err ss_assign_people_after(struct ss_app *app, int64_t after, int64_t no
 
 /*
  * Makes text the active rule set as ss_assign_set_rules does (nothing
- * changes on any error), then re-evaluates everyone with at least one
+ * changes on any error; version as there), then re-evaluates everyone with at least one
  * record as of now, batch people (at most SS_APPLY_BATCH) at a time, each
  * person's write its own small transaction so that scans never wait long.
  * *people gets how many were re-evaluated and *changed how many changed
@@ -144,7 +142,7 @@ enum ss_err ss_assign_people_after(struct ss_app *app, int64_t after, int64_t no
  * the people not reached keep their colour until their next evaluation.
  */
 enum ss_err ss_assign_apply(struct ss_app *app, const char *text, size_t n,
-                            void (*report)(void *ctx, long line, const char *message), void *ctx, const char **version,
-                            int64_t now, int batch, int64_t *people, int64_t *changed) SS_MUST;
+                            void (*report)(void *ctx, long line, const char *message), void *ctx, char *version,
+                            size_t size, int64_t now, int batch, int64_t *people, int64_t *changed) SS_MUST;
 
 #endif

@@ -153,6 +153,7 @@ struct rule {
 struct ss_ruleset {
 	atomic_int refs; /* ss_rules_ref / ss_rules_free */
 	struct ss_arena arena;
+	const char *text; /* the file, as parsed */
 	const char *version;
 	size_t nrules;
 	struct rule *rules; /* malloc'ed */
@@ -786,6 +787,7 @@ enum ss_err ss_rules_parse(const char *text, size_t n, struct ss_ruleset **out,
 	ps.rs = ss_calloc(1, sizeof(*ps.rs));
 	atomic_init(&ps.rs->refs, 1);
 	ss_arena_init(&ps.rs->arena);
+	ps.rs->text = ss_arena_strndup(&ps.rs->arena, text, n);
 
 	const char *p = text, *end = text + n;
 	if (n >= 3 && !memcmp(p, "\xef\xbb\xbf", 3)) /* a byte order mark, as some editors write */
@@ -836,6 +838,11 @@ void ss_rules_free(struct ss_ruleset *rs)
 const char *ss_rules_version(const struct ss_ruleset *rs)
 {
 	return rs->version;
+}
+
+const char *ss_rules_text(const struct ss_ruleset *rs)
+{
+	return rs->text;
 }
 
 size_t ss_rules_count(const struct ss_ruleset *rs)

@@ -155,6 +155,9 @@ void ss_rules_free(struct ss_ruleset *rs);
 /* The text of the file's version line. */
 const char *ss_rules_version(const struct ss_ruleset *rs);
 
+/* The whole text the set was parsed from. */
+const char *ss_rules_text(const struct ss_ruleset *rs);
+
 /* The number of rules, and the i-th in file order (false if i is out of range). */
 size_t ss_rules_count(const struct ss_ruleset *rs);
 bool ss_rules_get(const struct ss_ruleset *rs, size_t i, struct ss_rule_info *out);

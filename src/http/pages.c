@@ -114,6 +114,13 @@ static enum ss_err add(struct ss_pages *p, const char *url, const char *file, bo
 {
 	if (p->n == FILES_MAX)
 		return ss_fail(SS_TOO_BIG, NULL, "more than %u files to serve", FILES_MAX);
+	/* regular files only, not links: what is served is what the build wrote */
+	struct stat st;
+	if (lstat(file, &st) != 0)
+		return ss_fail(errno == ENOENT ? SS_NOT_FOUND : SS_INTERNAL, NULL, "cannot open '%s': %s", file,
+		               strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return ss_fail(SS_INVALID, NULL, "'%s' is not a regular file", file);
 	struct page pg = {0};
 	enum ss_err err = read_file(file, &pg.data, &pg.len);
 	if (err)
@@ -145,7 +152,7 @@ static enum ss_err load_assets(struct ss_pages *p, const char *dir)
 	enum ss_err err = SS_OK;
 	struct dirent *e;
 	while (!err && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+		if (e->d_name[0] == '.') /* ".", "..", and hidden files an editor or a copy left */
 			continue;
 		if (!is_plain_name(e->d_name)) {
 			err = ss_fail(SS_INVALID, NULL, "'%s/%s' is not a plain file name", path, e->d_name);
@@ -228,8 +235,7 @@ void ss_pages_headers(struct ss_http_resp *resp)
 	ss_http_resp_header(resp, "Permissions-Policy", "camera=(self), microphone=(), geolocation=(), payment=()");
 }
 
-/* Whether an If-None-Match header's list holds etag (or is "*"). */
-static bool etag_matches(const char *header, const char *etag)
+bool ss_pages_etag_matches(const char *header, const char *etag)
 {
 	size_t n = strlen(etag);
 	for (const char *h = header; *h;) {
@@ -268,7 +274,7 @@ bool ss_pages_serve(const struct ss_pages *p, struct ss_http_req *req, struct ss
 	resp->content_type = pg->type;
 	ss_buf_reset(&resp->body);
 	const char *inm = ss_http_header(req, "If-None-Match");
-	if (inm && etag_matches(inm, pg->etag)) {
+	if (inm && ss_pages_etag_matches(inm, pg->etag)) {
 		resp->status = 304;
 		return true;
 	}

@@ -25,8 +25,9 @@ struct ss_pages;
  * Reads the built pages in dir (index.html, terminal.html, console.html and
  * the regular files of dir/assets). SS_NOT_FOUND if dir has no index.html
  * (the pages are not built); SS_TOO_BIG past the limits on a file's size,
- * the number of files or their total; SS_INVALID for a file name in assets
- * that is not a plain name.
+ * the number of files or their total; SS_INVALID for a page that is not a
+ * regular file or a file name in assets that is not a plain name. Hidden
+ * files, links and folders in assets are left out.
  */
 enum ss_err ss_pages_load(const char *dir, struct ss_pages **out) SS_MUST;
 
@@ -43,7 +44,10 @@ void ss_pages_size(const struct ss_pages *pages, unsigned *files, size_t *bytes)
  */
 bool ss_pages_serve(const struct ss_pages *pages, struct ss_http_req *req, struct ss_http_resp *resp);
 
-/* The headers every page carries (policy, framing, sniffing), added to resp; also used for error answers. */
+/* Whether an If-None-Match header's list of entity tags holds etag (weak or not), or is "*". */
+bool ss_pages_etag_matches(const char *header, const char *etag);
+
+/* The headers every page and asset carries (policy, framing, sniffing), added to resp. */
 void ss_pages_headers(struct ss_http_resp *resp);
 
 #endif

@@ -290,34 +290,10 @@ static enum MHD_Result send_deferred(struct ss_http_server *srv, struct MHD_Conn
 	return queue(srv, conn, r, &r->resp);
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-	                              : -1;
-}
-
-/*
- * Decodes the %HH escapes of a URL path or query argument in place, except
- * %00, which stays as it is written: a NUL inside would end the C string
- * early and make "/assets/a.js%00.png" the same as "/assets/a.js". With it
- * kept, such a path names nothing (404) and such a value is refused.
- */
+/* libmicrohttpd's unescaping of paths and query arguments, as base/str.h's (keeping %00). */
 static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
-	char *out = s;
-	for (const char *in = s; *in;) {
-		int hi, lo;
-		if (in[0] == '%' && (hi = hexval(in[1])) >= 0 && (lo = hexval(in[2])) >= 0 && (hi || lo)) {
-			*out++ = (char)(hi * 16 + lo);
-			in += 3;
-		} else {
-			*out++ = *in++;
-		}
-	}
-	*out = '\0';
-	return (size_t)(out - s);
+	return ss_url_unescape(s);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,

@@ -502,16 +502,20 @@ struct ss_store_ops {
 	enum ss_err (*appeal_counts)(struct ss_store *s, int64_t now, struct ss_appeal_counts *out);
 
 	/*
-	 * The dashboard's counts (read through indexes; no personal data).
-	 * scan_buckets: scans with from_ms <= scanned_at < from_ms + n * width_ms
-	 * counted into counts[0..n-1] by width_ms wide buckets (counts are added to).
-	 * scan_results: the scans from from_ms on, one call of fn per (scene,
-	 * result) with its count. colors_by_division: the registered residents, one
-	 * call of fn per (division, colour) with its count.
+	 * The dashboard's counts (no personal data). scan_counts: the scans with
+	 * from_ms <= scanned_at < to_ms, read through the index on their time,
+	 * one call of fn per (slot, scene, result) with its count, where slot is
+	 * (scanned_at - from_ms) / width_ms. residents_by_division: the registered
+	 * residents, one call of fn per division (color -1) with its count (a
+	 * walk over every resident); colors_by_division: those of them whose
+	 * colour is not green, one call per (division, colour) (a walk over the
+	 * colours that are not green).
 	 */
-	enum ss_err (*scan_buckets)(struct ss_store *s, int64_t from_ms, int64_t width_ms, int n, int64_t *counts);
-	enum ss_err (*scan_results)(struct ss_store *s, int64_t from_ms,
-	                            void (*fn)(void *ctx, int scene, int result, int64_t n), void *ctx);
+	enum ss_err (*scan_counts)(struct ss_store *s, int64_t from_ms, int64_t to_ms, int64_t width_ms,
+	                           void (*fn)(void *ctx, int64_t slot, int scene, int result, int64_t n), void *ctx);
+	enum ss_err (*residents_by_division)(struct ss_store *s,
+	                                     void (*fn)(void *ctx, const char *division, int color, int64_t n),
+	                                     void *ctx);
 	enum ss_err (*colors_by_division)(struct ss_store *s,
 	                                  void (*fn)(void *ctx, const char *division, int color, int64_t n), void *ctx);
 };

@@ -110,8 +110,8 @@ enum stmt_id {
 	ST_APPEAL_QUEUE_STATE,
 	ST_APPEAL_COUNTS,
 	ST_APPEAL_MEDIAN,
-	ST_SCAN_BUCKETS,
-	ST_SCAN_RESULTS,
+	ST_SCAN_COUNTS,
+	ST_RESIDENTS_BY_DIVISION,
 	ST_COLORS_BY_DIVISION,
 	ST_COUNT
 };
@@ -292,13 +292,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                              "(SELECT count(*) FROM appeals WHERE decision_secs IS NOT NULL)",
         [ST_APPEAL_MEDIAN] = "SELECT decision_secs FROM appeals INDEXED BY appeals_decision_secs "
                              "WHERE decision_secs IS NOT NULL ORDER BY decision_secs LIMIT ?2 OFFSET ?1",
-        [ST_SCAN_BUCKETS] = "SELECT (scanned_at - ?1) / ?2, count(*) FROM scans INDEXED BY scans_time "
-                            "WHERE scanned_at >= ?1 AND scanned_at < ?3 GROUP BY 1",
-        [ST_SCAN_RESULTS] = "SELECT scene, result, count(*) FROM scans INDEXED BY scans_time "
-                            "WHERE scanned_at >= ?1 GROUP BY 1, 2",
-        [ST_COLORS_BY_DIVISION] = "SELECT p.division, coalesce(st.color, 0), count(*) FROM citizens c "
-                                  "JOIN population p ON p.person_id = c.person_id "
-                                  "LEFT JOIN statuses st ON st.person_id = c.person_id GROUP BY 1, 2",
+        [ST_SCAN_COUNTS] = "SELECT (scanned_at - ?1) / ?3, scene, result, count(*) FROM scans INDEXED BY scans_time "
+                           "WHERE scanned_at >= ?1 AND scanned_at < ?2 GROUP BY 1, 2, 3",
+        [ST_RESIDENTS_BY_DIVISION] = "SELECT p.division, -1, count(*) FROM citizens c "
+                                     "JOIN population p ON p.person_id = c.person_id GROUP BY 1",
+        [ST_COLORS_BY_DIVISION] = "SELECT p.division, st.color, count(*) FROM statuses st "
+                                  "JOIN citizens c ON c.person_id = st.person_id "
+                                  "JOIN population p ON p.person_id = st.person_id WHERE st.color > 0 GROUP BY 1, 2",
 };
 
 struct sq {
@@ -2243,65 +2243,59 @@ static enum ss_err sq_appeal_counts(struct ss_store *s, int64_t now, struct ss_a
 	return err;
 }
 
-static enum ss_err sq_scan_buckets(struct ss_store *s, int64_t from_ms, int64_t width_ms, int n, int64_t *counts)
+static enum ss_err sq_scan_counts(struct ss_store *s, int64_t from_ms, int64_t to_ms, int64_t width_ms,
+                                  void (*fn)(void *ctx, int64_t slot, int scene, int result, int64_t n), void *ctx)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
 	pthread_mutex_lock(&q->lock);
-	enum ss_err err = stmt(q, ST_SCAN_BUCKETS, &st);
+	enum ss_err err = stmt(q, ST_SCAN_COUNTS, &st);
 	if (!err) {
 		sqlite3_bind_int64(st, 1, from_ms);
-		sqlite3_bind_int64(st, 2, width_ms);
-		sqlite3_bind_int64(st, 3, from_ms + (int64_t)n * width_ms);
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			int64_t b = sqlite3_column_int64(st, 0);
-			if (b >= 0 && b < n)
-				counts[b] += sqlite3_column_int64(st, 1);
-		}
-		err = translate(q, rc, "scan_buckets");
-		done(st);
-	}
-	pthread_mutex_unlock(&q->lock);
-	return err;
-}
-
-static enum ss_err sq_scan_results(struct ss_store *s, int64_t from_ms,
-                                   void (*fn)(void *ctx, int scene, int result, int64_t n), void *ctx)
-{
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = NULL;
-	pthread_mutex_lock(&q->lock);
-	enum ss_err err = stmt(q, ST_SCAN_RESULTS, &st);
-	if (!err) {
-		sqlite3_bind_int64(st, 1, from_ms);
+		sqlite3_bind_int64(st, 2, to_ms);
+		sqlite3_bind_int64(st, 3, width_ms);
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			fn(ctx, sqlite3_column_int(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int64(st, 2));
-		err = translate(q, rc, "scan_results");
+			fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int(st, 2),
+			   sqlite3_column_int64(st, 3));
+		err = translate(q, rc, "scan_counts");
 		done(st);
 	}
 	pthread_mutex_unlock(&q->lock);
 	return err;
 }
 
-static enum ss_err sq_colors_by_division(struct ss_store *s,
-                                         void (*fn)(void *ctx, const char *division, int color, int64_t n), void *ctx)
+/* One call of fn per row (division, colour, count) of statement id. */
+static enum ss_err division_counts(struct ss_store *s, int id, const char *what,
+                                   void (*fn)(void *ctx, const char *division, int color, int64_t n), void *ctx)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
 	pthread_mutex_lock(&q->lock);
-	enum ss_err err = stmt(q, ST_COLORS_BY_DIVISION, &st);
+	enum ss_err err = stmt(q, id, &st);
 	if (!err) {
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
 			   sqlite3_column_int64(st, 2));
-		err = translate(q, rc, "colors_by_division");
+		err = translate(q, rc, what);
 		done(st);
 	}
 	pthread_mutex_unlock(&q->lock);
 	return err;
+}
+
+static enum ss_err sq_residents_by_division(struct ss_store *s,
+                                            void (*fn)(void *ctx, const char *division, int color, int64_t n),
+                                            void *ctx)
+{
+	return division_counts(s, ST_RESIDENTS_BY_DIVISION, "residents_by_division", fn, ctx);
+}
+
+static enum ss_err sq_colors_by_division(struct ss_store *s,
+                                         void (*fn)(void *ctx, const char *division, int color, int64_t n), void *ctx)
+{
+	return division_counts(s, ST_COLORS_BY_DIVISION, "colors_by_division", fn, ctx);
 }
 
 static const struct ss_store_ops sqlite_ops = {
@@ -2377,8 +2371,8 @@ static const struct ss_store_ops sqlite_ops = {
         .appeals_of_person = sq_appeals_of_person,
         .appeal_queue = sq_appeal_queue,
         .appeal_counts = sq_appeal_counts,
-        .scan_buckets = sq_scan_buckets,
-        .scan_results = sq_scan_results,
+        .scan_counts = sq_scan_counts,
+        .residents_by_division = sq_residents_by_division,
         .colors_by_division = sq_colors_by_division,
 };
 

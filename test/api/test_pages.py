@@ -290,10 +290,36 @@ def check_api_only(c):
         c.close()
 
 
-@pytest.mark.parametrize("bad", ["a b.js", ".hidden", "x~.js", "é.js", "a+b.css", "a:b.js"])
+@pytest.mark.parametrize("bad", ["a b.js", "x~.js", "é.js", "a+b.css", "a:b.js"])
 def test_asset_with_a_name_that_is_not_plain(tmp_path, bad):
     d = make_web_dir(tmp_path / "web")
     (d / "assets" / bad).write_bytes(b"bad name")
+    check_api_only(api_only(tmp_path, d))
+
+
+def test_hidden_files_links_and_folders_in_assets_are_left_out(fresh_city, tmp_path):
+    """What an editor or a copy leaves (.hidden, a folder), and a link to a file outside, are not served; the rest is."""
+    d = make_web_dir(tmp_path / "web")
+    (d / "assets" / ".hidden").write_bytes(b"hidden")
+    (d / "assets" / "sub").mkdir()
+    (d / "assets" / "sub" / "x.js").write_bytes(b"in a folder")
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"outside the assets")
+    (d / "assets" / "link.txt").symlink_to(secret)
+    fresh_city.stop()
+    fresh_city.start(extra_args=["--web", str(d)])
+    assert fresh_city.get("/assets/app-1234.js").status_code == 200
+    for path in ("/assets/.hidden", "/assets/sub", "/assets/sub/x.js", "/assets/link.txt"):
+        r = fresh_city.get(path)
+        assert r.status_code == 404 and b"outside the assets" not in r.content, (path, r.status_code)
+
+
+def test_a_page_that_is_a_link_is_refused(tmp_path):
+    d = make_web_dir(tmp_path / "web")
+    real = tmp_path / "elsewhere.html"
+    real.write_bytes(b"<!doctype html><title>elsewhere</title>")
+    (d / "index.html").unlink()
+    (d / "index.html").symlink_to(real)
     check_api_only(api_only(tmp_path, d))
 
 

@@ -222,11 +222,11 @@ static void test_rules_survive_reopen(void)
 	                           "    when secondary_contact within 2d\n"
 	                           "    reason zh 测试\n"
 	                           "    reason en test\n";
-	const char *version = NULL;
-	CHECK(ss_assign_set_rules(app, text, strlen(text), NULL, NULL, &version) == SS_OK);
+	char version[SS_RULES_MAX_VERSION + 1] = "";
+	CHECK(ss_assign_set_rules(app, text, strlen(text), NULL, NULL, version, sizeof(version)) == SS_OK);
 	CHECK_STR(version, "test-1");
 	/* a bad set changes nothing */
-	CHECK(ss_assign_set_rules(app, "version x\nrule\n", 15, NULL, NULL, &version) != SS_OK);
+	CHECK(ss_assign_set_rules(app, "version x\nrule\n", 15, NULL, NULL, version, sizeof(version)) != SS_OK);
 	ss_app_close(app);
 	CHECK(ss_app_open(dir, false, &app) == SS_OK);
 	CHECK(ss_assign_load_rules(app) == SS_OK);
@@ -315,7 +315,7 @@ static void test_diff_matches_apply(void)
 	/* green under the lenient set, but for PERSON, whose yellow override (test_override) is in force until now + 1d
 	 */
 	int64_t people = -1, changed = -1;
-	CHECK(ss_assign_apply(app, lenient, strlen(lenient), print_error, NULL, NULL, now, 2, &people, &changed) ==
+	CHECK(ss_assign_apply(app, lenient, strlen(lenient), print_error, NULL, NULL, 0, now, 2, &people, &changed) ==
 	      SS_OK);
 	CHECK(people == 4);
 	CHECK(color_of(PERSON) == 1 && color_of(CLOSE) == 0 && color_of(FEVER) == 0 && color_of(VACC) == 0);
@@ -342,8 +342,9 @@ static void test_diff_matches_apply(void)
 	CHECK(color_of(PERSON) == 1 && color_of(CLOSE) == 0 && color_of(FEVER) == 0);
 
 	/* batches of 3 make the walk cross a batch boundary */
-	const char *version = NULL;
-	CHECK(ss_assign_apply(app, strict, strlen(strict), NULL, NULL, &version, now, 3, &people, &changed) == SS_OK);
+	char version[SS_RULES_MAX_VERSION + 1] = "";
+	CHECK(ss_assign_apply(app, strict, strlen(strict), NULL, NULL, version, sizeof(version), now, 3, &people,
+	                      &changed) == SS_OK);
 	CHECK_STR(version, "strict-1");
 	CHECK(people == 4);
 	CHECK(changed == ss_rules_diff_changed(d));
@@ -352,9 +353,43 @@ static void test_diff_matches_apply(void)
 	/* applied again, the same set changes no one, and a diff against it says so */
 	CHECK(ss_assign_diff(app, app->rules, now, d) == SS_OK);
 	CHECK(ss_rules_diff_changed(d) == 0 && d->ndistricts == 0);
-	CHECK(ss_assign_apply(app, strict, strlen(strict), NULL, NULL, NULL, now, 0, &people, &changed) == SS_OK);
+	CHECK(ss_assign_apply(app, strict, strlen(strict), NULL, NULL, NULL, 0, now, 0, &people, &changed) == SS_OK);
 	CHECK(people == 4 && changed == 0);
 	free(d);
+}
+
+/*
+ * Another process (`suishen rules load`) stores a rule file under the version
+ * already active but with other rules: the server's set follows the text, not
+ * the version; and a store that says the same changes nothing.
+ */
+static void test_follow_rules_by_text(void)
+{
+	static const char a[] = "version same-1\n"
+	                        "rule red.any-contact\n"
+	                        "    color red\n"
+	                        "    when secondary_contact within 2d\n"
+	                        "    reason zh 测试\n"
+	                        "    reason en test\n";
+	static const char b[] = "version same-1\n"
+	                        "rule yellow.any-contact\n"
+	                        "    color yellow\n"
+	                        "    when secondary_contact within 3d\n"
+	                        "    reason zh 测试\n"
+	                        "    reason en test\n";
+	bool changed = true;
+	CHECK(ss_assign_set_rules(app, a, strlen(a), NULL, NULL, NULL, 0) == SS_OK);
+	CHECK(ss_assign_follow_rules(app, &changed) == SS_OK);
+	CHECK(!changed);
+	struct ss_app *other;
+	CHECK(ss_app_open(dir, false, &other) == SS_OK);
+	CHECK(ss_assign_set_rules(other, b, strlen(b), NULL, NULL, NULL, 0) == SS_OK);
+	ss_app_close(other);
+	CHECK(ss_assign_follow_rules(app, &changed) == SS_OK);
+	CHECK(changed);
+	CHECK(app->rules && strcmp(ss_rules_text(app->rules), b) == 0);
+	CHECK(ss_assign_follow_rules(app, &changed) == SS_OK);
+	CHECK(!changed);
 }
 
 struct evaluator {
@@ -401,7 +436,7 @@ static void test_rules_replaced_while_evaluating(void)
 	int applied = 0;
 	for (int i = 0; i < 40; i++) {
 		const char *text = i % 2 ? b : a;
-		if (ss_assign_set_rules(app, text, strlen(text), NULL, NULL, NULL) == SS_OK)
+		if (ss_assign_set_rules(app, text, strlen(text), NULL, NULL, NULL, 0) == SS_OK)
 			applied++;
 	}
 	atomic_store(&e.stop, true);
@@ -438,6 +473,7 @@ int main(void)
 	RUN(test_not_registered_waits);
 	RUN(test_rules_survive_reopen);
 	RUN(test_diff_matches_apply);
+	RUN(test_follow_rules_by_text);
 	RUN(test_rules_replaced_while_evaluating);
 	ss_app_close(app);
 	if (!check_data_dir_remove(dir))

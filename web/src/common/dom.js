@@ -6,6 +6,18 @@
 // Props: `class`, `style` (an object), `on<event>` (a listener), `dataset` (an object), boolean props
 // (hidden, disabled, checked, required, ...) and anything else as an attribute. Children: strings and
 // numbers (text), nodes, arrays of either, and null/undefined/false (skipped).
+// An `on<event>` prop must be a function (a string there would be script), and a URL in href, src or action
+// must be the page's own, a blob: or a data:image (never javascript:): h() throws otherwise.
+
+const URL_PROPS = new Set(['href', 'src', 'action', 'formaction', 'xlink:href']);
+
+function safeUrl(v) {
+	const s = String(v);
+	if (/^(blob:|data:image\/)/i.test(s)) return s;
+	const u = new URL(s, document.baseURI);
+	if (u.origin !== location.origin) throw new Error(`dom: a URL of another origin: ${u.origin}`);
+	return s;
+}
 
 export function h(tag, props, ...children) {
 	const el = document.createElement(tag);
@@ -14,7 +26,10 @@ export function h(tag, props, ...children) {
 		if (k === 'class') el.className = Array.isArray(v) ? v.filter(Boolean).join(' ') : v;
 		else if (k === 'style') Object.assign(el.style, v);
 		else if (k === 'dataset') Object.assign(el.dataset, v);
-		else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+		else if (/^on/i.test(k)) {
+			if (typeof v !== 'function') throw new Error(`dom: ${k} must be a function`);
+			el.addEventListener(k.slice(2), v);
+		} else if (URL_PROPS.has(k.toLowerCase())) el.setAttribute(k, safeUrl(v));
 		else if (v === true) el.setAttribute(k, '');
 		else if (k === 'value' || k === 'checked' || k === 'disabled') el[k] = v;
 		else el.setAttribute(k, String(v));

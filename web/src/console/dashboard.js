@@ -82,7 +82,7 @@ export async function dashboard(main) {
 	const sum = (rows, keys) => rows.reduce((a, r) => a + keys.reduce((b, k) => b + (r[k] || 0), 0), 0);
 
 	replace(body,
-		h('p', { class: 'muted', id: 'dash-generated' }, t('dash_generated', { t: when(s.generated_at, true) })),
+		h('p', { class: 'muted', id: 'dash-generated' }, t('dash_generated', { t: when(s.generated_at, true), r: when(s.residents_at, true) })),
 		h('div', { class: 'bigs' },
 			big('dash-appeals-open', t('dash_appeals_open'), appeals.open, false),
 			big('dash-appeals-overdue', t('dash_appeals_overdue'), appeals.overdue, true),

@@ -60,7 +60,7 @@ const dict = {
 
 	// dashboard
 	dash_title: { zh: '运行概览', en: 'Dashboard' },
-	dash_generated: { zh: '数据时间：{t}（至多每 30 秒更新一次）', en: 'As of {t} (refreshed at most every 30 s)' },
+	dash_generated: { zh: '数据时间：{t}（各区登记人数截至 {r}）', en: 'As of {t} (residents by district as of {r})' },
 	dash_by_hour: { zh: '近 24 小时每小时扫码次数', en: 'Scans per hour, last 24 hours' },
 	dash_by_day: { zh: '近 14 天每日扫码次数', en: 'Scans per day, last 14 days' },
 	dash_by_scene: { zh: '近 24 小时各场景扫码结果', en: 'Scan results by scene, last 24 hours' },
