@@ -10,10 +10,14 @@
  * the completion callback, called when the response has been sent or the
  * connection has gone, counts the request and frees its state.
  *
- * Stopping: the listening socket is closed (quiesced), responses carry
- * "Connection: close" from then on so kept-alive clients move elsewhere, and
- * the requests in flight, counted by an atomic, are waited for up to a
- * deadline before the daemon is stopped.
+ * Stopping: requests that begin after the stop are answered 503 at once
+ * (a load balancer moves on), every response carries "Connection: close"
+ * from then on so kept-alive clients move elsewhere, and the requests that
+ * began before it, counted by an atomic, are waited for up to a deadline
+ * before the daemon is stopped. The listening socket is not quiesced:
+ * libmicrohttpd's MHD_quiesce_daemon races with its own epoll threads taking
+ * the same socket out of their epoll sets, and aborts the process when it
+ * loses (seen here; an open defect of libmicrohttpd).
  */
 #include "http/server.h"
 
@@ -74,6 +78,7 @@ struct request {
 	struct ss_buf body;
 	bool too_big;  /* the body passed its limit; the rest is read and dropped */
 	bool answered; /* the application handler has run and a response is queued */
+	bool refused;  /* began after the server started stopping: answered 503, not counted in flight */
 	int status;
 	const char *route;
 	int64_t start_us;
@@ -296,6 +301,20 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 	return ss_url_unescape(s);
 }
 
+/* The answer to a request that began after the server started stopping. */
+static enum MHD_Result refuse(struct ss_http_server *srv, struct MHD_Connection *conn, struct request *r)
+{
+	static const char body[] =
+	        "{\"error\":{\"code\":\"unavailable\",\"message\":\"the server is stopping; try another\"}}";
+	r->answered = true;
+	r->route = "stopping";
+	r->resp = (struct ss_http_resp){.status = 503, .content_type = "application/json"};
+	ss_buf_init(&r->resp.body, sizeof(body));
+	if (ss_buf_puts(&r->resp.body, body) != SS_OK)
+		ss_buf_reset(&r->resp.body);
+	return queue(srv, conn, r, &r->resp);
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                  const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -308,8 +327,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		r->srv = srv;
 		r->start_us = ss_time_mono_us();
 		ss_arena_init(&r->arena);
-		ss_buf_init(&r->body, srv->body_limit ? srv->body_limit(srv->ctx, method, url) : 0);
-		atomic_fetch_add_explicit(&srv->in_flight, 1, memory_order_relaxed);
+		r->refused = atomic_load(&srv->stopping);
+		ss_buf_init(&r->body, srv->body_limit && !r->refused ? srv->body_limit(srv->ctx, method, url) : 0);
+		if (!r->refused)
+			atomic_fetch_add_explicit(&srv->in_flight, 1, memory_order_relaxed);
 		*con_cls = r;
 		return MHD_YES;
 	}
@@ -328,6 +349,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (r->answered)
 		return r->deferred && atomic_load(&r->defer_state) == DEFER_DONE ? send_deferred(srv, conn, r)
 		                                                                 : MHD_YES;
+	if (r->refused)
+		return refuse(srv, conn, r);
 	return answer(srv, conn, r, method, url);
 }
 
@@ -352,8 +375,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	ss_arena_release(&r->arena);
 	ss_buf_release(&r->body);
 	ss_buf_release(&r->resp.body);
+	bool counted = !r->refused;
 	free(r);
-	atomic_fetch_sub_explicit(&srv->in_flight, 1, memory_order_release);
+	if (counted)
+		atomic_fetch_sub_explicit(&srv->in_flight, 1, memory_order_release);
 }
 
 /* libmicrohttpd's own messages, as log lines. */
@@ -478,7 +503,7 @@ enum ss_err ss_http_start(const struct ss_http_config *cfg, struct ss_http_serve
 	atomic_init(&srv->in_flight, 0);
 	atomic_init(&srv->stopping, false);
 
-	/* MHD_USE_ITC lets MHD_quiesce_daemon() close the listening socket under running pool threads */
+	/* MHD_USE_ITC: a resumed connection (a deferred answer) wakes its pool thread */
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	if (v6)
 		flags |= MHD_USE_IPv6;
@@ -510,16 +535,8 @@ void ss_http_stop(struct ss_http_server *srv, unsigned deadline_ms)
 {
 	if (!srv)
 		return;
+	/* from here on new requests are refused (503) and do not count; see the top of this file */
 	atomic_store(&srv->stopping, true);
-	MHD_socket listen_fd = MHD_quiesce_daemon(srv->daemon);
-	/*
-	 * Quiescing stops MHD from accepting; connections the kernel still queues
-	 * are reset when the socket is closed at the end, and a load balancer
-	 * moves on. (Shutting the socket down here would refuse them sooner, but
-	 * races with the pool threads taking it out of their epoll sets, which
-	 * libmicrohttpd treats as fatal.) The fd stays open, as MHD requires,
-	 * until the daemon has stopped.
-	 */
 
 	int64_t deadline = ss_time_mono_us() + (int64_t)deadline_ms * 1000;
 	long left;
@@ -532,11 +549,8 @@ void ss_http_stop(struct ss_http_server *srv, unsigned deadline_ms)
 	if (left > 0)
 		ss_log_warn("http_stop", "requests_cut_off=%ld", left);
 
-	/* completes (and frees) whatever is left, and closes idle kept-alive connections */
+	/* completes (and frees) whatever is left, closes idle kept-alive connections and the listening socket */
 	MHD_stop_daemon(srv->daemon);
-	/* after quiescing, the listening socket is ours to close, and only once the threads are gone */
-	if (listen_fd != MHD_INVALID_SOCKET)
-		close(listen_fd);
 	ss_log_info("http_stopped", "port=%u", (unsigned)srv->port);
 	free(srv);
 }

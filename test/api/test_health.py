@@ -93,3 +93,39 @@ def test_metrics_has_latency_histogram(city):
     counts = [v for _, v in finite] + [series["+Inf"]]
     assert counts == sorted(counts), f"buckets are not cumulative: {finite}"
     assert series["+Inf"] >= 1
+
+
+def test_stopping_under_load_answers_or_refuses_and_exits_0(bare_city):
+    """SIGTERM while clients keep opening connections: each request is answered 200 (it began before the stop) or
+    503 `unavailable` (after it), and the server exits 0, every time. (libmicrohttpd's quiescing of the listening
+    socket races with its own epoll threads and aborted the process once in a CI run; the server no longer quiesces.
+    The race itself is too rare to reproduce here: this checks the behaviour that replaced it.)"""
+    import signal
+    import threading
+    city = bare_city
+    for _ in range(8):
+        city.start()
+        url = city.url("/healthz")
+        statuses, stop = [], threading.Event()
+
+        def hammer():
+            while not stop.is_set():
+                try:
+                    statuses.append(requests.get(url, timeout=HTTP_TIMEOUT, headers={"Connection": "close"}).status_code)
+                except requests.RequestException:
+                    if not city.running:
+                        return
+        threads = [threading.Thread(target=hammer) for _ in range(6)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while len(statuses) < 30 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        city.proc.send_signal(signal.SIGTERM)
+        rc = city.proc.wait(timeout=20)
+        stop.set()
+        for t in threads:
+            t.join()
+        city.proc = None
+        assert rc == 0, f"exited {rc}: {city.log_tail()}"
+        assert statuses and set(statuses) <= {200, 503}, set(statuses)
