@@ -2,7 +2,8 @@
  * fuzz_http: libFuzzer target for what the server itself parses of a request
  * before any handler: the unescaping of paths and query arguments
  * (ss_url_unescape, base/str.h) and the If-None-Match list of the pages
- * (ss_pages_etag_matches, http/pages.h). Unescaping never lengthens, leaves
+ * (ss_pages_etag_matches, http/pages.h) and Accept-Encoding
+ * (ss_pages_accepts_gzip). Unescaping never lengthens, leaves
  * no NUL inside, keeps %00 as written, and gives back what an escaped copy
  * of its output decodes to; a header naming the tag matches it.
  */
@@ -40,6 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	static const char etag[] = "\"0123456789abcdef\"";
 	(void)ss_pages_etag_matches(copy, etag);
+	(void)ss_pages_accepts_gzip(copy);
+	char *gz = malloc(in + 8);
+	snprintf(gz, in + 8, "gzip, %s", copy);
+	if (!ss_pages_accepts_gzip(gz))
+		abort();
+	free(gz);
 	char *listed = malloc(in + sizeof(etag) + 4);
 	snprintf(listed, in + sizeof(etag) + 4, "%s, %s", copy, etag);
 	if (strchr(copy, ',') == NULL && !ss_pages_etag_matches(listed, etag))

@@ -1,11 +1,13 @@
 // Builds the three pages into dist/, which `suishen serve` serves:
 //   dist/index.html (resident, /), dist/terminal.html (/terminal), dist/console.html (/console)
 //   dist/assets/<name>-<hash>.{js,css}: content-hashed, so the server lets browsers keep them for a year.
+//   <file>.gz beside each file of more than 1 KB: the same compressed once here, sent to browsers that take gzip.
 // Everything a page needs is in dist/: nothing is fetched from elsewhere at run time.
 // The build refuses sources that would turn text into markup (innerHTML and its kin): every name and text
 // from the API reaches the page as a text node (src/common/dom.js).
 import * as esbuild from 'esbuild';
 import { readFileSync, writeFileSync, rmSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { gzipSync, constants } from 'node:zlib';
 import { join, relative } from 'node:path';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -69,6 +71,10 @@ for (const page of pages) {
 		.replace('{{style}}', style ? `<link rel="stylesheet" href="${style}">` : '')
 		.replace('{{script}}', `<script type="module" src="${script}"></script>`);
 	writeFileSync(join(dist, page.html), html);
+}
+for (const path of [...files(dist)]) {
+	const data = readFileSync(path);
+	if (data.length > 1024) writeFileSync(path + '.gz', gzipSync(data, { level: constants.Z_BEST_COMPRESSION }));
 }
 const sizes = [...files(dist)].map((p) => `${relative(dist, p)} ${statSync(p).size}`);
 console.log('web build: dist/\n  ' + sizes.join('\n  '));

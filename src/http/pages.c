@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "base/buf.h"
@@ -23,6 +24,10 @@ struct page {
 	bool immutable;
 	char *data;
 	size_t len;
+	/* the same compressed by the build (FILE.gz beside it), or NULL */
+	char *gz;
+	size_t gz_len;
+	char *gz_etag; /* "\"<16 hex>-gz\"" */
 };
 
 struct ss_pages {
@@ -73,6 +78,18 @@ static bool is_plain_name(const char *name)
 	return true;
 }
 
+/* lstat() of file: a regular file (not a link) -> SS_OK; none -> SS_NOT_FOUND; else SS_INVALID or SS_INTERNAL. */
+static enum ss_err regular_file(const char *file)
+{
+	struct stat st;
+	if (lstat(file, &st) != 0)
+		return ss_fail(errno == ENOENT ? SS_NOT_FOUND : SS_INTERNAL, NULL, "cannot open '%s': %s", file,
+		               strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return ss_fail(SS_INVALID, NULL, "'%s' is not a regular file", file);
+	return SS_OK;
+}
+
 /* FNV-1a, 64 bits: an ETag only has to change when the content does. */
 static uint64_t fnv1a(const char *p, size_t n)
 {
@@ -115,29 +132,38 @@ static enum ss_err add(struct ss_pages *p, const char *url, const char *file, bo
 	if (p->n == FILES_MAX)
 		return ss_fail(SS_TOO_BIG, NULL, "more than %u files to serve", FILES_MAX);
 	/* regular files only, not links: what is served is what the build wrote */
-	struct stat st;
-	if (lstat(file, &st) != 0)
-		return ss_fail(errno == ENOENT ? SS_NOT_FOUND : SS_INTERNAL, NULL, "cannot open '%s': %s", file,
-		               strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return ss_fail(SS_INVALID, NULL, "'%s' is not a regular file", file);
 	struct page pg = {0};
-	enum ss_err err = read_file(file, &pg.data, &pg.len);
+	char gz[4096 + 8];
+	enum ss_err err = regular_file(file);
+	if (!err)
+		err = read_file(file, &pg.data, &pg.len);
 	if (err)
 		return err;
-	if (p->bytes + pg.len > TOTAL_MAX) {
+	snprintf(gz, sizeof(gz), "%s.gz", file);
+	if ((err = regular_file(gz)) == SS_OK)
+		err = read_file(gz, &pg.gz, &pg.gz_len);
+	else if (err == SS_NOT_FOUND)
+		err = SS_OK;
+	if (!err && p->bytes + pg.len + pg.gz_len > TOTAL_MAX)
+		err = ss_fail(SS_TOO_BIG, NULL, "the pages are larger than %u bytes in all", TOTAL_MAX);
+	if (err) {
 		free(pg.data);
-		return ss_fail(SS_TOO_BIG, NULL, "the pages are larger than %u bytes in all", TOTAL_MAX);
+		free(pg.gz);
+		return err;
 	}
-	char etag[24];
+	char etag[32];
 	snprintf(etag, sizeof(etag), "\"%016llx\"", (unsigned long long)fnv1a(pg.data, pg.len));
+	pg.etag = ss_strdup(etag);
+	if (pg.gz) { /* another representation, another tag (RFC 9110 8.8.3) */
+		snprintf(etag, sizeof(etag), "\"%016llx-gz\"", (unsigned long long)fnv1a(pg.data, pg.len));
+		pg.gz_etag = ss_strdup(etag);
+	}
 	pg.path = ss_strdup(url);
 	pg.type = ss_strdup(type_of(url));
-	pg.etag = ss_strdup(etag);
 	pg.immutable = immutable;
 	p->files = ss_realloc(p->files, (p->n + 1) * sizeof(*p->files));
 	p->files[p->n++] = pg;
-	p->bytes += pg.len;
+	p->bytes += pg.len + pg.gz_len;
 	return SS_OK;
 }
 
@@ -153,6 +179,9 @@ static enum ss_err load_assets(struct ss_pages *p, const char *dir)
 	struct dirent *e;
 	while (!err && (e = readdir(d))) {
 		if (e->d_name[0] == '.') /* ".", "..", and hidden files an editor or a copy left */
+			continue;
+		size_t nlen = strlen(e->d_name);
+		if (nlen > 3 && !strcmp(e->d_name + nlen - 3, ".gz")) /* a compressed copy, loaded with its file */
 			continue;
 		if (!is_plain_name(e->d_name)) {
 			err = ss_fail(SS_INVALID, NULL, "'%s/%s' is not a plain file name", path, e->d_name);
@@ -214,6 +243,8 @@ void ss_pages_free(struct ss_pages *p)
 		free(p->files[i].type);
 		free(p->files[i].etag);
 		free(p->files[i].data);
+		free(p->files[i].gz);
+		free(p->files[i].gz_etag);
 	}
 	free(p->files);
 	free(p);
@@ -250,6 +281,37 @@ bool ss_pages_etag_matches(const char *header, const char *etag)
 	return false;
 }
 
+bool ss_pages_accepts_gzip(const char *header)
+{
+	for (const char *h = header; h && *h;) {
+		h += strspn(h, " \t,");
+		size_t n = strcspn(h, ",;");
+		while (n && (h[n - 1] == ' ' || h[n - 1] == '\t'))
+			n--;
+		bool named = (n == 4 && !strncasecmp(h, "gzip", 4)) || (n == 1 && *h == '*');
+		const char *end = h + strcspn(h, ",");
+		if (named) {
+			/* refused only with a weight of zero: q=0, q=0.0, q=0.000 */
+			const char *q = h + strcspn(h, ";");
+			bool zero = false;
+			while (q < end) {
+				q += strspn(q, "; \t");
+				if ((q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
+					const char *v = q + 2;
+					zero = v[0] == '0' &&
+					       (v[1] != '.' || strspn(v + 2, "0") == strcspn(v + 2, ", \t;"));
+				}
+				q += strcspn(q, ";,");
+				if (*q != ';')
+					break;
+			}
+			return !zero;
+		}
+		h = end;
+	}
+	return false;
+}
+
 bool ss_pages_serve(const struct ss_pages *p, struct ss_http_req *req, struct ss_http_resp *resp)
 {
 	if (!p)
@@ -268,17 +330,24 @@ bool ss_pages_serve(const struct ss_pages *p, struct ss_http_req *req, struct ss
 	if (!pg)
 		return false;
 	req->route = pg->immutable ? "GET /assets/{name}" : "GET /{page}";
+	bool gz = pg->gz && ss_pages_accepts_gzip(ss_http_header(req, "Accept-Encoding"));
+	const char *etag = gz ? pg->gz_etag : pg->etag;
 	ss_pages_headers(resp);
 	ss_http_resp_header(resp, "Cache-Control", pg->immutable ? "public, max-age=31536000, immutable" : "no-cache");
-	ss_http_resp_header(resp, "ETag", pg->etag);
+	ss_http_resp_header(resp, "ETag", etag);
+	if (pg->gz)
+		ss_http_resp_header(resp, "Vary", "Accept-Encoding");
+	if (gz)
+		ss_http_resp_header(resp, "Content-Encoding", "gzip");
 	resp->content_type = pg->type;
 	ss_buf_reset(&resp->body);
 	const char *inm = ss_http_header(req, "If-None-Match");
-	if (inm && ss_pages_etag_matches(inm, pg->etag)) {
+	if (inm && ss_pages_etag_matches(inm, etag)) {
 		resp->status = 304;
 		return true;
 	}
-	if (ss_buf_append(&resp->body, pg->data, pg->len) != SS_OK) { /* cannot happen: files are under 8 MiB */
+	if (ss_buf_append(&resp->body, gz ? pg->gz : pg->data, gz ? pg->gz_len : pg->len) !=
+	    SS_OK) { /* cannot happen: files are under 8 MiB */
 		resp->status = 500;
 		ss_buf_reset(&resp->body);
 	}

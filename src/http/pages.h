@@ -6,7 +6,8 @@
  *
  * Assets carry a hash of their content in their names, so browsers may keep
  * them for a year ("immutable"); the three pages are revalidated on every
- * load (ETag, 304). Every answer carries a strict Content-Security-Policy: no
+ * load (ETag, 304). A file the build also wrote compressed (FILE.gz beside
+ * it) is sent compressed to a browser that accepts gzip. Every answer carries a strict Content-Security-Policy: no
  * script but the page's own files, no inline script or style, nothing from
  * another origin, no framing. Loaded once, read-only afterwards: any thread
  * may serve from it.
@@ -43,6 +44,9 @@ void ss_pages_size(const struct ss_pages *pages, unsigned *files, size_t *bytes)
  * when path names none.
  */
 bool ss_pages_serve(const struct ss_pages *pages, struct ss_http_req *req, struct ss_http_resp *resp);
+
+/* Whether an Accept-Encoding header (NULL: none) accepts gzip (named, or "*", without q=0). */
+bool ss_pages_accepts_gzip(const char *header);
 
 /* Whether an If-None-Match header's list of entity tags holds etag (weak or not), or is "*". */
 bool ss_pages_etag_matches(const char *header, const char *etag);

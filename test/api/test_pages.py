@@ -35,7 +35,7 @@ SECURITY_HEADERS = {
 PAGE_CACHE = "no-cache"
 ASSET_CACHE = "public, max-age=31536000, immutable"
 HTML = "text/html; charset=utf-8"
-ETAG = re.compile(r'"[0-9a-f]{16}"')
+ETAG = re.compile(r'"[0-9a-f]{16}(-gz)?"')  # quoted 16 hex; "-gz" for the compressed copy
 
 INDEX = "<!doctype html><title>resident 居民</title><main id=app>index-page</main>\n".encode()
 TERMINAL = "<!doctype html><title>terminal 终端</title><main id=app>terminal-page</main>\n".encode()
@@ -415,3 +415,64 @@ def test_real_pages(real, path, name):
 
     # the trailing-slash form is the same page
     assert real.get(path.rstrip("/") + "/" if path != "/" else "/index.html").content == r.content
+
+
+# -- compressed copies (FILE.gz beside FILE, written by the build) ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gz_web(tmp_path_factory):
+    import gzip
+    root = tmp_path_factory.mktemp("gzweb")
+    d = make_web_dir(root / "web")
+    for f in (d / "index.html", d / "assets" / "app-1234.js"):
+        (f.parent / (f.name + ".gz")).write_bytes(gzip.compress(f.read_bytes() * 3))  # *3: its own content
+    (d / "assets" / "orphan.js.gz").write_bytes(gzip.compress(b"no file of its own"))
+    c = _city(root, pool=0, staff=False, start=False)
+    c.start(extra_args=["--web", str(d)])
+    yield c, d
+    c.close()
+
+
+@pytest.mark.parametrize("path,file", [("/", "index.html"), ("/assets/app-1234.js", "assets/app-1234.js")])
+def test_gzip_to_who_takes_it(gz_web, path, file):
+    import gzip
+    c, d = gz_web
+    plain = (d / file).read_bytes()
+    status, h, body = raw(c, "GET", path, {"Accept-Encoding": "br, gzip;q=0.8"})
+    assert status == 200 and h.get("content-encoding") == "gzip" and h.get("vary") == "Accept-Encoding", h
+    assert gzip.decompress(body) == plain * 3
+    gz_tag = h["etag"]
+    for ae in (None, "identity", "gzip;q=0", "gzip; q=0.000", "br", "*;q=0"):
+        status, h2, body2 = raw(c, "GET", path, {"Accept-Encoding": ae} if ae else {})
+        assert status == 200 and "content-encoding" not in h2 and body2 == plain, ae
+        assert h2.get("vary") == "Accept-Encoding" and h2["etag"] != gz_tag, ae
+    # each representation revalidates with its own tag
+    assert raw(c, "GET", path, {"Accept-Encoding": "gzip", "If-None-Match": gz_tag})[0] == 304
+    assert raw(c, "GET", path, {"If-None-Match": gz_tag})[0] == 200
+    status, h3, body3 = raw(c, "GET", path, {"Accept-Encoding": "*"})
+    assert h3.get("content-encoding") == "gzip" and gzip.decompress(body3) == plain * 3
+
+
+def test_a_file_without_a_compressed_copy_is_sent_as_it_is(gz_web):
+    c, d = gz_web
+    status, h, body = raw(c, "GET", "/assets/s-1.css", {"Accept-Encoding": "gzip"})
+    assert status == 200 and "content-encoding" not in h and "vary" not in h
+    assert body == (d / "assets" / "s-1.css").read_bytes()
+    # a compressed copy is never a file of its own
+    for path in ("/assets/app-1234.js.gz", "/assets/orphan.js.gz", "/assets/orphan.js"):
+        assert raw(c, "GET", path)[0] == 404, path
+
+
+def test_the_real_pages_are_sent_compressed(real):
+    """The build writes a .gz beside every file over 1 KB; the resident's script comes compressed and whole."""
+    import gzip
+    c = real
+    status, h, body = raw(c, "GET", "/", {"Accept-Encoding": "gzip"})
+    script = re.search(r'<script type="module" src="(/assets/resident-[^"]+\.js)"', body.decode()
+                       if "content-encoding" not in h else gzip.decompress(body).decode()).group(1)
+    status, h, body = raw(c, "GET", script, {"Accept-Encoding": "gzip, deflate"})
+    assert status == 200 and h.get("content-encoding") == "gzip"
+    whole = gzip.decompress(body)
+    assert len(body) < len(whole) / 2
+    assert raw(c, "GET", script)[2] == whole
