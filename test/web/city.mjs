@@ -8,10 +8,16 @@
 //   const browser = await launch();                    // headless Chromium (fake camera: launch({ camera: y4m }))
 //   ...; await city.stop();                            // SIGTERM: the server must exit 0
 //
+// A code in front of the (fake) camera: y4mFromPng(page, png, file, { blankFrames, qrFrames, fps }) writes a Y4M
+// video of the QR image png (GET /v1/me/code.png) on white, decoded by the browser of page (any open page will do):
+// blankFrames white frames first, then qrFrames frames of the code, at fps frames a second (defaults 0, 10, 10).
+// Chromium plays the file over and over from its first frame once a page opens the camera, so white frames first
+// make the moment the code comes into view known, and seen again each loop (bench/terminal.mjs times it).
+//
 // SUISHEN_BIN names the binary (default build/suishen); the pages come from web/dist (`npm run build`).
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -283,6 +289,56 @@ export async function launch({ camera } = {}) {
 		'--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required'];
 	if (camera) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${camera}`);
 	return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+// Makes a Y4M video (640x480, 4:2:0) for Chromium's fake camera: blankFrames white frames, then qrFrames frames of
+// the QR image png on white, at fps frames a second (Chromium loops the file). The PNG is decoded by the browser
+// itself (page), drawn with nearest-neighbour scaling so modules stay sharp, and turned into luma; the chroma planes
+// are neutral grey (128): a black-and-white picture. Returns file.
+export async function y4mFromPng(page, png, file, { blankFrames = 0, qrFrames = 10, fps = 10 } = {}) {
+	const W = 640, H = 480;
+	if (!(qrFrames >= 1) || !(blankFrames >= 0) || !(fps >= 1) || !Number.isInteger(fps)) throw new Error('y4mFromPng: qrFrames >= 1, blankFrames >= 0, fps a whole number >= 1');
+	const yPlane = await page.evaluate(async ({ url, W, H }) => {
+		const img = new Image();
+		img.src = url;
+		await img.decode();
+		const c = document.createElement('canvas');
+		c.width = W;
+		c.height = H;
+		const g = c.getContext('2d');
+		g.fillStyle = '#fff';
+		g.fillRect(0, 0, W, H);
+		g.imageSmoothingEnabled = false;
+		// At most 80% of the frame's height: a generous white quiet zone all around; whole multiples when enlarging.
+		let k = (Math.min(W, H) * 0.8) / Math.max(img.width, img.height);
+		if (k >= 1) k = Math.floor(k);
+		const w = Math.round(img.width * k), h = Math.round(img.height * k);
+		g.drawImage(img, Math.round((W - w) / 2), Math.round((H - h) / 2), w, h);
+		const px = g.getImageData(0, 0, W, H).data;
+		let s = '';
+		for (let i = 0; i < W * H; i++) {
+			const y = Math.round(0.299 * px[i * 4] + 0.587 * px[i * 4 + 1] + 0.114 * px[i * 4 + 2]);
+			s += String.fromCharCode(y);
+		}
+		return btoa(s);
+	}, { url: 'data:image/png;base64,' + png.toString('base64'), W, H });
+	const qr = Buffer.from(yPlane, 'base64');
+	if (qr.length !== W * H) throw new Error(`y4mFromPng: ${qr.length} bytes of luma, not ${W * H}`);
+	const white = Buffer.alloc(W * H, 255);
+	const uv = Buffer.alloc((W / 2) * (H / 2) * 2, 128);
+	const frame = Buffer.from('FRAME\n');
+	const fd = openSync(file, 'w');
+	try {
+		writeSync(fd, Buffer.from(`YUV4MPEG2 W${W} H${H} F${fps}:1 Ip A1:1 C420jpeg\n`));
+		for (let i = 0; i < blankFrames + qrFrames; i++) {
+			writeSync(fd, frame);
+			writeSync(fd, i < blankFrames ? white : qr);
+			writeSync(fd, uv);
+		}
+	} finally {
+		closeSync(fd);
+	}
+	return file;
 }
 
 // A new page (phone-sized unless viewport says otherwise) that fails the test on any error the page logs

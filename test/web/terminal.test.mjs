@@ -4,9 +4,8 @@
 // as failures. Every request the page makes is signed by the page itself (web/src/terminal/sm3.js).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { City, launch, openPage, noProblems, shot, until, makePerson } from './city.mjs';
+import { City, launch, openPage, noProblems, shot, until, makePerson, y4mFromPng } from './city.mjs';
 
 const TABLET = { width: 1024, height: 768 };
 let city;
@@ -61,44 +60,6 @@ async function resultOf(page, kind, timeout = 10000) {
 		return { word: text('result-word'), name: text('result-name'), by: text('result-presented-by'), detail: text('result-detail'),
 			bg: getComputedStyle(r).backgroundColor, color: getComputedStyle(r).color };
 	});
-}
-
-// Makes a Y4M video (10 frames, 640x480, 4:2:0) showing the QR image png on white, for Chromium's fake camera.
-// The PNG is decoded by the browser itself (page), drawn with nearest-neighbour scaling so modules stay sharp,
-// and turned into luma; the chroma planes are neutral grey (128): a black-and-white picture.
-async function y4mFromPng(page, png, file, frames = 10) {
-	const W = 640, H = 480;
-	const yPlane = await page.evaluate(async ({ url, W, H }) => {
-		const img = new Image();
-		img.src = url;
-		await img.decode();
-		const c = document.createElement('canvas');
-		c.width = W;
-		c.height = H;
-		const g = c.getContext('2d');
-		g.fillStyle = '#fff';
-		g.fillRect(0, 0, W, H);
-		g.imageSmoothingEnabled = false;
-		// At most 80% of the frame's height: a generous white quiet zone all around; whole multiples when enlarging.
-		let k = (Math.min(W, H) * 0.8) / Math.max(img.width, img.height);
-		if (k >= 1) k = Math.floor(k);
-		const w = Math.round(img.width * k), h = Math.round(img.height * k);
-		g.drawImage(img, Math.round((W - w) / 2), Math.round((H - h) / 2), w, h);
-		const px = g.getImageData(0, 0, W, H).data;
-		let s = '';
-		for (let i = 0; i < W * H; i++) {
-			const y = Math.round(0.299 * px[i * 4] + 0.587 * px[i * 4 + 1] + 0.114 * px[i * 4 + 2]);
-			s += String.fromCharCode(y);
-		}
-		return btoa(s);
-	}, { url: 'data:image/png;base64,' + png.toString('base64'), W, H });
-	const y = Buffer.from(yPlane, 'base64');
-	assert.equal(y.length, W * H);
-	const uv = Buffer.alloc((W / 2) * (H / 2) * 2, 128);
-	const parts = [Buffer.from(`YUV4MPEG2 W${W} H${H} F10:1 Ip A1:1 C420jpeg\n`)];
-	for (let i = 0; i < frames; i++) parts.push(Buffer.from('FRAME\n'), y, uv);
-	writeFileSync(file, Buffer.concat(parts));
-	return file;
 }
 
 test('(a) a resident\'s code read through the camera: green and the masked name, sent once', async () => {
