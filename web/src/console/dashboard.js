@@ -78,7 +78,7 @@ export async function dashboard(main) {
 	const byDistrict = s.colors_by_district || [];
 	const appeals = s.appeals || { open: 0, overdue: 0 };
 	const districtName = (d) => d.name || d.division;
-	const sceneName = (x) => t(`scene_${x.scene}`);
+	const sceneName = (x) => t(`scene.${x.scene}`);
 	const sum = (rows, keys) => rows.reduce((a, r) => a + keys.reduce((b, k) => b + (r[k] || 0), 0), 0);
 
 	replace(body,

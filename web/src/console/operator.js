@@ -79,7 +79,7 @@ function linkCard() {
 		replace(out, h('dl', { class: 'facts' },
 			h('dt', null, t('op_name')), h('dd', null, l.name),
 			h('dt', null, t('op_id_number')), h('dd', { class: 'mono' }, l.id_number),
-			h('dt', null, t('op_relation')), h('dd', null, t(`relation_${l.relation}`)),
+			h('dt', null, t('op_relation')), h('dd', null, t(`relation.${l.relation}`)),
 			h('dt', null, t('op_guardian')), h('dd', null, `#${l.guardian_id}`),
 			h('dt', null, t('op_created')), h('dd', null, when(l.created_at)),
 			h('dt', null, t('ap_state')), h('dd', { id: 'op-link-state', 'data-state': l.state }, t(`link_${l.state}`))),

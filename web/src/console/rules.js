@@ -107,7 +107,7 @@ function terminalCard() {
 	const out = h('div', { id: 'terminal-created' });
 	const org = h('input', { maxlength: '128' });
 	const place = h('input', { maxlength: '128' });
-	const scene = h('select', null, ['checkpoint', 'community', 'venue', 'hospital', 'transit', 'pool'].map((s) => h('option', { value: s }, t(`scene_${s}`))));
+	const scene = h('select', null, ['checkpoint', 'community', 'venue', 'hospital', 'transit', 'pool'].map((s) => h('option', { value: s }, t(`scene.${s}`))));
 	const division = h('input', { maxlength: '6', inputmode: 'numeric', class: 'mono' });
 	const submit = h('button', { id: 'terminal-create', type: 'submit' }, t('tm_create'));
 	const form = h('form', { id: 'terminal-form', class: 'card', novalidate: true },

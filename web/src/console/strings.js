@@ -1,7 +1,9 @@
 // strings: every word the console shows, in Chinese (the default) and English. t('key', {n}) fills {n}.
+import { LABELS } from '../common/labels.js';
 import { translator } from '../common/i18n.js';
 
 const dict = {
+	...LABELS,
 	title: { zh: '随申码管理控制台', en: 'suishen staff console' },
 	lang_switch: { zh: 'English', en: '中文' },
 	logout: { zh: '退出登录', en: 'Log out' },
@@ -51,12 +53,6 @@ const dict = {
 	color_unknown: { zh: '未知', en: 'unknown' },
 	color_undefined: { zh: '—', en: '—' },
 
-	scene_checkpoint: { zh: '卡口', en: 'checkpoint' },
-	scene_community: { zh: '小区', en: 'residential compound' },
-	scene_venue: { zh: '场所', en: 'venue' },
-	scene_hospital: { zh: '医院', en: 'hospital' },
-	scene_transit: { zh: '公交地铁轮渡', en: 'public transport' },
-	scene_pool: { zh: '游泳场馆', en: 'swimming pool' },
 
 	// dashboard
 	dash_title: { zh: '运行概览', en: 'Dashboard' },
@@ -163,12 +159,6 @@ const dict = {
 	op_link_confirmed: { zh: '关联已生效。', en: 'The link is active.' },
 	op_relation: { zh: '关系', en: 'Relation' },
 	op_guardian: { zh: '监护人编号', en: 'Guardian' },
-	relation_child: { zh: '子女', en: 'child' },
-	relation_grandchild: { zh: '孙子女', en: 'grandchild' },
-	relation_parent: { zh: '父母', en: 'parent' },
-	relation_grandparent: { zh: '祖父母', en: 'grandparent' },
-	relation_spouse: { zh: '配偶', en: 'spouse' },
-	relation_other: { zh: '其他', en: 'other' },
 	link_pending: { zh: '待确认', en: 'pending' },
 	link_active: { zh: '已生效', en: 'active' },
 	link_declined: { zh: '已拒绝', en: 'declined' },

@@ -1,9 +1,11 @@
 // strings: every word the resident page shows, in Chinese (the default) and English, and the two ways to
 // put them on the page: t() for text built at render time, L()/La() for labels that must follow a language
 // switch without the view being rebuilt (the code view keeps its code while the labels change).
+import { LABELS } from '../common/labels.js';
 import { translator, onLang } from '../common/i18n.js';
 
 const dict = {
+	...LABELS,
 	'app.title': { zh: '随申码', en: 'Suishen Code' },
 	'app.sub': { zh: '上海市民健康码', en: 'Shanghai health code' },
 	'lang.toggle': { zh: 'EN', en: '中' },
@@ -106,18 +108,6 @@ const dict = {
 	'access.by': { zh: '查阅方', en: 'By' },
 	'access.why': { zh: '事由', en: 'Why' },
 	'access.staff': { zh: '工作人员（{role}）', en: 'Staff ({role})' },
-	'result.green': { zh: '绿码', en: 'Green' },
-	'result.yellow': { zh: '黄码', en: 'Yellow' },
-	'result.red': { zh: '红码', en: 'Red' },
-	'result.expired': { zh: '已过期', en: 'Expired' },
-	'result.invalid': { zh: '无效', en: 'Invalid' },
-	'result.unknown': { zh: '无效（未知）', en: 'Unknown' },
-	'scene.checkpoint': { zh: '卡口', en: 'Checkpoint' },
-	'scene.community': { zh: '社区', en: 'Community' },
-	'scene.venue': { zh: '场所', en: 'Venue' },
-	'scene.hospital': { zh: '医院', en: 'Hospital' },
-	'scene.transit': { zh: '交通', en: 'Transit' },
-	'scene.pool': { zh: '泳池', en: 'Pool' },
 	'action.scan.unmasked': { zh: '扫码显示实名信息', en: 'Scan showing full name' },
 	'role.admin': { zh: '管理员', en: 'administrator' },
 	'role.operator': { zh: '12345 热线', en: '12345 hotline' },
@@ -148,12 +138,6 @@ const dict = {
 	'rel.decline': { zh: '拒绝', en: 'Decline' },
 	'rel.accepted': { zh: '已同意。', en: 'Accepted.' },
 	'rel.declined': { zh: '已拒绝。', en: 'Declined.' },
-	'relation.child': { zh: '子女', en: 'child' },
-	'relation.grandchild': { zh: '孙辈', en: 'grandchild' },
-	'relation.parent': { zh: '父母', en: 'parent' },
-	'relation.grandparent': { zh: '祖父母/外祖父母', en: 'grandparent' },
-	'relation.spouse': { zh: '配偶', en: 'spouse' },
-	'relation.other': { zh: '其他', en: 'other' },
 	'link.pending': { zh: '待对方同意', en: 'Waiting for consent' },
 	'link.active': { zh: '已关联', en: 'Active' },
 	'link.declined': { zh: '对方已拒绝', en: 'Declined' },

@@ -1,7 +1,9 @@
 // strings: every word the terminal page shows, in Chinese (the default) and English.
+import { LABELS } from '../common/labels.js';
 import { translator } from '../common/i18n.js';
 
 export const t = translator({
+	...LABELS,
 	title: { zh: '验码终端', en: 'Code checker' },
 	switchLang: { zh: 'English', en: '中文' },
 	// setup
@@ -87,19 +89,6 @@ export const t = translator({
 	errBusy: { zh: '服务器繁忙，请再扫一次', en: 'The server is busy: scan again' },
 	errOther: { zh: '服务器拒绝（{status}）：{msg}', en: 'Refused by the server ({status}): {msg}' },
 	tapToClose: { zh: '点击返回扫码', en: 'Tap to go back to scanning' },
-	// scenes and relations
-	'scene.checkpoint': { zh: '卡口', en: 'Checkpoint' },
-	'scene.community': { zh: '社区', en: 'Community' },
-	'scene.venue': { zh: '场所', en: 'Venue' },
-	'scene.hospital': { zh: '医院', en: 'Hospital' },
-	'scene.transit': { zh: '交通', en: 'Transit' },
-	'scene.pool': { zh: '泳池', en: 'Pool' },
-	'relation.child': { zh: '子女', en: 'child' },
-	'relation.grandchild': { zh: '孙辈', en: 'grandchild' },
-	'relation.parent': { zh: '父母', en: 'parent' },
-	'relation.grandparent': { zh: '祖父母', en: 'grandparent' },
-	'relation.spouse': { zh: '配偶', en: 'spouse' },
-	'relation.other': { zh: '其他', en: 'other' },
 });
 
 // A translated value of a closed set (scene, relation), or the value itself if we do not know it.
