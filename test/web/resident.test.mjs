@@ -58,6 +58,23 @@ async function imgLoaded(pg = page) {
 	});
 }
 
+// Requests the page makes to paths matching re, from now until the returned stop() (which answers them).
+function watchRequests(re, pg = page) {
+	const seen = [];
+	const on = (req) => {
+		const path = new URL(req.url()).pathname;
+		if (re.test(path)) seen.push(`${req.method()} ${path}`);
+	};
+	pg.on('request', on);
+	return {
+		seen,
+		stop() {
+			pg.off('request', on);
+			return seen;
+		},
+	};
+}
+
 const countdown = async (pg = page) => Number(((await text('#code-countdown', pg)) || '').replace(/\D/g, '')) || null;
 
 test('register through the page (errors shown by the form), then log in with the first code', async () => {
@@ -273,6 +290,29 @@ test('relatives: a child linked at once, their code shown for them; a request fo
 	noProblems(page);
 });
 
+test('an appeal reason over 200 bytes (70 Chinese characters) is refused by the page: nothing sent', async () => {
+	await page.click('#nav-appeals');
+	await until('the appeals list', async () => /没有申诉记录/.test((await text('#appeal-list')) || ''));
+	await page.click('#appeal-new');
+	const sent = watchRequests(/^\/v1\/me\/appeals$/);
+	const reason = '健康码'.repeat(23) + '误'; // 70 characters, 210 bytes of UTF-8
+	assert.equal(Buffer.byteLength(reason), 210);
+	await page.fill('#appeal-reason', reason);
+	assert.equal(await page.inputValue('#appeal-reason'), reason, 'no maxlength cuts it');
+	await page.click('#appeal-submit');
+	await until('our too-long message', async () => (await visible('#appeal-form-error')) && /最多 200 字节/.test(await text('#appeal-form-error')));
+	assert.match(await text('#appeal-form-error'), /210 字节/);
+	assert.equal(await page.getAttribute('#appeal-reason', 'aria-invalid'), 'true');
+	await page.waitForTimeout(500);
+	assert.deepEqual(sent.seen.filter((r) => r.startsWith('POST')), [], 'no appeal sent');
+	// And none on the server: the list, asked again, is still empty.
+	await page.click('#nav-code');
+	await page.click('#nav-appeals');
+	await until('the appeals list, still empty', async () => /没有申诉记录/.test((await text('#appeal-list')) || ''));
+	sent.stop();
+	noProblems(page);
+});
+
 test('appeals: filed through the page (markup stays text), followed to a decision that turns the frame green', async () => {
 	await page.click('#nav-appeals');
 	await until('the appeals list', async () => /没有申诉记录/.test((await text('#appeal-list')) || ''));
@@ -348,6 +388,36 @@ test('the open code card picks up a new colour by itself (every ~15 s), with no 
 	noProblems(page);
 });
 
+test('while the page is hidden (a locked phone) no code is fetched; shown again, a fresh code at once', async () => {
+	await page.click('#nav-code');
+	await until('the code card', () => imgLoaded());
+	const shownBefore = await imgLoaded();
+	// Hidden, as a locked phone or a tab in the background: visibilityState is what the page reads.
+	await page.evaluate(() => {
+		Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+		Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+		document.dispatchEvent(new Event('visibilitychange'));
+	});
+	await page.waitForTimeout(500); // a fetch begun before could still be reported
+	const codes = watchRequests(/^\/v1\/me(\/dependents\/[^/]+)?\/code/);
+	// The code lives 6 s and is renewed a second or more before it ends: 8 s would see at least one renewal.
+	await page.waitForTimeout(8000);
+	assert.deepEqual(codes.seen, [], 'no code fetched while hidden');
+	await page.evaluate(() => {
+		delete document.visibilityState;
+		delete document.hidden;
+		document.dispatchEvent(new Event('visibilitychange'));
+	});
+	assert.equal(await page.evaluate(() => document.visibilityState), 'visible');
+	await until('a code fetched once shown', async () => codes.seen.length >= 1, 5000);
+	await until('a new image', async () => {
+		const src = await imgLoaded();
+		return src && src !== shownBefore;
+	});
+	codes.stop();
+	noProblems(page);
+});
+
 test('a registry name that looks like markup is shown as text; an ended session returns to log-in; log out', async () => {
 	const q = makePerson({ name: '<b>李</b>四' });
 	city.importPeople([q]);
@@ -374,10 +444,45 @@ test('a registry name that looks like markup is shown as text; an ended session 
 	// Logging out on the main page forgets the token, and the server ends the session: the token no longer works.
 	const held = await page.evaluate((k) => sessionStorage.getItem(k), TOKEN_KEY);
 	assert.equal((await city.api('GET', '/v1/me', { token: held })).status, 200);
+	await page.click('#nav-code');
+	await until('the code card', () => imgLoaded());
 	await page.click('#logout');
 	await until('log-in', () => visible('#login-id'));
+	// From here on the code card is gone: its renewal (every ~5 s at TTL 6 s) must not go on behind log-in.
+	const codes = watchRequests(/^\/v1\/me(\/dependents\/[^/]+)?\/code/);
 	assert.equal(await page.evaluate((k) => sessionStorage.getItem(k), TOKEN_KEY), null);
 	await until('the session to be over on the server', async () => (await city.api('GET', '/v1/me', { token: held })).status === 401);
 	assert.equal(await page.locator('#tabbar').isVisible(), false);
+	await page.waitForTimeout(7000);
+	assert.deepEqual(codes.stop(), [], 'no code asked for after log-out');
+	noProblems(page);
+});
+
+test('too many wrong log-ins: the page says, in Chinese, how many seconds to wait, and holds the button', async () => {
+	const r = city.person();
+	await city.register(r);
+	await until('log-in', () => visible('#login-id'));
+	await page.fill('#login-id', r.id_number);
+	await page.fill('#login-password', r.password + '-wrong');
+	await page.fill('#login-otp', '000000');
+	// From the 5th failure on, each next try must wait (--login-delay-ms 200, doubling), and the 10th locks: keep
+	// trying at once until the server answers 429 (at the 6th try, or a later one if the page was slower).
+	const answer = () => page.evaluate(() => {
+		const box = document.getElementById('login-error');
+		return { text: box.hidden ? '' : box.textContent, disabled: document.getElementById('login-submit').disabled };
+	});
+	let last = null;
+	for (let i = 0; i < 9 && !(last && /后再试/.test(last.text)); i++) {
+		await page.click('#login-submit');
+		last = await until(`an answer to try ${i + 1}`, async () => {
+			const a = await answer();
+			return a.text ? a : null;
+		});
+		if (i < 5) assert.match(last.text, /不正确/, `try ${i + 1} is checked`);
+	}
+	assert.match(last.text, /^尝试过于频繁，请 \d+ 秒后再试。$/);
+	assert.doesNotMatch(last.text, /[a-z]{4,}/i, "not the server's English");
+	assert.equal(last.disabled, true, 'the button held while the server asks to wait');
+	await until('the button back after the wait', async () => !(await answer()).disabled, 10000);
 	noProblems(page);
 });

@@ -1,14 +1,25 @@
 // api: calls to the suishen HTTP API from a page (same origin; see docs/api.md). Errors arrive as
-// ApiError carrying the contract's stable code, its message and the field it names.
+// ApiError carrying the contract's stable code, its message, the field it names and, for a 429, the seconds its
+// Retry-After header asks to wait (retryAfter, null when there is none).
 
 export class ApiError extends Error {
-	constructor(status, code, message, field, errors) {
+	constructor(status, code, message, field, errors, retryAfter = null) {
 		super(message || code || `HTTP ${status}`);
 		this.status = status;
 		this.code = code || 'unknown';
 		this.field = field || null;
 		this.errors = errors || null;
+		this.retryAfter = retryAfter;
 	}
+}
+
+// Retry-After as whole seconds (the delta-seconds form, or an HTTP date), or null.
+function retryAfterOf(res) {
+	const v = (res.headers.get('Retry-After') || '').trim();
+	if (!v) return null;
+	if (/^\d+$/.test(v)) return Number(v);
+	const at = Date.parse(v);
+	return Number.isFinite(at) ? Math.max(0, Math.ceil((at - Date.now()) / 1000)) : null;
 }
 
 // Calls method path; body (an object) is sent as JSON. Options: token (a bearer token), headers (more
@@ -41,7 +52,7 @@ export async function call(method, path, { token, body, headers = {}, raw = fals
 	}
 	if (!res.ok) {
 		const e = (data && data.error) || {};
-		throw new ApiError(res.status, e.code, e.message, e.field, data && data.errors);
+		throw new ApiError(res.status, e.code, e.message, e.field, data && data.errors, retryAfterOf(res));
 	}
 	return data;
 }

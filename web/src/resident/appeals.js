@@ -3,10 +3,15 @@
 import { h, replace, when } from '../common/dom.js';
 import { t, L, tOr } from './strings.js';
 import { meGet, mePost } from './session.js';
-import { field, errorBox, noticeBox, showError, clearError, errorText, notice, busy, pill } from './ui.js';
+import { field, errorBox, noticeBox, showError, clearError, notice, busy, tooLong } from './ui.js';
 
 const STATE_COLOR = { submitted: 'grey', assigned: 'grey', checking: 'yellow', upheld: 'green', rejected: 'red', closed: 'grey' };
 const statePill = (s) => h('span', { class: ['pill', STATE_COLOR[s] || 'grey', 'appeal-state'] }, tOr(`state.${s}`, s));
+// A decision as a class: one of these, or none.
+const DECISIONS = ['upheld', 'rejected'];
+// The API's limits, in UTF-8 bytes (docs/api.md).
+const REASON_MAX = 200;
+const DETAILS_MAX = 4000;
 
 function stepLabel(step) {
 	if (step.action === 'checked' && step.kind) return tOr(`step.checked.${step.kind}`, t('step.checked'));
@@ -22,8 +27,9 @@ export function appealsView({ compose = false } = {}) {
 	const list = h('div', { id: 'appeal-list' }, h('p', { class: 'muted' }, L('loading')));
 	const detail = h('div', { id: 'appeal-detail' });
 
-	const reason = h('textarea', { id: 'appeal-reason', rows: '3', maxlength: '200' });
-	const details = h('textarea', { id: 'appeal-details', rows: '4', maxlength: '4000' });
+	// No maxlength: it counts characters, and the limits are bytes (checked before sending).
+	const reason = h('textarea', { id: 'appeal-reason', rows: '3' });
+	const details = h('textarea', { id: 'appeal-details', rows: '4' });
 	const formErr = errorBox('appeal-form-error');
 	const submit = h('button', { type: 'submit', id: 'appeal-submit' }, L('ap.submit'));
 	const cancel = h('button', { type: 'button', class: 'secondary', id: 'appeal-cancel' }, L('cancel'));
@@ -50,6 +56,8 @@ export function appealsView({ compose = false } = {}) {
 		const r = reason.value.trim();
 		// Details are optional here; the API wants some, so a short appeal repeats its reason.
 		const d = details.value.trim() || r;
+		const long = tooLong(r, REASON_MAX, 'reason') || tooLong(d, DETAILS_MAX, 'details');
+		if (long) return showError(formErr, long, form, { reason: 'appeal-reason', details: 'appeal-details' });
 		await busy(submit, null, async () => {
 			try {
 				const a = await mePost('/v1/me/appeals', { reason: r, details: d });
@@ -83,7 +91,7 @@ export function appealsView({ compose = false } = {}) {
 			a.details && a.details !== a.reason ? h('p', { class: 'appeal-details-text' }, a.details) : null,
 			h('p', { class: 'muted' }, [t('ap.filedAt', { t: when(a.filed_at) }), t('ap.dueAt', { t: when(a.due_at) }),
 				t('ap.channel', { c: tOr(`channel.${a.channel}`, a.channel) })].join(' · ')),
-			dec ? h('div', { class: ['decision', dec.decision], id: 'appeal-decision' },
+			dec ? h('div', { class: ['decision', DECISIONS.includes(dec.decision) ? dec.decision : null], id: 'appeal-decision' },
 				h('h3', null, t('ap.decision'), ' ', statePill(dec.decision)),
 				h('p', null, dec.reason),
 				dec.color ? h('p', null, t('ap.newColor', { color: t(`color.${dec.color}`), t: when(dec.until) })) : null,
@@ -102,8 +110,7 @@ export function appealsView({ compose = false } = {}) {
 			renderDetail();
 			detail.scrollIntoView({ block: 'start' });
 		} catch (e) {
-			replace(err, errorText(e));
-			err.hidden = false;
+			showError(err, e);
 		}
 	}
 
@@ -119,8 +126,7 @@ export function appealsView({ compose = false } = {}) {
 			if (open) open = await meGet(`/v1/me/appeals/${encodeURIComponent(open.appeal_id)}`);
 			render();
 		} catch (e) {
-			replace(err, errorText(e));
-			err.hidden = false;
+			showError(err, e);
 		}
 	}
 	load();

@@ -130,8 +130,9 @@ function enrol(uri, idNumber, password, onLoggedIn) {
 		h('p', null, L('reg.scan')),
 		h('div', { class: 'enrol' }, canvas),
 		h('p', { class: 'muted' }, L('reg.manual')),
-		// The bare base32 secret, to type or copy into an app that cannot scan.
-		h('p', { class: 'secret' }, h('code', { id: 'reg-secret', 'data-secret': secret }, secret)),
+		// The bare base32 secret, to type or copy into an app that cannot scan: text only, in no attribute.
+		h('p', { class: 'secret' }, h('code', { id: 'reg-secret' }, secret)),
+		h('p', { class: 'notice warn', id: 'reg-secret-once', role: 'note' }, L('reg.secretOnce')),
 		form,
 	];
 }

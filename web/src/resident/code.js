@@ -2,7 +2,8 @@
 // colour, with the masked name and a countdown, and fetches the next code before this one expires: when 1/6
 // of the code's lifetime or 10 s remain, whichever is less, never two fetches at once. The holder's colour is
 // asked again every 15 s while the card is open, and whenever the page is shown again, so a decision taken
-// elsewhere (an appeal upheld, a colour set by staff) shows without a reload.
+// elsewhere (an appeal upheld, a colour set by staff) shows without a reload. While the page is hidden (a locked
+// phone, another tab) nothing is asked: each code fetched is a code issued; showing the page again catches up.
 import { h, replace } from '../common/dom.js';
 import { t, L, La } from './strings.js';
 import { meGet } from './session.js';
@@ -10,6 +11,7 @@ import { errorBox, errorText } from './ui.js';
 
 const STATUS_EVERY = 15000;
 const RETRY_AFTER = 3000;
+const ME_RETRY = 5000; // GET /v1/me again after a failure, not more often than this (ms)
 
 // How long a code expiring at `expires` (the server's clock, ms) has left, on our clock. A phone's clock may be
 // off by minutes: then the answer's Date (the server's clock, to the second) says what "now" is. A lifetime
@@ -34,6 +36,9 @@ export function codeView({ go, target = null, onTarget }) {
 	let generation = 0; // bumped on every switch of holder, so a late answer for the old one is dropped
 	let myName = ''; // masked, from GET /v1/me
 	let myId = '';
+	let meLoaded = false;
+	let meInflight = false;
+	let meAt = 0; // when GET /v1/me was last asked
 
 	const img = h('img', { id: 'code-img', width: '240', height: '240', decoding: 'async', draggable: 'false' });
 	La(img, 'alt', 'code.alt');
@@ -76,8 +81,25 @@ export function codeView({ go, target = null, onTarget }) {
 		if (!['green', 'yellow', 'red'].includes(color)) return;
 		frame.dataset.color = color;
 		card.dataset.color = color;
+		// The label follows the language (L binds it): bound again only when the colour changes, not every 15 s.
+		if (colorLabel.dataset.color === color && colorLabel.firstChild) return;
 		replace(colorLabel, L(`color.${color}`));
 		colorLabel.dataset.color = color;
+	}
+
+	// Shows the image at blob URL next; answers true once it has loaded, false if it cannot be shown. Listeners,
+	// not img.onload: a wait still running when a newer image is set ends too (with that image's load or error).
+	function showImage(next) {
+		return new Promise((resolve) => {
+			const done = (ev) => {
+				img.removeEventListener('load', done);
+				img.removeEventListener('error', done);
+				resolve(ev.type === 'load');
+			};
+			img.addEventListener('load', done, { once: true });
+			img.addEventListener('error', done, { once: true });
+			img.src = next;
+		});
 	}
 
 	async function loadStatus() {
@@ -108,10 +130,17 @@ export function codeView({ go, target = null, onTarget }) {
 			const blob = await res.blob();
 			if (gen !== generation || stopped) return;
 			const next = URL.createObjectURL(blob);
-			await new Promise((resolve) => {
-				img.onload = img.onerror = resolve;
-				img.src = next;
-			});
+			const loaded = await showImage(next);
+			if (gen !== generation || stopped) {
+				// Switched holder or left the view while it loaded: this image is not wanted any more.
+				URL.revokeObjectURL(next);
+				return;
+			}
+			if (!loaded) {
+				URL.revokeObjectURL(next);
+				if (url) img.src = url; // the last good image (marked stale once it expires)
+				throw new Error('the code image did not load');
+			}
 			if (url) URL.revokeObjectURL(url);
 			url = next;
 			img.classList.remove('stale');
@@ -144,7 +173,7 @@ export function codeView({ go, target = null, onTarget }) {
 	}
 
 	function tick() {
-		if (stopped) return;
+		if (stopped || document.visibilityState !== 'visible') return; // onVisible catches up when shown
 		const now = Date.now();
 		const left = expiresAt - now;
 		if (expiresAt) {
@@ -157,22 +186,31 @@ export function codeView({ go, target = null, onTarget }) {
 		const margin = Math.min(ttl / 6, 10000);
 		if (!expiresAt || left <= margin) renew();
 		if (now - statusAt >= STATUS_EVERY) loadStatus();
+		if (!meLoaded && !meInflight && now - meAt >= ME_RETRY) loadMe();
 		const d = new Date(now);
 		const p = (n) => String(n).padStart(2, '0');
 		replace(clock, `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`);
 	}
 
+	// My masked name and number; asked again from the tick (every ME_RETRY at most) until it has answered.
 	async function loadMe() {
+		if (meInflight || stopped) return;
+		meInflight = true;
+		meAt = Date.now();
 		try {
 			const me = await meGet('/v1/me');
+			if (stopped) return;
+			myName = me.name || '';
+			myId = me.id_number || '';
+			meLoaded = true;
 			if (!target) {
-				replace(name, me.name);
-				replace(idLine, me.id_number);
+				replace(name, myName);
+				replace(idLine, myId);
 			}
-			myName = me.name;
-			myId = me.id_number;
 		} catch {
-			// shown again at the next switch
+			// the tick asks again
+		} finally {
+			meInflight = false;
 		}
 	}
 	// The holder tabs: me, then each active relative.
@@ -231,6 +269,7 @@ export function codeView({ go, target = null, onTarget }) {
 		nextTry = 0;
 		delete frame.dataset.color;
 		delete card.dataset.color;
+		delete colorLabel.dataset.color;
 		replace(colorLabel);
 		img.classList.add('stale');
 		showHolder();
@@ -248,8 +287,10 @@ export function codeView({ go, target = null, onTarget }) {
 	showHolder();
 	loadMe();
 	loadRelatives();
-	renew(true);
-	loadStatus();
+	if (document.visibilityState === 'visible') {
+		renew(true);
+		loadStatus();
+	}
 	const timer = setInterval(tick, 250);
 
 	return {

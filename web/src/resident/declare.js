@@ -3,10 +3,11 @@
 import { h } from '../common/dom.js';
 import { L } from './strings.js';
 import { mePost } from './session.js';
-import { field, errorBox, noticeBox, showError, clearError, notice, busy } from './ui.js';
+import { field, errorBox, noticeBox, showError, clearError, notice, busy, tooLong } from './ui.js';
 
 // Symptoms are sent as these short English words (what the rules and the data may match on); shown translated.
 const SYMPTOMS = ['fever', 'cough', 'sore_throat', 'fatigue', 'loss_of_smell', 'diarrhea'];
+const SYMPTOM_MAX = 32; // bytes of UTF-8 (docs/api.md), not characters
 
 export function declareView() {
 	const note = noticeBox('declare-notice');
@@ -16,7 +17,7 @@ export function declareView() {
 	temp.defaultValue = '36.5'; // what a reset form goes back to
 	const boxes = SYMPTOMS.map((s) => h('label', { class: 'check' },
 		h('input', { type: 'checkbox', value: s.replace(/_/g, ' '), class: 'dec-symptom', id: `dec-sym-${s}` }), ' ', L(`sym.${s}`)));
-	const other = h('input', { id: 'dec-other', maxlength: '32', autocomplete: 'off' });
+	const other = h('input', { id: 'dec-other', autocomplete: 'off' }); // no maxlength: the limit is bytes
 	const hErr = errorBox('dec-health-error');
 	const hSubmit = h('button', { type: 'submit', id: 'dec-health-submit' }, L('dec.submit'));
 	const health = h('form', { id: 'dec-health', novalidate: true },
@@ -31,6 +32,8 @@ export function declareView() {
 		note.hidden = true;
 		const symptoms = [...health.querySelectorAll('.dec-symptom:checked')].map((b) => b.value);
 		if (other.value.trim()) symptoms.push(other.value.trim());
+		const long = tooLong(other.value.trim(), SYMPTOM_MAX, 'symptoms');
+		if (long) return showError(hErr, long, health, { symptoms: 'dec-other' });
 		// An empty or unreadable temperature goes as it is, so the API names the field.
 		const temperature = temp.value.trim() === '' ? null : Number(temp.value);
 		await busy(hSubmit, null, async () => {

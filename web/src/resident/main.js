@@ -34,19 +34,18 @@ const langToggle = h('button', { type: 'button', id: 'lang-toggle', class: 'lang
 La(langToggle, 'aria-label', 'lang.label');
 langToggle.addEventListener('click', () => setLang(getLang() === 'en' ? 'zh' : 'en'));
 const logoutBtn = h('button', { type: 'button', id: 'logout', class: 'logout', hidden: true }, L('logout'));
-logoutBtn.addEventListener('click', async () => {
-	// The session ends on the server (DELETE /v1/sessions), not only in this tab; the page forgets the token
-	// whatever the answer (offline, or already expired).
+logoutBtn.addEventListener('click', () => {
+	// Log-in shows at once (the code view and its timers stop first); then the session ends on the server
+	// (DELETE /v1/sessions), not only in this tab, unwaited: the page has forgotten the token whatever the answer
+	// (offline, or already expired).
 	const tok = token();
 	clearToken();
-	if (tok) {
-		try {
-			await call('DELETE', '/v1/sessions', { token: tok, headers: { 'X-Channel': 'web' } });
-		} catch {
-			/* nothing more to do: the token is gone from the page */
-		}
-	}
 	showLogin('login.loggedOut');
+	if (tok) {
+		call('DELETE', '/v1/sessions', { token: tok, headers: { 'X-Channel': 'web' } }).catch(() => {
+			/* nothing more to do: the token is gone from the page */
+		});
+	}
 });
 
 const header = h('header', { class: 'topbar' },

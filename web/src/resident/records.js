@@ -3,7 +3,7 @@
 import { h, replace, when } from '../common/dom.js';
 import { t, L, tOr } from './strings.js';
 import { meGet } from './session.js';
-import { errorBox, errorText, resultPill } from './ui.js';
+import { errorBox, showError, resultPill } from './ui.js';
 
 const scene = (s) => tOr(`scene.${s}`, s || '');
 
@@ -59,8 +59,7 @@ export function recordsView() {
 			else reads = (await meGet('/v1/me/access-log')).reads || [];
 			render();
 		} catch (e) {
-			replace(err, errorText(e));
-			err.hidden = false;
+			showError(err, e);
 		}
 	}
 

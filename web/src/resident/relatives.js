@@ -2,9 +2,9 @@
 // once, an adult must agree), switching the big code to one of them, and the requests of others to show mine
 // (GET /v1/me/guardian-requests, accept or decline).
 import { h, replace, when } from '../common/dom.js';
-import { t, L } from './strings.js';
+import { t, L, tOr } from './strings.js';
 import { meGet, mePost, meDel } from './session.js';
-import { field, errorBox, noticeBox, showError, clearError, errorText, notice, busy, pill } from './ui.js';
+import { field, errorBox, noticeBox, showError, clearError, notice, busy, pill } from './ui.js';
 
 const RELATIONS = ['child', 'grandchild', 'parent', 'grandparent', 'spouse', 'other'];
 const STATE_COLOR = { active: 'green', pending: 'yellow', declined: 'red', ended: 'grey', removed: 'grey' };
@@ -71,18 +71,17 @@ export function relativesView({ go }) {
 					notice(note, 'rel.removed');
 					await load();
 				} catch (e) {
-					replace(err, errorText(e));
-					err.hidden = false;
+					showError(err, e);
 				}
 			});
 		});
 		return h('li', { class: 'rel-item', dataset: { dependentId: String(d.dependent_id), state: d.state } },
 			h('div', { class: 'item-main' },
 				h('div', { class: 'item-title' }, h('span', { class: 'rel-name' }, d.name), ' ',
-					h('span', { class: 'muted' }, t(`relation.${d.relation}`))),
+					h('span', { class: 'muted' }, tOr(`relation.${d.relation}`, d.relation))),
 				h('div', { class: 'muted' }, d.id_number),
 				d.minor && d.ends_at ? h('div', { class: 'muted' }, t('rel.minorUntil', { t: when(d.ends_at).slice(0, 10) })) : null,
-				h('div', null, pill(STATE_COLOR[d.state] || 'grey', t(`link.${d.state}`)))),
+				h('div', null, pill(STATE_COLOR[d.state] || 'grey', tOr(`link.${d.state}`, d.state)))),
 			h('div', { class: 'item-actions' },
 				d.state === 'active'
 					? h('button', { type: 'button', class: 'small rel-show', onclick: () => go('code', { target: { id: d.dependent_id, name: d.name } }) }, t('rel.show'))
@@ -98,15 +97,15 @@ export function relativesView({ go }) {
 					notice(note, verb === 'accept' ? 'rel.accepted' : 'rel.declined');
 					await load();
 				} catch (e) {
-					replace(err, errorText(e));
-					err.hidden = false;
+					// 409: answered already (here or on another device).
+					showError(err, e, null, {}, { 409: 'err.req.answered' });
 				}
 			});
 		};
 		const g = r.guardian || {};
 		return h('li', { class: 'req-item', dataset: { linkId: String(r.link_id) } },
 			h('div', { class: 'item-main' },
-				h('div', null, t('rel.requestFrom', { name: g.name || '', id: g.id_number || '', relation: t(`relation.${r.relation}`) })),
+				h('div', null, t('rel.requestFrom', { name: g.name || '', id: g.id_number || '', relation: tOr(`relation.${r.relation}`, r.relation) })),
 				h('div', { class: 'muted' }, when(r.created_at))),
 			h('div', { class: 'item-actions' },
 				h('button', { type: 'button', class: 'small req-accept', onclick: answer('accept') }, t('rel.accept')),
@@ -133,8 +132,7 @@ export function relativesView({ go }) {
 			requests = b.requests || [];
 			render();
 		} catch (e) {
-			replace(err, errorText(e));
-			err.hidden = false;
+			showError(err, e);
 		}
 	}
 	load();

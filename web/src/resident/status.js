@@ -5,7 +5,7 @@ import { h, replace, when } from '../common/dom.js';
 import { getLang } from '../common/i18n.js';
 import { t, L, tOr } from './strings.js';
 import { meGet } from './session.js';
-import { errorBox, errorText, pill } from './ui.js';
+import { errorBox, showError, pill, safeColor } from './ui.js';
 
 const reasonText = (r) => (getLang() === 'en' && r.text_en ? r.text_en : r.text);
 
@@ -28,10 +28,10 @@ export function statusView({ go }) {
 
 	function render() {
 		if (!status) return;
-		const c = status.color;
+		const c = safeColor(status.color); // into a class: one of ours only
 		replace(body,
 			h('div', { class: 'status-head' },
-				h('span', { id: 'status-color', class: ['status-color', 'pill', c], dataset: { color: c } }, t(`color.${c}`)),
+				h('span', { id: 'status-color', class: ['status-color', 'pill', c], dataset: { color: c } }, tOr(`color.${c}`, c)),
 				h('span', { class: 'muted', id: 'status-since' }, status.since ? t('status.since', { t: when(status.since) }) : '')),
 			h('p', { id: 'status-review', class: 'muted' },
 				status.review_at ? t('status.review', { t: when(status.review_at) }) : t('status.noReview')),
@@ -43,7 +43,7 @@ export function statusView({ go }) {
 		if (history && history.length) {
 			replace(hist, h('h3', null, t('status.history')),
 				h('ul', { class: 'history' }, history.map((ch) =>
-					h('li', null, pill(ch.color, t(`color.${ch.color}`)), ' ', h('span', { class: 'muted' }, when(ch.since)),
+					h('li', null, pill(ch.color, tOr(`color.${safeColor(ch.color)}`, ch.color)), ' ', h('span', { class: 'muted' }, when(ch.since)),
 						ch.reasons && ch.reasons.length ? h('div', { class: 'muted' }, ch.reasons.map(reasonText).filter(Boolean).join(t('list.sep'))) : null))));
 		} else replace(hist);
 	}
@@ -54,8 +54,7 @@ export function statusView({ go }) {
 			status = await meGet('/v1/me/status');
 			render();
 		} catch (e) {
-			replace(err, errorText(e));
-			err.hidden = false;
+			showError(err, e);
 			return;
 		}
 		try {

@@ -41,11 +41,16 @@ const dict = {
 	'reg.scan': { zh: '用身份验证器（如 Google Authenticator、腾讯身份验证器）扫描下方二维码：', en: 'Scan this QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, …):' },
 	'reg.manual': { zh: '无法扫码时，手动输入密钥：', en: 'Or enter this key by hand:' },
 	'reg.otp': { zh: '输入验证器显示的 6 位动态码，完成首次登录', en: 'Enter the 6-digit code it shows to log in for the first time' },
+	'reg.secretOnce': { zh: '此密钥只显示这一次：请现在就保存到身份验证器中，离开本页后无法再次查看。', en: 'This key is shown only once: save it in your authenticator app now. It cannot be shown again after you leave this page.' },
 	'reg.otpSubmit': { zh: '验证并登录', en: 'Verify and log in' },
 
 	// errors
 	'err.unauthenticated': { zh: '身份证号、密码或动态码不正确。', en: 'The ID number, password or code is not right.' },
 	'err.rate_limited': { zh: '失败次数过多，请稍后再试。', en: 'Too many failed attempts: please wait and try again.' },
+	'err.wait': { zh: '尝试过于频繁，请 {n} 秒后再试。', en: 'Too many attempts. Try again in {n} s.' },
+	'err.waitMin': { zh: '尝试过于频繁，请 {n} 分钟后再试。', en: 'Too many attempts. Try again in {n} min.' },
+	'err.bytes': { zh: '内容过长：最多 {max} 字节（一个汉字占 3 字节），现在是 {n} 字节。', en: 'Too long: at most {max} bytes (a Chinese character takes 3), this is {n}.' },
+	'err.req.answered': { zh: '这个请求已处理过。', en: 'This request was already answered.' },
 	'err.real_name_mismatch': { zh: '姓名与身份证号不一致（实名核验未通过）。', en: 'The name does not match the ID number (real-name check failed).' },
 	'err.conflict': { zh: '该身份证号已注册。', en: 'This ID number is registered already.' },
 	'err.invalid_argument': { zh: '请检查填写的内容。', en: 'Please check what you entered.' },
@@ -226,18 +231,33 @@ export function tOr(key, fallback) {
 	return key in dict ? t(key) : fallback;
 }
 
-// Text nodes and attributes that follow the language; forgotten once they leave the page.
+// Text nodes and attributes that follow the language; forgotten once they leave the page (at a language switch,
+// and as new ones are bound). A node is made before it is put on the page, so one not on the page is let go only
+// once it is a while old (views attach what they build at once).
 const bound = new Set();
+const GRACE = 2000; // ms
+let prunedAt = 0;
+
+function prune(now) {
+	prunedAt = now;
+	for (const b of bound) if (now - b.at >= GRACE && !(b.node || b.el).isConnected) bound.delete(b);
+}
+
+function bind(b) {
+	const now = Date.now();
+	if (now - prunedAt >= GRACE) prune(now);
+	bound.add({ ...b, at: now });
+}
 
 export function L(key, vars) {
 	const node = document.createTextNode(t(key, vars));
-	bound.add({ node, key, vars });
+	bind({ node, key, vars });
 	return node;
 }
 
 export function La(el, attr, key, vars) {
 	el.setAttribute(attr, t(key, vars));
-	bound.add({ el, attr, key, vars });
+	bind({ el, attr, key, vars });
 	return el;
 }
 

@@ -28,23 +28,50 @@ export function clearError(box, form) {
 	}
 }
 
+// How long to wait after a 429, in our words: seconds, or whole minutes once it is long (a locked account).
+function waitText(s) {
+	return s >= 120 ? t('err.waitMin', { n: Math.ceil(s / 60) }) : t('err.wait', { n: Math.max(1, s) });
+}
+
 // What an error says to a person: our words for its code, and the server's own message for a bad field
 // (it names the rule broken, e.g. "phone must be 7-15 digits").
 export function errorText(err, overrides = {}) {
 	if (!(err instanceof ApiError)) return t('err.unknown');
 	const own = overrides[err.code] || overrides[err.status];
 	if (own) return t(own);
+	// Too many tries: how long to wait (the Retry-After header), never the server's English.
+	if (err.status === 429) return Number.isFinite(err.retryAfter) ? waitText(err.retryAfter) : t('err.rate_limited');
 	const ours = tOr(`err.${err.code}`, null);
 	// The server's message names the rule broken (in English); our sentence says what to do about it.
 	if (err.code === 'invalid_argument' && err.message) return `${ours} ${err.message}`;
-	if (err.code === 'rate_limited' && err.message) return `${ours} (${err.message})`;
 	return ours || err.message || t('err.unknown');
 }
 
+// Buttons held disabled after a 429 until the time the server named (ms); busy() leaves them so.
+const held = new WeakMap();
+
+function holdOff(button, seconds) {
+	const until = Date.now() + seconds * 1000;
+	if ((held.get(button) || 0) >= until) return;
+	held.set(button, until);
+	button.disabled = true;
+	setTimeout(() => {
+		if (held.get(button) !== until) return; // a later hold runs longer
+		held.delete(button);
+		button.disabled = false;
+	}, until - Date.now());
+}
+
+const isHeld = (button) => (held.get(button) || 0) > Date.now();
+
 // Shows err in box; if the API named a field that form has (fieldIds maps API names to element ids), the
-// message goes under that field too and the field is marked invalid.
+// message goes under that field too and the field is marked invalid. After a 429 the form's submit button
+// stays disabled for the seconds the server asked to wait.
 export function showError(box, err, form, fieldIds = {}, overrides = {}) {
 	clearError(box, form);
+	if (form && err instanceof ApiError && err.status === 429 && err.retryAfter > 0) {
+		for (const b of form.querySelectorAll('button[type="submit"]')) holdOff(b, err.retryAfter);
+	}
 	const text = errorText(err, overrides);
 	const id = err && err.field ? fieldIds[err.field] : null;
 	const input = id && form ? form.querySelector(`#${id}`) : null;
@@ -79,19 +106,29 @@ export async function busy(button, busyKey, fn) {
 	try {
 		return await fn();
 	} finally {
-		button.disabled = false;
+		button.disabled = isHeld(button);
 		if (busyKey) replace(button, label);
 	}
 }
 
-export const pill = (color, text) => h('span', { class: ['pill', color] }, text);
+// A colour from the API, as one of ours (anything else is grey): what may go into a class.
+export const COLORS = ['green', 'yellow', 'red'];
+export const safeColor = (c) => (COLORS.includes(c) ? c : 'grey');
+
+export const pill = (color, text) => h('span', { class: ['pill', safeColor(color)] }, text);
 
 export function resultPill(result) {
-	const color = ['green', 'yellow', 'red'].includes(result) ? result : 'grey';
-	return pill(color, tOr(`result.${result}`, result));
+	return pill(result, tOr(`result.${result}`, result));
 }
 
 export const byteLength = (s) => new TextEncoder().encode(s).length;
+
+// The API's limits are UTF-8 bytes (a Chinese character is 3): an error (as showError takes it, naming field) if
+// text is longer than max bytes, else null. Said in the page's language, before anything is sent.
+export function tooLong(text, max, field) {
+	const n = byteLength(text);
+	return n > max ? new ApiError(400, 'too_long_here', t('err.bytes', { max, n }), field) : null;
+}
 
 export const time = (rfc3339) => h('time', { datetime: rfc3339 }, when(rfc3339));
 
