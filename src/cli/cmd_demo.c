@@ -1023,6 +1023,7 @@ struct instructions {
 	const char *secret, *place, *scene, *org;
 	const char *admin_token;
 	int64_t admin_id;
+	const struct ss_json *staff; /* the array of demo-staff.json: every role's token, for the console */
 };
 
 /* The first terminal of demo-terminals.json and the admin of demo-staff.json (strings live as long as the values). */
@@ -1054,6 +1055,7 @@ static enum ss_err read_json_files(const char *dir, struct ss_json **terms, stru
 	if ((err = read_file(dir, FILE_STAFF, &b)) || (err = ss_json_parse(b.ptr, b.len, staff)) ||
 	    (err = ss_json_get_arr(*staff, "staff", true, 100, &arr)))
 		goto out;
+	in->staff = arr;
 	for (size_t i = 0; i < ss_json_arr_len(arr); i++) {
 		const struct ss_json *s = ss_json_arr_at(arr, i);
 		const char *role = NULL;
@@ -1111,8 +1113,8 @@ static int print_instructions(const char *dir, const char *listen)
 		goto out;
 
 	const char *id = in.resident[0], *name = in.resident[1], *pw = in.resident[2], *uri = in.resident[3];
-	printf("\nLog in as a resident (%d of them in %s/%s%s; all have the password %s):\n", in.nresidents, dir,
-	       FILE_RESIDENTS, in.nresidents >= 3 ? ", the 2nd is yellow and the 3rd red" : "", pw);
+	printf("\nLog in as a resident on http://%s/ (%d of them in %s/%s%s; all have the password %s):\n", listen,
+	       in.nresidents, dir, FILE_RESIDENTS, in.nresidents >= 3 ? ", the 2nd is yellow and the 3rd red" : "", pw);
 	printf("  ID number  %s (%s)\n", id, name);
 	printf("  password   %s\n", pw);
 	printf("  TOTP URI   %s\n", uri);
@@ -1126,7 +1128,9 @@ static int print_instructions(const char *dir, const char *listen)
 	       listen);
 	printf("  curl -s -H \"Authorization: Bearer $TOKEN\" http://%s/v1/me/scans\n", listen);
 
-	printf("\nScan as a terminal (one at every place: %s/%s):\n", dir, FILE_TERMINALS);
+	printf("\nScan as a terminal, on http://%s/terminal set up with this id and secret (one at every place: "
+	       "%s/%s):\n",
+	       listen, dir, FILE_TERMINALS);
 	printf("  terminal   %lld at %s (%s, %s)\n", (long long)in.terminal_id, in.place, in.scene, in.org);
 	printf("  secret     %s\n", in.secret);
 	printf("  printf '{\"code\":\"%%s\"}' \"$CODE\" > /tmp/scan.json\n");
@@ -1135,8 +1139,17 @@ static int print_instructions(const char *dir, const char *listen)
 	       "http://%s/v1/scans\n",
 	       (long long)in.terminal_id, in.secret, listen);
 
-	printf("\nStaff (one per role: %s/%s):\n", dir, FILE_STAFF);
-	printf("  admin      staff %lld, token %s\n", (long long)in.admin_id, in.admin_token);
+	printf("\nStaff, one per role (%s/%s); each token logs in to the console at http://%s/console:\n", dir,
+	       FILE_STAFF, listen);
+	for (size_t i = 0; i < ss_json_arr_len(in.staff); i++) {
+		const struct ss_json *s = ss_json_arr_at(in.staff, i);
+		const char *role, *token;
+		int64_t staff_id;
+		if (ss_json_is_obj(s) && !ss_json_get_str(s, "role", true, 32, &role) &&
+		    !ss_json_get_str(s, "token", true, 64, &token) &&
+		    !ss_json_get_int(s, "staff_id", true, 1, INT64_MAX, &staff_id, NULL))
+			printf("  %-15s staff %lld, token %s\n", role, (long long)staff_id, token);
+	}
 	printf("  curl -s -H 'Authorization: Bearer %s' http://%s/v1/staff/me\n", in.admin_token, listen);
 out:
 	ss_json_free(terms);

@@ -189,7 +189,8 @@ def test_output_says_how_to_log_in(demo):
     first, term = demo.residents[0], demo.terminals[0]
     admin = demo.staff["admin"]
     for needle in (first["id_number"], PASSWORD, first["totp_uri"], "/v1/sessions", "/v1/me/code",
-                   str(term["terminal_id"]), term["secret"], "sign.py", "/v1/scans", admin["token"], "/v1/staff/me"):
+                   str(term["terminal_id"]), term["secret"], "sign.py", "/v1/scans", admin["token"], "/v1/staff/me",
+                   "/terminal", "/console", *(s["token"] for s in demo.staff.values())):
         assert needle in out, f"the demo's output does not mention {needle!r}:\n{out}"
     assert re.search(r"made in \d+(\.\d+)? s", out), out
     m = re.search(r"code now\s+(\d{6})", out)
