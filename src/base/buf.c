@@ -1,6 +1,7 @@
 /* buf: bounded growable buffer (see buf.h). */
 #include "base/buf.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,4 +112,23 @@ char *ss_buf_take(struct ss_buf *b, size_t *len)
 		*len = b->len;
 	ss_buf_init(b, b->max);
 	return p;
+}
+
+enum ss_err ss_buf_read_file(struct ss_buf *b, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return ss_fail(errno == ENOENT ? SS_NOT_FOUND : SS_INTERNAL, NULL, "cannot open '%s': %s", path,
+		               strerror(errno));
+	char chunk[16384];
+	size_t got;
+	enum ss_err err = SS_OK;
+	while (!err && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		err = ss_buf_append(b, chunk, got);
+	if (!err && ferror(f))
+		err = ss_fail(SS_INTERNAL, NULL, "cannot read '%s'", path);
+	fclose(f);
+	if (err == SS_TOO_BIG)
+		err = ss_fail(SS_TOO_BIG, NULL, "'%s' is larger than %zu bytes", path, b->max);
+	return err;
 }

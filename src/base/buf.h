@@ -25,6 +25,13 @@ struct ss_buf {
 /* Initialises an empty buffer that may hold at most max bytes. */
 void ss_buf_init(struct ss_buf *b, size_t max);
 
+/*
+ * Appends the whole file at path to b: SS_NOT_FOUND if there is none,
+ * SS_TOO_BIG if it would pass b's maximum (b is then as it was before the
+ * last piece), SS_INTERNAL if it cannot be read; each message names the path.
+ */
+enum ss_err ss_buf_read_file(struct ss_buf *b, const char *path) SS_MUST;
+
 /* Frees the contents; b may be initialised again. */
 void ss_buf_release(struct ss_buf *b);
 

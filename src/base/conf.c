@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/mem.h"
 
 struct entry {
@@ -99,20 +100,14 @@ enum ss_err ss_conf_load(const char *path, struct ss_conf **out)
 	/* the longest file that can be valid: every setting on a line of its own, and as many blank or comment lines */
 	enum { FILE_MAX = 4 * SS_CONF_MAX_ENTRIES * (SS_CONF_LINE_MAX + 1) };
 	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		if (errno == ENOENT)
-			return ss_conf_parse(path, "", 0, out);
-		return ss_fail(SS_INTERNAL, NULL, "cannot read '%s'", path);
-	}
-	char *text = ss_malloc(FILE_MAX + 1);
-	size_t n = fread(text, 1, FILE_MAX + 1, f);
-	bool failed = ferror(f) != 0;
-	fclose(f);
-	enum ss_err err = failed         ? ss_fail(SS_INTERNAL, NULL, "cannot read '%s'", path)
-	                  : n > FILE_MAX ? ss_fail(SS_TOO_BIG, NULL, "%s: larger than %d bytes", path, FILE_MAX)
-	                                 : ss_conf_parse(path, text, n, out);
-	free(text);
+	struct ss_buf b;
+	ss_buf_init(&b, FILE_MAX);
+	enum ss_err err = ss_buf_read_file(&b, path);
+	if (err == SS_NOT_FOUND) /* no file: no settings */
+		err = ss_conf_parse(path, "", 0, out);
+	else if (!err)
+		err = ss_conf_parse(path, b.ptr ? b.ptr : "", b.len, out);
+	ss_buf_release(&b);
 	return err;
 }
 

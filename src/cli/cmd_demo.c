@@ -951,24 +951,12 @@ static enum ss_err write_files(struct demo *d)
 	return err;
 }
 
-/* Reads DIR/name whole (at most FILE_MAX bytes) into b. */
+/* Reads DIR/name whole (at most b's maximum) into b. */
 static enum ss_err read_file(const char *dir, const char *name, struct ss_buf *b)
 {
-	char path[PATH_MAX], chunk[4096];
+	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return ss_fail(SS_NOT_FOUND, NULL, "cannot read '%s': %s", path, strerror(errno));
-	enum ss_err err = SS_OK;
-	size_t n;
-	while (!err && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		err = ss_buf_append(b, chunk, n);
-	if (!err && ferror(f))
-		err = ss_fail(SS_INTERNAL, NULL, "cannot read '%s'", path);
-	fclose(f);
-	if (err == SS_TOO_BIG)
-		err = ss_fail(SS_TOO_BIG, NULL, "'%s' is too big", path);
-	return err;
+	return ss_buf_read_file(b, path);
 }
 
 /* ---- the instructions -------------------------------------------------------------------------------------- */

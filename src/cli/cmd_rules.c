@@ -1,9 +1,9 @@
 /* cmd_rules: `suishen rules load|diff|show --data DIR [FILE]`: the active rule set and what-if (core/assign.h). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/mem.h"
 #include "cli/cli.h"
 #include "base/time.h"
@@ -19,25 +19,17 @@ static void report(void *ctx, long line, const char *message)
 	printf("line %ld: %s\n", line, message); /* line 0: the file as a whole */
 }
 
-/* Reads at most SS_RULES_MAX_FILE + 1 bytes, so that a longer file is refused by the parser without more memory. */
+/* The rule file at path (at most SS_RULES_MAX_FILE bytes, the parser's own bound), or NULL having said why. */
 static char *read_file(const char *path, size_t *n)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "suishen rules: cannot open '%s': %s\n", path, strerror(errno));
+	struct ss_buf b;
+	ss_buf_init(&b, SS_RULES_MAX_FILE);
+	if (ss_buf_read_file(&b, path) != SS_OK) {
+		fprintf(stderr, "suishen rules: %s\n", ss_err_message());
+		ss_buf_release(&b);
 		return NULL;
 	}
-	char *text = ss_malloc(SS_RULES_MAX_FILE + 2);
-	*n = fread(text, 1, SS_RULES_MAX_FILE + 1, f);
-	bool failed = ferror(f);
-	fclose(f);
-	if (failed) {
-		fprintf(stderr, "suishen rules: cannot read '%s'\n", path);
-		free(text);
-		return NULL;
-	}
-	text[*n] = '\0';
-	return text;
+	return ss_buf_take(&b, n);
 }
 
 /* Prints "  green->yellow: N" lines for the non-zero changes of a table. */

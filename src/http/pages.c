@@ -101,24 +101,12 @@ static uint64_t fnv1a(const char *p, size_t n)
 	return h;
 }
 
+/* The whole file at path, at most FILE_MAX bytes, in *data (malloc'ed) and *len. */
 static enum ss_err read_file(const char *path, char **data, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return ss_fail(errno == ENOENT ? SS_NOT_FOUND : SS_INTERNAL, NULL, "cannot open '%s': %s", path,
-		               strerror(errno));
 	struct ss_buf b;
 	ss_buf_init(&b, FILE_MAX);
-	char chunk[16384];
-	size_t got;
-	enum ss_err err = SS_OK;
-	while (!err && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		err = ss_buf_append(&b, chunk, got);
-	if (!err && ferror(f))
-		err = ss_fail(SS_INTERNAL, NULL, "cannot read '%s'", path);
-	fclose(f);
-	if (err == SS_TOO_BIG)
-		err = ss_fail(SS_TOO_BIG, NULL, "'%s' is larger than %u bytes", path, FILE_MAX);
+	enum ss_err err = ss_buf_read_file(&b, path);
 	if (err) {
 		ss_buf_release(&b);
 		return err;

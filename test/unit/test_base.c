@@ -164,6 +164,37 @@ static void test_buf_max(void)
 }
 
 /* A maximum of SIZE_MAX ("no limit") once sized the first allocation to 1 byte (SIZE_MAX + 1 == 0). */
+/* A whole file, within the maximum or not, and none: the shared reader of files (conf, pages, rules, demo). */
+static void test_buf_read_file(void)
+{
+	char dir[64], path[128];
+	struct ss_buf b;
+	if (!check_data_dir(dir)) /* ".../data", not made: the files go beside it */
+		return;
+	snprintf(path, sizeof(path), "%.*s/f", (int)strlen(dir) - 5, dir);
+	FILE *f = fopen(path, "wb");
+	CHECK(f != NULL);
+	for (int i = 0; f && i < 5000; i++) /* 5000 lines of 7 bytes: several reads of the 16 KiB chunk */
+		fprintf(f, "l%05d\n", i);
+	if (f)
+		fclose(f);
+	ss_buf_init(&b, 35000);
+	CHECK(ss_buf_read_file(&b, path) == SS_OK);
+	CHECK(b.len == 35000 && !memcmp(b.ptr, "l00000\n", 7) && !memcmp(b.ptr + 34993, "l04999\n", 7));
+	ss_buf_release(&b);
+	ss_buf_init(&b, 34999);
+	CHECK(ss_buf_read_file(&b, path) == SS_TOO_BIG);
+	CHECK(strstr(ss_err_message(), path) != NULL && strstr(ss_err_message(), "34999") != NULL);
+	CHECK(b.len <= 34999);
+	ss_buf_release(&b);
+	snprintf(path, sizeof(path), "%.*s/none", (int)strlen(dir) - 5, dir);
+	ss_buf_init(&b, 100);
+	CHECK(ss_buf_read_file(&b, path) == SS_NOT_FOUND);
+	CHECK(b.len == 0);
+	ss_buf_release(&b);
+	CHECK(check_data_dir_remove(dir));
+}
+
 static void test_buf_unlimited(void)
 {
 	struct ss_buf b;
@@ -573,6 +604,7 @@ int main(void)
 	RUN(test_err_per_thread);
 	RUN(test_buf_basics);
 	RUN(test_buf_max);
+	RUN(test_buf_read_file);
 	RUN(test_buf_unlimited);
 	RUN(test_buf_printf_long);
 	RUN(test_arena);
