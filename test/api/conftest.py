@@ -974,3 +974,18 @@ def zbar_read(path):
     lines = [ln for ln in p.stdout.decode().splitlines() if ln.strip()]
     assert len(lines) == 1, lines
     return lines[0]
+
+
+# A rule file with two errors, on lines 3 (an unknown colour, "purple") and 9 (an unknown kind, "no_such_kind"): the
+# command line and the API refuse it, naming both lines, and change nothing.
+BAD_RULES = ("version broken-1\n"
+             "rule red.x\n"
+             "    color purple\n"
+             "    when close_contact within 14d\n"
+             "    reason zh 测试\n"
+             "    reason en test\n"
+             "rule yellow.y\n"
+             "    color yellow\n"
+             "    when no_such_kind within 3d\n"
+             "    reason zh 测试\n"
+             "    reason en test\n")

@@ -31,7 +31,7 @@ import pytest
 import requests
 
 from conftest import (
-    HTTP_TIMEOUT, REPO, ROLES, SCENES, _city, assert_error, get_code, make_id_number, make_person, make_terminal,
+    BAD_RULES, HTTP_TIMEOUT, REPO, ROLES, SCENES, _city, assert_error, get_code, make_id_number, make_person, make_terminal,
     my_status, parse_time, poll, resident, scan_ok, set_status, sign_headers,
 )
 
@@ -76,6 +76,18 @@ def is_count(v):
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
+def check_buckets(buckets, n, width, off, now, what):
+    """n buckets of width seconds, each {"at","scans"}, oldest first, starting on the console's whole hours or days
+    (off: its seconds east of UTC), the last one holding now; returns them and their start times."""
+    assert len(buckets) == n, buckets
+    ats = [parse_time(x["at"]) for x in buckets]
+    assert all(set(x) == {"at", "scans"} and is_count(x["scans"]) for x in buckets), buckets
+    assert all(b2 - a == width for a, b2 in zip(ats, ats[1:])), f"{what} buckets one {what} apart, oldest first"
+    assert all((a + off) % width == 0 for a in ats), f"{what} buckets start on the console's whole {what}s"
+    assert ats[-1] <= now < ats[-1] + width, f"the last {what} bucket holds now"
+    return buckets, ats
+
+
 def check_stats_shape(b, tz_offset):
     assert set(b) == {"generated_at", "tz_offset", "uses_by_hour", "uses_by_day", "scans_by_scene",
                       "residents_at", "colors_by_district", "appeals"}, b.keys()
@@ -84,21 +96,8 @@ def check_stats_shape(b, tz_offset):
     assert b["tz_offset"] == tz_offset
     off = tz_offset * 60
 
-    hours = b["uses_by_hour"]
-    assert len(hours) == 24, hours
-    ats = [parse_time(h["at"]) for h in hours]
-    assert all(set(h) == {"at", "scans"} and is_count(h["scans"]) for h in hours), hours
-    assert all(b2 - a == HOUR for a, b2 in zip(ats, ats[1:])), "hour buckets one hour apart, oldest first"
-    assert all((a + off) % HOUR == 0 for a in ats), "hour buckets start on the console's whole hours"
-    assert ats[-1] <= now < ats[-1] + HOUR, "the last hour bucket is the current hour"
-
-    days = b["uses_by_day"]
-    assert len(days) == 14, days
-    dats = [parse_time(d["at"]) for d in days]
-    assert all(set(d) == {"at", "scans"} and is_count(d["scans"]) for d in days), days
-    assert all(b2 - a == DAY for a, b2 in zip(dats, dats[1:])), "day buckets one day apart, oldest first"
-    assert all((a + off) % DAY == 0 for a in dats), "days start at the console's local midnight"
-    assert dats[-1] <= now < dats[-1] + DAY, "the last day bucket is today"
+    hours, ats = check_buckets(b["uses_by_hour"], 24, HOUR, off, now, "hour")
+    days, dats = check_buckets(b["uses_by_day"], 14, DAY, off, now, "day")
     # the hour buckets of today add up to no more than today's
     assert sum(h["scans"] for h, a in zip(hours, ats) if a >= dats[-1]) <= days[-1]["scans"]
 
@@ -325,18 +324,6 @@ def test_stats_count_scans_residents_and_appeals(counted):
 # -- rules: read and apply -------------------------------------------------------------------------------------------
 
 DEFAULT = (REPO / "rules" / "default.rules").read_text(encoding="utf-8")
-BAD = ("version broken-9\n"
-       "rule red.x\n"
-       "    color purple\n"
-       "    when close_contact within 14d\n"
-       "    reason zh 测试\n"
-       "    reason en test\n"
-       "rule yellow.y\n"
-       "    color yellow\n"
-       "    when no_such_kind within 3d\n"
-       "    reason zh 测试\n"
-       "    reason en test\n")
-
 
 def version_of(text):
     return re.search(r"(?m)^version (\S+)", text).group(1)
@@ -409,7 +396,7 @@ def test_apply_a_file_with_errors_changes_nothing(fresh_city):
     declare(city, token, 38.5)
     assert my_status(city, token)["color"] == "yellow"
     before = active(city)
-    r = apply_rules(city, BAD)
+    r = apply_rules(city, BAD_RULES)
     assert r.status_code == 400, r.text
     body = r.json()
     assert set(body) == {"error", "errors"}, body

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import REPO, get_code, make_terminal, my_status, parse_time, resident, scan_result
+from conftest import BAD_RULES, REPO, get_code, make_terminal, my_status, parse_time, resident, scan_result
 
 DEADLINE = 20.0  # seconds to wait for the server to follow a change (SIGHUP, else housekeeping every 10 s)
 
@@ -29,17 +29,7 @@ def rules_show(city):
 def test_bad_rule_file_changes_nothing(city):
     before = rules_show(city)
     bad = city.root / "bad.rules"
-    bad.write_text("version broken-1\n"
-                   "rule red.x\n"
-                   "    color purple\n"
-                   "    when close_contact within 14d\n"
-                   "    reason zh 测试\n"
-                   "    reason en test\n"
-                   "rule yellow.y\n"
-                   "    color yellow\n"
-                   "    when no_such_kind within 3d\n"
-                   "    reason zh 测试\n"
-                   "    reason en test\n", encoding="utf-8")
+    bad.write_text(BAD_RULES, encoding="utf-8")
     r = city.cli("rules", "load", "--data", city.data, bad)
     assert r.returncode == 1, (r.stdout, r.stderr)
     lines = {int(m.group(1)) for m in re.finditer(r"^line (\d+): ", r.stdout, re.M)}
