@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "base/str.h"
 #include "base/time.h"
 #include "core/dependents.h"
 #include "core/population.h"
@@ -19,15 +20,8 @@
 /* The link id of a URL: positive decimal digits; anything else names no link (0). */
 static int64_t link_param(const char *p)
 {
-	int64_t v = 0;
-	if (!p || !*p || strlen(p) > 18)
-		return 0;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return 0;
-		v = v * 10 + (*p - '0');
-	}
-	return v;
+	long long n;
+	return p && ss_str_to_ll(p, 1, INT64_MAX, &n) ? n : 0;
 }
 
 static void write_dependent(struct ss_jw *w, const struct ss_dependent *d)

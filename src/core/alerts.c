@@ -272,17 +272,16 @@ static enum ss_err on_entry(void *ctx, const struct ss_audit_row *r)
 	bool fresh;
 	w->audit_cursor = r->seq;
 	if (!strcmp(r->action, "login.failed")) {
+		/* the source is 16 hex digits (identity.c's keyed hash), or "" when none is known */
 		const char *src = strstr(r->detail, "\"source\":\"");
+		uint8_t h[8];
 		uint64_t key = 0;
-		if (!src)
+		if (!src || !ss_hex_decode(src + 10, strcspn(src + 10, "\""), h, sizeof(h)))
 			return SS_OK;
-		src += 10;
-		for (int i = 0; i < 16 && src[i] && src[i] != '"'; i++) {
-			char ch = src[i];
-			key = key << 4 | (uint64_t)(ch <= '9' ? ch - '0' : ch - 'a' + 10);
-		}
+		for (size_t i = 0; i < sizeof(h); i++)
+			key = key << 8 | h[i];
 		if (!key)
-			return SS_OK; /* no source known */
+			return SS_OK;
 		int64_t slot = ms(c->login_window) / SLOTS;
 		struct subject *s = table_get(&w->sources, key, 0, &fresh);
 		window_add(&s->a, slot, r->at_ms);

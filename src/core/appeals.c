@@ -13,7 +13,6 @@
 #include "core/identity.h"
 #include "core/pii.h"
 #include "core/population.h"
-#include "core/registry.h"
 #include "core/status.h"
 
 /* What sealed blobs of appeals are for (their associated data). */
@@ -47,7 +46,6 @@ enum ss_err ss_appeal_caller(struct ss_app *app, const char *id_number, const ch
 	struct ss_idcard id;
 	struct ss_person_row person;
 	struct ss_arena a;
-	const char *fields[6];
 	char clean[SS_NAME_MAX + 1];
 	enum ss_err err;
 
@@ -55,18 +53,9 @@ enum ss_err ss_appeal_caller(struct ss_app *app, const char *id_number, const ch
 	    (err = ss_name_check(name, strlen(name), "name", clean)))
 		return err;
 	ss_arena_init(&a);
-	err = ss_registry_find(app, id.number, &a, &person);
-	if (err == SS_NOT_FOUND)
-		err = ss_fail(SS_MISMATCH, "name", "name and ID number do not match the population registry");
-	if (err || (err = ss_pii_open(app, SS_PII_PERSON, person.sealed, &a, fields, 6)))
-		goto out;
-	if (strcmp(fields[1], clean) != 0) {
-		err = ss_fail(SS_MISMATCH, "name", "name and ID number do not match the population registry");
-		goto out;
-	}
-	*person_id = person.person_id;
-out:
-	ss_arena_release(&a);
+	if (!(err = ss_identity_real_name(app, clean, &id, &a, &person)))
+		*person_id = person.person_id;
+	ss_arena_release_secret(&a);
 	return err;
 }
 
@@ -157,7 +146,7 @@ enum ss_err ss_appeal_file(struct ss_app *app, struct ss_appeal_filing *f, int64
 	ss_log_info("appeal_filed", "appeal_id=%lld person_id=%lld channel=%s", (long long)row.appeal_id,
 	            (long long)row.person_id, row.channel);
 out:
-	ss_arena_release(&a);
+	ss_arena_release_secret(&a); /* the texts, sealed and in clear */
 	return err;
 }
 
@@ -242,7 +231,7 @@ static enum ss_err run_step(struct ss_app *app, int64_t appeal_id, struct step *
 		ss_log_info("appeal_step", "appeal_id=%lld action=%s state=%s staff_id=%lld", (long long)appeal_id,
 		            st->action, row.state, (long long)st->staff_id);
 out:
-	ss_arena_release(&a);
+	ss_arena_release_secret(&a); /* the findings and the reason, in clear */
 	return err;
 }
 
