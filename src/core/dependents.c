@@ -367,25 +367,19 @@ static enum ss_err own_link(struct ss_app *app, int64_t citizen_id, int64_t link
 /* ---- adding ------------------------------------------------------------------------------------------------ */
 
 struct count_ctx {
+	struct ss_app *app;
 	int64_t now;
 	int64_t person; /* a duplicate: a live link to this person */
 	int live;       /* live links seen */
 	bool duplicate;
-	struct ss_dependent_row *of_age; /* active links of age, to end (arena copies) */
-	size_t nof_age;
-	struct ss_arena *a;
 };
 
 static enum ss_err count_link(void *ctx, const struct ss_dependent_row *row)
 {
 	struct count_ctx *cc = ctx;
 	if (!strcmp(row->state, "active") && ss_dependents_of_age(row->adult_at, cc->now)) {
-		struct ss_dependent_row *grown = ss_arena_alloc(cc->a, (cc->nof_age + 1) * sizeof(*grown));
-		if (cc->nof_age)
-			memcpy(grown, cc->of_age, cc->nof_age * sizeof(*grown));
-		grown[cc->nof_age++] = *row;
-		cc->of_age = grown;
-		return SS_OK;
+		struct ss_dependent_row grown = *row; /* the store has read every row: it may be written now */
+		return end_if_of_age(cc->app, &grown, cc->now);
 	}
 	if (!is_live(row, cc->now))
 		return SS_OK;
@@ -399,14 +393,8 @@ static enum ss_err count_link(void *ctx, const struct ss_dependent_row *row)
 static enum ss_err count_live(struct ss_app *app, int64_t guardian_id, int64_t person_id, int64_t dup_person,
                               int64_t now, struct ss_arena *a, struct count_ctx *cc)
 {
-	memset(cc, 0, sizeof(*cc));
-	cc->now = now;
-	cc->person = dup_person;
-	cc->a = a;
-	enum ss_err err = app->store->ops->dependent_each(app->store, guardian_id, person_id, NULL, a, count_link, cc);
-	for (size_t i = 0; !err && i < cc->nof_age; i++)
-		err = end_if_of_age(app, &cc->of_age[i], now);
-	return err;
+	*cc = (struct count_ctx){.app = app, .now = now, .person = dup_person};
+	return app->store->ops->dependent_each(app->store, guardian_id, person_id, NULL, a, count_link, cc);
 }
 
 enum ss_err ss_dependents_add(struct ss_app *app, int64_t citizen_id, const struct ss_dependent_request *req,
@@ -490,8 +478,6 @@ enum ss_err ss_dependents_add(struct ss_app *app, int64_t citizen_id, const stru
 	ss_log_info("dependent_added", "citizen_id=%lld link_id=%lld state=%s", (long long)citizen_id,
 	            (long long)row.link_id, row.state);
 	err = view(app, &row, out);
-	if (!err)
-		out->state = state_const(row.state);
 	goto out;
 rollback:
 	s->ops->rollback(s);
@@ -519,7 +505,6 @@ static enum ss_err list_link(void *ctx, const struct ss_dependent_row *r)
 		return SS_OK;
 	if ((err = end_if_of_age(lc->app, &row, lc->now)) || (err = view(lc->app, &row, &dep)))
 		return err;
-	dep.state = state_const(row.state);
 	return lc->fn(lc->ctx, &dep);
 }
 
@@ -557,7 +542,6 @@ enum ss_err ss_dependents_active(struct ss_app *app, int64_t citizen_id, int64_t
 		if (app->dependents) /* memory follows the store, also after a change by another process */
 			remember(app, &row);
 		err = view(app, &row, out);
-		out->state = "active";
 	}
 	/* a refusal (not found, not active) still keeps what end_if_of_age() changed; a store failure keeps nothing */
 	if (err && err != SS_CONFLICT && err != SS_NOT_FOUND) {
@@ -646,10 +630,8 @@ enum ss_err ss_dependents_answer(struct ss_app *app, int64_t citizen_id, int64_t
 	if (!err)
 		err = change(app, &row, accept ? "active" : "declined", SS_ACTOR_CITIZEN, citizen_id,
 		             accept ? "dependent.consent" : "dependent.decline", now);
-	if (!err) {
+	if (!err)
 		err = view(app, &row, out);
-		out->state = state_const(row.state);
-	}
 	ss_arena_release_secret(&a);
 	return err;
 }
@@ -678,10 +660,8 @@ enum ss_err ss_dependents_confirm(struct ss_app *app, int64_t staff_id, int64_t 
 		else if (err == SS_NOT_FOUND)
 			err = change(app, &row, "active", SS_ACTOR_STAFF, staff_id, "dependent.confirm", now);
 	}
-	if (!err) {
+	if (!err)
 		err = view(app, &row, out);
-		out->state = state_const(row.state);
-	}
 	ss_arena_release_secret(&a);
 	return err;
 }
@@ -694,10 +674,8 @@ enum ss_err ss_dependents_get(struct ss_app *app, int64_t link_id, struct ss_dep
 	enum ss_err err = link_id > 0 ? app->store->ops->dependent_get(app->store, link_id, &a, &row) : SS_NOT_FOUND;
 	if (err == SS_NOT_FOUND)
 		err = ss_fail(SS_NOT_FOUND, NULL, "no such link");
-	if (!err) {
+	if (!err)
 		err = view(app, &row, out);
-		out->state = state_const(row.state);
-	}
 	ss_arena_release_secret(&a);
 	return err;
 }
