@@ -376,17 +376,6 @@ void ss_api_free(struct ss_api *api)
  */
 #define NO_BODY_MAX 16
 
-static bool is_empty_object(const char *body)
-{
-	body += strspn(body, " \t\r\n");
-	if (*body++ != '{')
-		return false;
-	body += strspn(body, " \t\r\n");
-	if (*body++ != '}')
-		return false;
-	return body[strspn(body, " \t\r\n")] == '\0';
-}
-
 void ss_api_set_pages(struct ss_api *api, const struct ss_pages *pages)
 {
 	api->pages = pages;
@@ -423,9 +412,11 @@ void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp
 	req->route = route->name;
 	if ((err = req->body_err) || (err = authenticate(&c)))
 		goto out;
-	if (route->body_max && (err = ss_json_parse(req->body, req->body_len, &c.body)))
+	/* an endpoint without a body takes an empty object too: parsed as any body is, then it must have no member */
+	if ((route->body_max || req->body_len) && (err = ss_json_parse(req->body, req->body_len, &c.body)))
 		goto out;
-	if (!route->body_max && req->body_len && !is_empty_object(req->body)) {
+	static const char *const no_members[] = {NULL};
+	if (!route->body_max && c.body && ss_json_unknown_member(c.body, no_members)) {
 		err = ss_fail(SS_INVALID, NULL, "this endpoint takes no body");
 		goto out;
 	}

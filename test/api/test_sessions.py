@@ -448,6 +448,9 @@ def test_no_body_endpoints_take_an_empty_object(city):
         assert r.status_code == 200, (body, r.text)
     assert_error(city.request("GET", "/v1/me", data=b'{"a":1}', token=token), 400, "invalid_argument")
     assert_error(city.request("GET", "/v1/me", data=b"[]", token=token), 400, "invalid_argument")
+    # what follows a NUL is part of the body too (it used to be read as a C string, and "{}\0xyz" passed)
+    assert_error(city.request("GET", "/v1/me", data=b"{}\0xyz", token=token), 400, "invalid_argument")
+    assert_error(city.request("GET", "/v1/me", data=b"{", token=token), 400, "invalid_argument")
     assert_error(city.request("GET", "/v1/me", data=b"{" + b" " * 64 + b"}", token=token), 413, "too_large")
     # and a logged-out session stays logged out whatever the body
     r = city.request("DELETE", "/v1/sessions", data=b"{}", token=token)
