@@ -396,6 +396,11 @@ void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp
 
 	ss_err_clear();
 	ss_jw_init(&c.w, &resp->body);
+	if (req->body_err == SS_BUSY) { /* the server is stopping: nothing new is begun */
+		req->route = "stopping";
+		err = ss_fail(SS_BUSY, NULL, "the server is stopping; try another");
+		goto out;
+	}
 	if (!strcmp(req->method, "HEAD")) /* answered as GET; the server sends no body */
 		req->method = "GET";
 	if ((err = find(req->method, req->path, req->arena, c.params, &route))) {

@@ -10,8 +10,8 @@
  * the completion callback, called when the response has been sent or the
  * connection has gone, counts the request and frees its state.
  *
- * Stopping: requests that begin after the stop are answered 503 at once
- * (a load balancer moves on), every response carries "Connection: close"
+ * Stopping: requests that begin after the stop reach the handler with
+ * body_err SS_BUSY, to be answered 503 at once (a load balancer moves on), every response carries "Connection: close"
  * from then on so kept-alive clients move elsewhere, and the requests that
  * began before it, counted by an atomic, are waited for up to a deadline
  * before the daemon is stopped. The listening socket is not quiesced:
@@ -78,7 +78,7 @@ struct request {
 	struct ss_buf body;
 	bool too_big;  /* the body passed its limit; the rest is read and dropped */
 	bool answered; /* the application handler has run and a response is queued */
-	bool refused;  /* began after the server started stopping: answered 503, not counted in flight */
+	bool refused;  /* began after the server started stopping: handed over with body_err SS_BUSY, not counted */
 	int status;
 	const char *route;
 	int64_t start_us;
@@ -227,7 +227,9 @@ static enum MHD_Result answer(struct ss_http_server *srv, struct MHD_Connection 
 	        .path = url,
 	        .body = r->too_big ? "" : ss_buf_str(&r->body),
 	        .body_len = r->too_big ? 0 : r->body.len,
-	        .body_err = r->too_big ? SS_TOO_BIG : SS_OK,
+	        .body_err = r->refused   ? SS_BUSY
+	                    : r->too_big ? SS_TOO_BIG
+	                                 : SS_OK,
 	        .remote = remote_text(conn, &r->arena),
 	        .route = NULL,
 	        .arena = &r->arena,
@@ -301,20 +303,6 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 	return ss_url_unescape(s);
 }
 
-/* The answer to a request that began after the server started stopping. */
-static enum MHD_Result refuse(struct ss_http_server *srv, struct MHD_Connection *conn, struct request *r)
-{
-	static const char body[] =
-	        "{\"error\":{\"code\":\"unavailable\",\"message\":\"the server is stopping; try another\"}}";
-	r->answered = true;
-	r->route = "stopping";
-	r->resp = (struct ss_http_resp){.status = 503, .content_type = "application/json"};
-	ss_buf_init(&r->resp.body, sizeof(body));
-	if (ss_buf_puts(&r->resp.body, body) != SS_OK)
-		ss_buf_reset(&r->resp.body);
-	return queue(srv, conn, r, &r->resp);
-}
-
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                  const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -349,8 +337,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (r->answered)
 		return r->deferred && atomic_load(&r->defer_state) == DEFER_DONE ? send_deferred(srv, conn, r)
 		                                                                 : MHD_YES;
-	if (r->refused)
-		return refuse(srv, conn, r);
 	return answer(srv, conn, r, method, url);
 }
 

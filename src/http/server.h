@@ -30,7 +30,8 @@ struct ss_http_req {
 	const char *path;     /* the URL path, percent-decoded ("%2F" is "/"), without the query string */
 	const char *body;     /* NUL-terminated; "" when there is none */
 	size_t body_len;      /* bytes of body, not counting the NUL */
-	enum ss_err body_err; /* SS_OK, or SS_TOO_BIG if the body passed its limit (body is then "") */
+	enum ss_err body_err; /* SS_OK; SS_TOO_BIG if the body passed its limit (body is then ""); SS_BUSY if the
+	                         request began after the server started stopping (answer it 503 at once) */
 	const char *remote;   /* the peer's address as text ("127.0.0.1") */
 	const char *route;    /* set by the handler: the route pattern ("POST /v1/citizens") for metrics and logs */
 	struct ss_arena *arena;

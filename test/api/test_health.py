@@ -129,3 +129,40 @@ def test_stopping_under_load_answers_or_refuses_and_exits_0(bare_city):
         city.proc = None
         assert rc == 0, f"exited {rc}: {city.log_tail()}"
         assert statuses and set(statuses) <= {200, 503}, set(statuses)
+
+
+def test_a_request_begun_after_sigterm_is_answered_503_and_the_begun_one_finishes(bare_city):
+    """A request in flight (its body half sent) keeps the server draining after SIGTERM; meanwhile a new request is
+    answered 503 `unavailable` with Connection: close, and once the first one's body is complete it is answered as
+    usual (400 here: a body that is no registration) and the server exits 0."""
+    import signal
+    import socket
+    city = bare_city
+    city.start()
+    body = b'{"name":"' + b"x" * 40 + b'"}'
+    half = socket.create_connection(("127.0.0.1", city.port), timeout=HTTP_TIMEOUT)
+    try:
+        half.sendall(b"POST /v1/citizens HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
+        # "100 Continue" says the server has read the headers: the request has begun before the signal
+        assert half.recv(4096).startswith(b"HTTP/1.1 100"), "no 100 Continue"
+        half.sendall(body[:10])
+        city.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while True:  # the server keeps answering while it drains; poll until it refuses
+            r = requests.get(city.url("/healthz"), timeout=HTTP_TIMEOUT)
+            if r.status_code == 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        assert_error(r, 503, "unavailable")
+        assert "stopping" in r.json()["error"]["message"]
+        assert r.headers.get("Connection", "").lower() == "close", r.headers
+        assert city.proc.poll() is None, "the server left before the request in flight was answered"
+        half.sendall(body[10:])
+        answer = half.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+        assert b"Connection: close" in answer, answer[:400]
+    finally:
+        half.close()
+    assert city.proc.wait(timeout=20) == 0, city.log_tail()
+    city.proc = None
