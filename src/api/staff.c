@@ -4,7 +4,6 @@
  */
 #include "api/api.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,35 +230,27 @@ static enum ss_err rules_get(struct ss_api_call *c)
  * re-evaluates everyone with records, as `suishen rules load` does (each
  * person a small transaction, scans go on). One application at a time.
  */
-static atomic_bool applying;
-
 static enum ss_err rules_apply(struct ss_api_call *c)
 {
 	const char *text;
-	char version[SS_RULES_MAX_VERSION + 1];
 	size_t n;
 	struct ss_ruleset *rs = NULL;
 	int64_t people = 0, changed = 0;
 	enum ss_err err = body_rules(c, &text, &n, &rs);
-	ss_rules_free(rs); /* checked: ss_assign_apply parses it again as it stores it */
-	if (err)
-		return err;
-	if (atomic_exchange(&applying, true))
-		return ss_fail(SS_CONFLICT, NULL, "another rule set is being applied; try again when it is done");
-	err = ss_assign_apply(c->app, text, n, NULL, NULL, version, sizeof(version), ss_time_now(), SS_APPLY_BATCH,
-	                      &people, &changed);
+	if (!err)
+		err = ss_assign_apply(c->app, rs, ss_time_now(), SS_APPLY_BATCH, &people, &changed);
 	if (!err) {
 		/* the version is in the rules.apply entry ss_assign_apply writes */
 		c->audit.detail = ss_arena_printf(c->req->arena, "{\"people\":%lld,\"changed\":%lld}",
 		                                  (long long)people, (long long)changed);
 		ss_api_cache(c, 0);
 		ss_jw_obj_begin(&c->w);
-		ss_jw_kstr(&c->w, "version", version);
+		ss_jw_kstr(&c->w, "version", ss_rules_version(rs));
 		ss_jw_kint(&c->w, "people", people);
 		ss_jw_kint(&c->w, "changed", changed);
 		ss_jw_obj_end(&c->w);
 	}
-	atomic_store(&applying, false);
+	ss_rules_free(rs);
 	return err;
 }
 

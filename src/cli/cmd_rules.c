@@ -109,7 +109,6 @@ int ss_cmd_rules(int argc, char **argv)
 		return 1;
 	}
 	enum ss_err err;
-	char version[SS_RULES_MAX_VERSION + 1] = "";
 	if (diff) {
 		struct ss_rules_diff *d = ss_malloc(sizeof(*d));
 		/* the current colours are the stored ones: the active set is not needed (nor stored, if none is) */
@@ -118,10 +117,9 @@ int ss_cmd_rules(int argc, char **argv)
 		free(d);
 	} else if (load) {
 		int64_t people = 0, changed = 0;
-		err = ss_assign_apply(app, text, n, report, &nerrors, version, sizeof(version), ss_time_now(),
-		                      SS_APPLY_BATCH, &people, &changed);
-		if (*version) { /* stored, even if the walk failed part-way */
-			printf("%s\n", version);
+		err = ss_assign_apply(app, candidate, ss_time_now(), SS_APPLY_BATCH, &people, &changed);
+		if (app->rules == candidate) { /* stored and active, even if the walk failed part-way */
+			printf("%s\n", ss_rules_version(candidate));
 			fprintf(stderr, "re-evaluated %lld people: %lld changed\n", (long long)people,
 			        (long long)changed);
 		}

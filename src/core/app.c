@@ -221,6 +221,7 @@ enum ss_err ss_app_open(const char *dir, bool create, struct ss_app **out)
 
 	struct ss_app *app = ss_calloc(1, sizeof(*app));
 	pthread_mutex_init(&app->rules_lock, NULL);
+	pthread_mutex_init(&app->apply_lock, NULL);
 	app->data_dir = ss_strdup(dir);
 	app->cfg = (struct ss_app_config){.session_ttl = 12 * 3600, .code_ttl = 60, .login_delay_ms = 1000};
 	app->keys = ss_keyring_new(master);
@@ -298,6 +299,7 @@ void ss_app_close(struct ss_app *app)
 	ss_dependents_free(app->dependents);
 	ss_rules_free(app->rules);
 	pthread_mutex_destroy(&app->rules_lock);
+	pthread_mutex_destroy(&app->apply_lock);
 	ss_terminals_free(app->terminals);
 	ss_nonce_cache_free(app->nonces);
 	ss_alerts_free(app->alerts);

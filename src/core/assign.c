@@ -85,12 +85,8 @@ enum ss_err ss_assign_load_rules(struct ss_app *app)
 	}
 	if (!err) {
 		ss_log_info("rules_loaded", "version=%s rules=%zu", ss_rules_version(rs), ss_rules_count(rs));
-		pthread_mutex_lock(&app->rules_lock);
-		if (!app->rules) { /* unless another thread loaded it meanwhile */
-			app->rules = rs;
-			rs = NULL;
-		}
-		pthread_mutex_unlock(&app->rules_lock);
+		(void)install_if(app, NULL, rs); /* unless another thread loaded one meanwhile (then rs is freed) */
+		rs = NULL;
 	}
 out:
 	ss_rules_free(rs);
@@ -125,48 +121,31 @@ enum ss_err ss_assign_follow_rules(struct ss_app *app, bool *changed)
 	return err;
 }
 
-/* ss_assign_set_rules, handing the caller a reference to the set it made active (*held). */
-static enum ss_err set_rules(struct ss_app *app, const char *text, size_t n,
-                             void (*report)(void *ctx, long line, const char *message), void *ctx,
-                             struct ss_ruleset **held)
+/* Stores rs (the caller's) as the active rule set and makes it app->rules (taking a reference of its own). */
+static enum ss_err store_rules(struct ss_app *app, struct ss_ruleset *rs)
 {
-	struct ss_ruleset *rs = NULL;
-	enum ss_err err = ss_rules_parse(text, n, &rs, report, ctx);
+	/* the parser refuses NUL bytes, so the text is whole as a C string */
+	enum ss_err err =
+	        app->store->ops->rule_set_put(app->store, ss_rules_version(rs), ss_rules_text(rs), ss_time_now());
 	if (err)
 		return err;
-	/* stored as a C string: a NUL inside would cut it short */
-	if (memchr(text, '\0', n)) {
-		ss_rules_free(rs);
-		return ss_fail(SS_INVALID, NULL, "the rule file contains a NUL byte");
-	}
-	if ((err = app->store->ops->rule_set_put(app->store, ss_rules_version(rs), ss_rules_text(rs), ss_time_now()))) {
-		ss_rules_free(rs);
-		return err;
-	}
 	ss_log_info("rules_stored", "version=%s rules=%zu", ss_rules_version(rs), ss_rules_count(rs));
 	install(app, ss_rules_ref(rs));
-	*held = rs;
 	return SS_OK;
-}
-
-/* Copies the version of rs into version (size bytes), if asked for. */
-static void copy_version(const struct ss_ruleset *rs, char *version, size_t size)
-{
-	if (version && size)
-		snprintf(version, size, "%s", ss_rules_version(rs));
 }
 
 enum ss_err ss_assign_set_rules(struct ss_app *app, const char *text, size_t n,
                                 void (*report)(void *ctx, long line, const char *message), void *ctx, char *version,
                                 size_t size)
 {
-	struct ss_ruleset *rs;
-	enum ss_err err = set_rules(app, text, n, report, ctx, &rs);
-	if (err)
-		return err;
-	copy_version(rs, version, size);
+	struct ss_ruleset *rs = NULL;
+	enum ss_err err = ss_rules_parse(text, n, &rs, report, ctx);
+	if (!err)
+		err = store_rules(app, rs);
+	if (!err && version && size)
+		snprintf(version, size, "%s", ss_rules_version(rs));
 	ss_rules_free(rs);
-	return SS_OK;
+	return err;
 }
 
 struct gather {
@@ -594,21 +573,22 @@ enum ss_err ss_assign_people_after(struct ss_app *app, int64_t after, int64_t no
 	return err;
 }
 
-enum ss_err ss_assign_apply(struct ss_app *app, const char *text, size_t n,
-                            void (*report)(void *ctx, long line, const char *message), void *ctx, char *version,
-                            size_t size, int64_t now, int batch, int64_t *people, int64_t *changed)
+enum ss_err ss_assign_apply(struct ss_app *app, struct ss_ruleset *rules, int64_t now, int batch, int64_t *people,
+                            int64_t *changed)
 {
 	int64_t p = 0, c = 0;
-	struct ss_ruleset *rules;
-	enum ss_err err;
 	if (people)
 		*people = 0;
 	if (changed)
 		*changed = 0;
-	if ((err = set_rules(app, text, n, report, ctx, &rules)))
+	if (pthread_mutex_trylock(&app->apply_lock) != 0)
+		return ss_fail(SS_CONFLICT, NULL, "another rule set is being applied; try again when it is done");
+	enum ss_err err = store_rules(app, rules);
+	if (err) {
+		pthread_mutex_unlock(&app->apply_lock);
 		return err;
-	const char *v = ss_rules_version(rules); /* alive while rules is held, whatever is installed meanwhile */
-	copy_version(rules, version, size);
+	}
+	const char *v = ss_rules_version(rules);
 	err = ss_assign_people_after(app, 0, now, batch, &p, &c);
 	ss_log_info("rules_applied", "version=%s people=%lld changed=%lld", v, (long long)p, (long long)c);
 	struct ss_buf detail;
@@ -625,7 +605,7 @@ enum ss_err ss_assign_apply(struct ss_app *app, const char *text, size_t n,
 	if (!aerr)
 		aerr = ss_audit(app, &e);
 	ss_buf_release(&detail);
-	ss_rules_free(rules);
+	pthread_mutex_unlock(&app->apply_lock);
 	if (!err)
 		err = aerr;
 	if (people)

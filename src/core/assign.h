@@ -133,16 +133,16 @@ enum ss_err ss_assign_people_after(struct ss_app *app, int64_t after, int64_t no
                                    int64_t *changed) SS_MUST;
 
 /*
- * Makes text the active rule set as ss_assign_set_rules does (nothing
- * changes on any error; version as there), then re-evaluates everyone with at least one
+ * Makes rules (the caller's, parsed and checked; the app takes a reference of
+ * its own) the active rule set, then re-evaluates everyone with at least one
  * record as of now, batch people (at most SS_APPLY_BATCH) at a time, each
  * person's write its own small transaction so that scans never wait long.
- * *people gets how many were re-evaluated and *changed how many changed
+ * One application at a time: SS_CONFLICT, changing nothing, while another
+ * runs. *people gets how many were re-evaluated and *changed how many changed
  * colour (either may be NULL). If the walk fails, the set stays active and
  * the people not reached keep their colour until their next evaluation.
  */
-enum ss_err ss_assign_apply(struct ss_app *app, const char *text, size_t n,
-                            void (*report)(void *ctx, long line, const char *message), void *ctx, char *version,
-                            size_t size, int64_t now, int batch, int64_t *people, int64_t *changed) SS_MUST;
+enum ss_err ss_assign_apply(struct ss_app *app, struct ss_ruleset *rules, int64_t now, int batch, int64_t *people,
+                            int64_t *changed) SS_MUST;
 
 #endif
