@@ -208,20 +208,22 @@ out:
 	return err;
 }
 
-/* GET /v1/staff/rules: the active rule set's version and text. */
+/*
+ * GET /v1/staff/rules: the rule set this server judges by (the store's active
+ * one once the server has followed it: at its next housekeeping or SIGHUP).
+ */
 static enum ss_err rules_get(struct ss_api_call *c)
 {
-	const char *version, *text;
-	enum ss_err err = ss_assign_load_rules(c->app);
-	if (!err)
-		err = c->app->store->ops->rule_set_active(c->app->store, c->req->arena, &version, &text);
+	struct ss_ruleset *rs;
+	enum ss_err err = ss_assign_rules(c->app, &rs);
 	if (err)
 		return err;
 	ss_api_cache(c, 0);
 	ss_jw_obj_begin(&c->w);
-	ss_jw_kstr(&c->w, "version", version);
-	ss_jw_kstr(&c->w, "rules", text);
+	ss_jw_kstr(&c->w, "version", ss_rules_version(rs));
+	ss_jw_kstr(&c->w, "rules", ss_rules_text(rs));
 	ss_jw_obj_end(&c->w);
+	ss_rules_free(rs);
 	return SS_OK;
 }
 

@@ -94,6 +94,13 @@ out:
 	return err;
 }
 
+enum ss_err ss_assign_rules(struct ss_app *app, struct ss_ruleset **out)
+{
+	enum ss_err err = ss_assign_load_rules(app);
+	*out = err ? NULL : active(app);
+	return err;
+}
+
 enum ss_err ss_assign_follow_rules(struct ss_app *app, bool *changed)
 {
 	struct ss_arena a;

@@ -41,6 +41,9 @@ extern const char ss_default_rules[];
  */
 enum ss_err ss_assign_load_rules(struct ss_app *app) SS_MUST;
 
+/* A reference to the rule set the app judges by now (loaded first if need be); drop it with ss_rules_free. */
+enum ss_err ss_assign_rules(struct ss_app *app, struct ss_ruleset **out) SS_MUST;
+
 /*
  * Brings app->rules in step with the store's active rule set, which another
  * process may have replaced (`suishen rules load` while a server runs).
