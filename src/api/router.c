@@ -381,12 +381,6 @@ void ss_api_set_pages(struct ss_api *api, const struct ss_pages *pages)
 	api->pages = pages;
 }
 
-/* Whether path is one of the pages (when they are not built, a clearer 404 than "no such endpoint"). */
-static bool is_page_path(const char *path)
-{
-	return !strcmp(path, "/") || !strcmp(path, "/terminal") || !strcmp(path, "/console");
-}
-
 void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp)
 {
 	struct ss_api *api = ctx;
@@ -407,8 +401,10 @@ void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp
 		/* not the API: one of the pages or their assets? */
 		if (err == SS_NOT_FOUND && !strcmp(req->method, "GET") && ss_pages_serve(api->pages, req, resp))
 			return;
-		if (err == SS_NOT_FOUND && !api->pages && !strcmp(req->method, "GET") && is_page_path(req->path))
-			err = ss_fail(SS_NOT_FOUND, NULL, "the pages are not built (make, or npm run build in web/)");
+		if (err == SS_NOT_FOUND && !api->pages && !strcmp(req->method, "GET") && ss_pages_page(req->path))
+			err = ss_fail(SS_NOT_FOUND, NULL,
+			              "the pages are not built or could not be loaded (the server's log, "
+			              "event no_pages, says why; the reason names its files, so not here)");
 		if (err == SS_METHOD)
 			ss_http_resp_header(resp, "Allow", allowed(req->path, req->arena));
 		goto out;

@@ -21,7 +21,10 @@ struct ss_api;
 struct ss_api *ss_api_new(struct ss_app *app, unsigned slow_threads);
 void ss_api_free(struct ss_api *api);
 
-/* Serves the web pages (http/pages.h) for GET requests outside the API; pages must outlive api. */
+/*
+ * Serves the web pages (http/pages.h) for GET requests outside the API; pages
+ * must outlive api. Without pages (NULL), the pages' paths answer 404 saying so.
+ */
 struct ss_pages;
 void ss_api_set_pages(struct ss_api *api, const struct ss_pages *pages);
 

@@ -147,7 +147,7 @@ static enum ss_err add(struct ss_pages *p, const char *url, const char *file, bo
 		pg.gz_etag = ss_strdup(etag);
 	}
 	pg.path = ss_strdup(url);
-	pg.type = ss_strdup(type_of(url));
+	pg.type = ss_strdup(type_of(file)); /* by the file's name: "/" is index.html */
 	pg.immutable = immutable;
 	p->files = ss_realloc(p->files, (p->n + 1) * sizeof(*p->files));
 	p->files[p->n++] = pg;
@@ -176,10 +176,8 @@ static enum ss_err load_assets(struct ss_pages *p, const char *dir)
 			break;
 		}
 		char file[4096 + 256], url[300];
-		struct stat st;
 		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
-		if (lstat(file, &st) != 0 ||
-		    !S_ISREG(st.st_mode)) /* no links: what is served is what the build wrote */
+		if (regular_file(file) != SS_OK) /* links and folders are left out */
 			continue;
 		snprintf(url, sizeof(url), "/assets/%s", e->d_name);
 		err = add(p, url, file, true);
@@ -206,11 +204,6 @@ enum ss_err ss_pages_load(const char *dir, struct ss_pages **out)
 		else if (err == SS_NOT_FOUND)
 			err = ss_fail(SS_NOT_FOUND, NULL,
 			              "no built pages in '%s' (build them: make, or npm run build in web/)", dir);
-		/* the pages are HTML whatever their URL says */
-		if (!err && p->n && strcmp(p->files[p->n - 1].path, PAGES[i].url) == 0) {
-			free(p->files[p->n - 1].type);
-			p->files[p->n - 1].type = ss_strdup("text/html; charset=utf-8");
-		}
 	}
 	if (!err)
 		err = load_assets(p, dir);
@@ -300,17 +293,25 @@ bool ss_pages_accepts_gzip(const char *header)
 	return false;
 }
 
+const char *ss_pages_page(const char *path)
+{
+	static const char *const forms[][2] = {{"/", "/"},
+	                                       {"/index.html", "/"},
+	                                       {"/terminal", "/terminal"},
+	                                       {"/terminal/", "/terminal"},
+	                                       {"/console", "/console"},
+	                                       {"/console/", "/console"}};
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		if (!strcmp(path, forms[i][0]))
+			return forms[i][1];
+	return NULL;
+}
+
 bool ss_pages_serve(const struct ss_pages *p, struct ss_http_req *req, struct ss_http_resp *resp)
 {
 	if (!p)
 		return false;
-	const char *path = req->path;
-	if (!strcmp(path, "/index.html"))
-		path = "/";
-	else if (!strcmp(path, "/terminal/"))
-		path = "/terminal";
-	else if (!strcmp(path, "/console/"))
-		path = "/console";
+	const char *path = ss_pages_page(req->path) ? ss_pages_page(req->path) : req->path;
 	const struct page *pg = NULL;
 	for (unsigned i = 0; i < p->n && !pg; i++)
 		if (!strcmp(p->files[i].path, path))

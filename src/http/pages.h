@@ -35,6 +35,10 @@ enum ss_err ss_pages_load(const char *dir, struct ss_pages **out) SS_MUST;
 /* NULL is a no-op. */
 void ss_pages_free(struct ss_pages *pages);
 
+/* The page a path names ("/", "/terminal" or "/console", from any of their forms: "/index.html", "/console/"), or NULL.
+ */
+const char *ss_pages_page(const char *path);
+
 /* How many files were loaded and their bytes in all. */
 void ss_pages_size(const struct ss_pages *pages, unsigned *files, size_t *bytes);
 

@@ -270,14 +270,16 @@ def api_only(tmp_path, web_dir):
     return c
 
 
-def check_api_only(c):
+def check_api_only(c, why=None):
+    """The API works, the pages' paths are 404 saying so, and the log's no_pages line says why (`why` in it)."""
     try:
         assert c.get("/healthz").json() == {"status": "ok"}
         r = c.get("/v1/staff/me", token=c.staff["operator"]["token"])
         assert r.status_code == 200 and r.json()["role"] == "operator", r.text
         for path in ("/", "/terminal", "/console"):
             msg = check_not_found(c.get(path))
-            assert "not built" in msg, (path, msg)
+            assert "not built or could not be loaded" in msg and "no_pages" in msg, (path, msg)
+            assert str(c.root) not in msg, "a server path in the answer"
             status, _, body = raw(c, "HEAD", path)
             assert status == 404 and body == b""
         for path in ("/index.html", "/terminal/", "/assets/app-1234.js", "/assets/s-1.css"):
@@ -285,7 +287,9 @@ def check_api_only(c):
             check_not_found(r)
             assert INDEX not in r.content and ASSETS["app-1234.js"][0] not in r.content
             assert r.headers.get("ETag") is None
-        assert b"no_pages" in c.log_bytes(), c.log_tail()
+        line = next((l for l in c.log_bytes().decode("utf-8", "replace").splitlines() if "event=no_pages" in l), "")
+        assert line, c.log_tail()
+        assert why is None or why in line, (why, line)
     finally:
         c.close()
 
@@ -294,7 +298,7 @@ def check_api_only(c):
 def test_asset_with_a_name_that_is_not_plain(tmp_path, bad):
     d = make_web_dir(tmp_path / "web")
     (d / "assets" / bad).write_bytes(b"bad name")
-    check_api_only(api_only(tmp_path, d))
+    check_api_only(api_only(tmp_path, d), why="is not a plain file name")
 
 
 def test_hidden_files_links_and_folders_in_assets_are_left_out(fresh_city, tmp_path):
@@ -325,7 +329,7 @@ def test_a_page_that_is_a_link_is_refused(tmp_path):
 
 def test_no_index_html(tmp_path):
     d = make_web_dir(tmp_path / "web", index=False)
-    check_api_only(api_only(tmp_path, d))
+    check_api_only(api_only(tmp_path, d), why="no built pages")
 
 
 def test_missing_dir(tmp_path):
