@@ -4,6 +4,7 @@
  * a string without line breaks, numbers read within their bounds; or it fails
  * with a message and no settings.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ss_conf_each(c, check, c);
 	if (count > SS_CONF_MAX_ENTRIES)
 		abort();
+	/* a value set is read within its bounds (or refused); a value not set leaves the default as it was */
 	double v = 7;
-	if (ss_conf_number(c, "alerts.probe.rate", 0, 1, &v) == SS_OK && (v < 0 || v > 1) && v != 7)
+	bool set = ss_conf_get(c, "alerts.probe.rate") != NULL;
+	if (ss_conf_number(c, "alerts.probe.rate", 0, 1, &v) == SS_OK && (set ? v < 0 || v > 1 : v != 7))
 		abort();
 	ss_conf_free(c);
 	return 0;

@@ -26,6 +26,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/time.h"
+#include "core/appeals.h"
 #include "core/codes.h"
 #include "core/division.h"
 #include "core/holders.h"
@@ -266,7 +267,7 @@ static enum ss_err stats(struct ss_api_call *c)
 		               "tz_offset must be minutes east of UTC, a multiple of 15 from -720 to 840");
 	struct ss_appeal_counts appeals;
 	int64_t now_ms = ss_time_now_ms();
-	enum ss_err err = c->app->store->ops->appeal_counts(c->app->store, now_ms / 1000, &appeals);
+	enum ss_err err = ss_appeal_counts(c->app, now_ms / 1000, &appeals);
 	if (err)
 		return err;
 	pthread_mutex_lock(&st.lock); /* one count at a time; the others wait for it and share it */
