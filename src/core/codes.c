@@ -69,17 +69,29 @@ void ss_codes_check(struct ss_app *app, const char *code, size_t n, int64_t now,
 		out->relation = -1;
 }
 
+/*
+ * A holder's particulars opened into plain (on the stack of the caller, not
+ * in an arena: a scan allocates nothing for this): fields[0] the name,
+ * fields[1] the ID number. False if the holder has none. The caller wipes plain.
+ */
+static bool open_holder(struct ss_app *app, int64_t person_id, char plain[SS_PII_CITIZEN_MAX + 1],
+                        const char *fields[3])
+{
+	uint8_t sealed[SS_SEAL_OVERHEAD + SS_PII_CITIZEN_MAX];
+	size_t n;
+	bool ok = ss_holders_sealed(app->holders, person_id, sealed, sizeof(sealed), &n) &&
+	          ss_pii_open_into(app, SS_PII_CITIZEN, (struct ss_blob){sealed, n}, plain, SS_PII_CITIZEN_MAX + 1,
+	                           fields, 3) == SS_OK;
+	ss_wipe(sealed, sizeof(sealed));
+	return ok;
+}
+
 /* Fills in what the scene may see of the holder. */
 static void show_person(struct ss_app *app, const struct ss_scene *scene, int64_t person_id, struct ss_scan_answer *out)
 {
-	/* on the stack, not in an arena: a scan allocates nothing for this, and both buffers are wiped */
-	uint8_t sealed[SS_SEAL_OVERHEAD + SS_PII_CITIZEN_MAX];
 	char plain[SS_PII_CITIZEN_MAX + 1];
 	const char *fields[3];
-	size_t n;
-	if (ss_holders_sealed(app->holders, person_id, sealed, sizeof(sealed), &n) &&
-	    ss_pii_open_into(app, SS_PII_CITIZEN, (struct ss_blob){sealed, n}, plain, sizeof(plain), fields, 3) ==
-	            SS_OK) {
+	if (open_holder(app, person_id, plain, fields)) {
 		out->has_person = true;
 		if (scene->sees & SS_SEE_NAME)
 			snprintf(out->name, sizeof(out->name), "%s", fields[0]);
@@ -91,25 +103,19 @@ static void show_person(struct ss_app *app, const struct ss_scene *scene, int64_
 		}
 	}
 	ss_wipe(plain, sizeof(plain));
-	ss_wipe(sealed, sizeof(sealed));
 }
 
 /* Fills in who presents a relative's code: the guardian's name, masked whatever the scene, and the relation. */
 static void show_presenter(struct ss_app *app, int64_t presenter_id, int relation, struct ss_scan_answer *out)
 {
-	uint8_t sealed[SS_SEAL_OVERHEAD + SS_PII_CITIZEN_MAX];
 	char plain[SS_PII_CITIZEN_MAX + 1];
 	const char *fields[3];
-	size_t n;
-	if (ss_holders_sealed(app->holders, presenter_id, sealed, sizeof(sealed), &n) &&
-	    ss_pii_open_into(app, SS_PII_CITIZEN, (struct ss_blob){sealed, n}, plain, sizeof(plain), fields, 3) ==
-	            SS_OK) {
+	if (open_holder(app, presenter_id, plain, fields)) {
 		out->has_presenter = true;
 		ss_mask_name(fields[0], out->presenter_name);
 		out->relation = ss_relation_name(relation);
 	}
 	ss_wipe(plain, sizeof(plain));
-	ss_wipe(sealed, sizeof(sealed));
 }
 
 enum ss_err ss_codes_scan(struct ss_app *app, const struct ss_terminal *t, const char *code, size_t n,
