@@ -43,7 +43,7 @@ const char *ss_conf_get(const struct ss_conf *c, const char *key);
  */
 enum ss_err ss_conf_number(const struct ss_conf *c, const char *key, double min, double max, double *value) SS_MUST;
 
-/* Calls fn for each key set, in file order (to warn of keys nothing reads). */
+/* Calls fn for each key set, in file order (to find keys nothing reads). */
 void ss_conf_each(const struct ss_conf *c, void (*fn)(void *ctx, const char *key, const char *value), void *ctx);
 
 #endif

@@ -2,6 +2,7 @@
 #include "core/alerts.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,31 @@
 #define META_SCANS   "alerts.scans"
 #define META_AUDIT   "alerts.audit"
 
+/* The settings the watcher reads from DIR/suishen.conf: key, bounds and the field it sets. */
+static const struct {
+	const char *key;
+	double min, max;
+	size_t field;
+} SETTINGS[] = {
+        {"alerts.probe.window_seconds", 60, 86400, offsetof(struct ss_alert_config, probe_window)},
+        {"alerts.probe.min_invalid", 1, 1e9, offsetof(struct ss_alert_config, probe_min_invalid)},
+        {"alerts.probe.rate", 0, 1, offsetof(struct ss_alert_config, probe_rate)},
+        {"alerts.probe.factor", 1, 1e6, offsetof(struct ss_alert_config, probe_factor)},
+        {"alerts.reads.window_seconds", 60, 30 * 86400.0, offsetof(struct ss_alert_config, reads_window)},
+        {"alerts.reads.min", 1, 1e9, offsetof(struct ss_alert_config, reads_min)},
+        {"alerts.reads.factor", 1, 1e6, offsetof(struct ss_alert_config, reads_factor)},
+        {"alerts.login.window_seconds", 60, 86400, offsetof(struct ss_alert_config, login_window)},
+        {"alerts.login.failures", 1, 1e9, offsetof(struct ss_alert_config, login_failures)},
+};
+
+bool ss_alert_config_has(const char *key)
+{
+	for (size_t i = 0; i < sizeof(SETTINGS) / sizeof(SETTINGS[0]); i++)
+		if (!strcmp(SETTINGS[i].key, key))
+			return true;
+	return false;
+}
+
 enum ss_err ss_alert_config_load(const struct ss_conf *conf, int64_t code_ttl, struct ss_alert_config *out)
 {
 	struct ss_alert_config c = {
@@ -32,17 +58,12 @@ enum ss_err ss_alert_config_load(const struct ss_conf *conf, int64_t code_ttl, s
 	        .login_window = 600,
 	        .login_failures = 20,
 	};
-	enum ss_err err;
-	if ((err = ss_conf_number(conf, "alerts.probe.window_seconds", 60, 86400, &c.probe_window)) ||
-	    (err = ss_conf_number(conf, "alerts.probe.min_invalid", 1, 1e9, &c.probe_min_invalid)) ||
-	    (err = ss_conf_number(conf, "alerts.probe.rate", 0, 1, &c.probe_rate)) ||
-	    (err = ss_conf_number(conf, "alerts.probe.factor", 1, 1e6, &c.probe_factor)) ||
-	    (err = ss_conf_number(conf, "alerts.reads.window_seconds", 60, 30 * 86400.0, &c.reads_window)) ||
-	    (err = ss_conf_number(conf, "alerts.reads.min", 1, 1e9, &c.reads_min)) ||
-	    (err = ss_conf_number(conf, "alerts.reads.factor", 1, 1e6, &c.reads_factor)) ||
-	    (err = ss_conf_number(conf, "alerts.login.window_seconds", 60, 86400, &c.login_window)) ||
-	    (err = ss_conf_number(conf, "alerts.login.failures", 1, 1e9, &c.login_failures)))
-		return err;
+	for (size_t i = 0; i < sizeof(SETTINGS) / sizeof(SETTINGS[0]); i++) {
+		double *v = (double *)(void *)((char *)&c + SETTINGS[i].field);
+		enum ss_err err = ss_conf_number(conf, SETTINGS[i].key, SETTINGS[i].min, SETTINGS[i].max, v);
+		if (err)
+			return err;
+	}
 	*out = c;
 	return SS_OK;
 }

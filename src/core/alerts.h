@@ -11,8 +11,7 @@
  *   shared_code     one code (a holder and its issue time) is scanned at two
  *                   different places within its lifetime (a screenshot passed
  *                   on). Places carry no coordinates, so "too far apart" is
- *                   "another place", or with shared.other_district another
- *                   district;
+ *                   "another place";
  *   staff_reads     a member of staff reads far more people's records in the
  *                   window than their peers: at least min, and more than
  *                   factor times the median of the others who read any;
@@ -36,18 +35,20 @@
 #include "core/app.h"
 
 struct ss_alert_config {
-	double probe_window;        /* alerts.probe.window_seconds = 600 */
-	double probe_min_invalid;   /* alerts.probe.min_invalid = 20 */
-	double probe_rate;          /* alerts.probe.rate = 0.5 */
-	double probe_factor;        /* alerts.probe.factor = 4 */
-	double shared_lifetime;     /* the code TTL (seconds): two scans of a code at most this far apart */
-	bool shared_other_district; /* alerts.shared.other_district = 0: any other place counts */
-	double reads_window;        /* alerts.reads.window_seconds = 86400 */
-	double reads_min;           /* alerts.reads.min = 200 */
-	double reads_factor;        /* alerts.reads.factor = 5 */
-	double login_window;        /* alerts.login.window_seconds = 600 */
-	double login_failures;      /* alerts.login.failures = 20 */
+	double probe_window;      /* alerts.probe.window_seconds = 600 */
+	double probe_min_invalid; /* alerts.probe.min_invalid = 20 */
+	double probe_rate;        /* alerts.probe.rate = 0.5 */
+	double probe_factor;      /* alerts.probe.factor = 4 */
+	double shared_lifetime;   /* the code TTL (seconds): two scans of a code at most this far apart */
+	double reads_window;      /* alerts.reads.window_seconds = 86400 */
+	double reads_min;         /* alerts.reads.min = 200 */
+	double reads_factor;      /* alerts.reads.factor = 5 */
+	double login_window;      /* alerts.login.window_seconds = 600 */
+	double login_failures;    /* alerts.login.failures = 20 */
 };
+
+/* Whether key is one of the settings the watcher reads (alerts.*). */
+bool ss_alert_config_has(const char *key);
 
 /* The thresholds set in conf (NULL: none), over the defaults; SS_INVALID naming a bad setting. */
 enum ss_err ss_alert_config_load(const struct ss_conf *conf, int64_t code_ttl, struct ss_alert_config *out) SS_MUST;

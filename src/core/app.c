@@ -252,6 +252,13 @@ fail:
  */
 #define NONCE_CAPACITY (1u << 24)
 
+static void first_unknown(void *ctx, const char *key, const char *value)
+{
+	const char **unknown = ctx;
+	if (!*unknown && !ss_alert_config_has(key))
+		*unknown = key;
+}
+
 enum ss_err ss_app_start(struct ss_app *app, bool writer)
 {
 	enum ss_err err;
@@ -274,6 +281,14 @@ enum ss_err ss_app_start(struct ss_app *app, bool writer)
 		app->nonces = ss_nonce_cache_new(NONCE_CAPACITY);
 	if (!app->alerts) {
 		struct ss_alert_config ac;
+		const char *unknown = NULL;
+		/* the watcher is the settings' one reader: a key it does not read is a mistake (a misspelled threshold
+		 * would leave the default in force unnoticed) */
+		ss_conf_each(app->conf, first_unknown, &unknown);
+		if (unknown)
+			return ss_fail(SS_INVALID, unknown,
+			               "%s: unknown setting '%s' (the settings are in docs/operations.md)", SS_APP_CONF,
+			               unknown);
 		if ((err = ss_alert_config_load(app->conf, app->cfg.code_ttl, &ac)))
 			return err;
 		app->alerts = ss_alerts_new(&ac);

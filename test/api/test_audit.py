@@ -369,3 +369,21 @@ def test_bad_settings_file_is_refused(bare_city):
         raise AssertionError("suishen serve started with a bad settings file")
     assert rc != 0
     assert "alerts.probe.rate" in city.log_tail(), city.log_tail()
+
+
+def test_a_misspelled_setting_is_refused(bare_city):
+    """A key no one reads (a typo in a threshold would leave the default in force unnoticed) stops the server at
+    start, named; the same file with the key spelled right starts."""
+    city = bare_city
+    city.cli("init", "--data", city.data)
+    (city.data / "suishen.conf").write_text("alerts.login.failures = 5\nalerts.probe.rates = 0.2\n", encoding="utf-8")
+    proc = city.spawn()
+    try:
+        rc = proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("suishen serve started with an unknown setting")
+    assert rc != 0
+    assert "unknown setting 'alerts.probe.rates'" in city.log_tail(), city.log_tail()
+    (city.data / "suishen.conf").write_text("alerts.login.failures = 5\nalerts.probe.rate = 0.2\n", encoding="utf-8")
+    city.start()
