@@ -1202,6 +1202,23 @@ static enum ss_err sq_scan_max_id(struct ss_store *s, int64_t *scan_id)
 }
 
 /* Calls fn for each row of a bound statement of scans with their place names (columns as ST_SCANS_OF_PERSON). */
+/* The columns every scan query starts with: scan_id, terminal_id, place_id, scene, person_id, presenter_id, result,
+ * key_id, scanned_at (0 to 8). */
+static struct ss_scan_row scan_row(sqlite3_stmt *st)
+{
+	return (struct ss_scan_row){
+	        .scan_id = sqlite3_column_int64(st, 0),
+	        .terminal_id = sqlite3_column_int64(st, 1),
+	        .place_id = sqlite3_column_int64(st, 2),
+	        .scene = sqlite3_column_int(st, 3),
+	        .person_id = sqlite3_column_int64(st, 4),
+	        .presenter_id = sqlite3_column_int64(st, 5),
+	        .result = sqlite3_column_int(st, 6),
+	        .key_id = sqlite3_column_int64(st, 7),
+	        .scanned_at_ms = sqlite3_column_int64(st, 8),
+	};
+}
+
 static enum ss_err scans_with_places(struct sq *q, sqlite3_stmt *st, struct ss_arena *a,
                                      enum ss_err (*fn)(void *ctx, const struct ss_scan_row *row), void *ctx,
                                      const char *what)
@@ -1209,18 +1226,8 @@ static enum ss_err scans_with_places(struct sq *q, sqlite3_stmt *st, struct ss_a
 	enum ss_err err = SS_OK;
 	int rc;
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct ss_scan_row row = {
-		        .scan_id = sqlite3_column_int64(st, 0),
-		        .terminal_id = sqlite3_column_int64(st, 1),
-		        .place_id = sqlite3_column_int64(st, 2),
-		        .scene = sqlite3_column_int(st, 3),
-		        .person_id = sqlite3_column_int64(st, 4),
-		        .presenter_id = sqlite3_column_int64(st, 5),
-		        .result = sqlite3_column_int(st, 6),
-		        .key_id = sqlite3_column_int64(st, 7),
-		        .scanned_at_ms = sqlite3_column_int64(st, 8),
-		        .place = col_text(st, 9, a),
-		};
+		struct ss_scan_row row = scan_row(st);
+		row.place = col_text(st, 9, a);
 		err = fn(ctx, &row);
 	}
 	if (!err && rc != SQLITE_DONE)
@@ -1775,18 +1782,8 @@ static enum ss_err sq_scans_after(struct ss_store *s, int64_t after, int limit,
 		sqlite3_bind_int(st, 2, limit);
 		int rc;
 		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			struct ss_scan_row row = {
-			        .scan_id = sqlite3_column_int64(st, 0),
-			        .terminal_id = sqlite3_column_int64(st, 1),
-			        .place_id = sqlite3_column_int64(st, 2),
-			        .scene = sqlite3_column_int(st, 3),
-			        .person_id = sqlite3_column_int64(st, 4),
-			        .presenter_id = sqlite3_column_int64(st, 5),
-			        .result = sqlite3_column_int(st, 6),
-			        .key_id = sqlite3_column_int64(st, 7),
-			        .scanned_at_ms = sqlite3_column_int64(st, 8),
-			        .code_issued_at = sqlite3_column_int64(st, 9),
-			};
+			struct ss_scan_row row = scan_row(st);
+			row.code_issued_at = sqlite3_column_int64(st, 9);
 			err = fn(ctx, &row);
 		}
 		if (!err && rc != SQLITE_DONE)
