@@ -9,6 +9,7 @@ GET /v1/staff/audit and POST /v1/staff/audit/search (filters, paging, bad parame
 with thresholds from the data directory's settings file, acknowledging one, a bad settings file refused at start.
 """
 import hashlib
+import json
 import sqlite3
 import struct
 import subprocess
@@ -189,7 +190,8 @@ def test_hospital_read_in_the_access_log(city):
 
 
 def test_access_log_shows_a_staff_role_not_a_name(city):
-    """A staff read of a resident (a trace naming them) shows the role only."""
+    """A masked staff read (a trace naming the resident) is not in the resident's access log; an unmasked one (the
+    appeal handler opening their appeal, which shows their name and ID number) is, by role, never by name."""
     p, token = resident(city)
     epi = city.staff["epidemiologist"]
     now = int(time.time())
@@ -198,8 +200,20 @@ def test_access_log_shows_a_staff_role_not_a_name(city):
     assert city.post("/v1/staff/trace", body, token=epi["token"]).status_code == 200
     staff = entries(city, actor=f"staff:{epi['staff_id']}", limit=1)
     assert staff[0]["why"] == "trace" and staff[0]["unmasked"] is False
-    # a masked answer is audited but is not an unmasked read: the access log lists only unmasked reads
     assert city.get("/v1/me/access-log", token=token).json()["reads"] == []
+
+    r = city.post("/v1/me/appeals", {"reason": "访问记录测试", "details": "请核实"}, token=token, channel="app")
+    assert r.status_code == 201, r.text
+    appeal_id = r.json()["appeal_id"]
+    handler = city.staff["handler"]
+    r = city.get(f"/v1/staff/appeals/{appeal_id}", token=handler["token"])
+    assert r.status_code == 200 and r.json()["person"]["id_number"] == p.id_number, r.text
+    reads = city.get("/v1/me/access-log", token=token).json()["reads"]
+    assert len(reads) == 1, reads
+    assert reads[0]["by"] == {"kind": "staff", "role": "handler"}, reads
+    assert reads[0]["why"] == f"appeal:{appeal_id}", reads
+    text = json.dumps(reads, ensure_ascii=False)
+    assert handler["name"] not in text and str(handler["staff_id"]) not in json.dumps(reads[0]["by"]), text
 
 
 def test_access_log_needs_a_resident(city):
