@@ -195,6 +195,32 @@ static void test_buf_read_file(void)
 	CHECK(check_data_dir_remove(dir));
 }
 
+/* %HH decoded in place, except %00, which stays written (a NUL would end the path early); bad escapes stay too. */
+static void test_url_unescape(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	        {"/assets/a.js", "/assets/a.js"},
+	        {"/a%2Fb%2e%2E", "/a/b.."},
+	        {"%E4%B8%AD", "\xe4\xb8\xad"},
+	        {"/assets/a.js%00.png", "/assets/a.js%00.png"},
+	        {"480%00", "480%00"},
+	        {"%", "%"},
+	        {"%4", "%4"},
+	        {"%zz%4g", "%zz%4g"},
+	        {"%252F", "%2F"},
+	        {"", ""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char s[64];
+		snprintf(s, sizeof(s), "%s", cases[i].in);
+		size_t n = ss_url_unescape(s);
+		CHECK_STR(s, cases[i].out);
+		CHECK(n == strlen(cases[i].out));
+	}
+}
+
 static void test_buf_unlimited(void)
 {
 	struct ss_buf b;
@@ -605,6 +631,7 @@ int main(void)
 	RUN(test_buf_basics);
 	RUN(test_buf_max);
 	RUN(test_buf_read_file);
+	RUN(test_url_unescape);
 	RUN(test_buf_unlimited);
 	RUN(test_buf_printf_long);
 	RUN(test_arena);
