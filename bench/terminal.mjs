@@ -16,7 +16,7 @@
 // stderr as they come (DEBUG=1: also all the page recorded). FPS, BLANK_S and QR_S may be set in the environment.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { City, REPO, launch, openPage, noProblems, y4mFromPng } from '../test/web/city.mjs';
+import { City, REPO, launch, openPage, noProblems, y4mFromPng, maskName } from '../test/web/city.mjs';
 
 const RUNS = Number(process.argv[2] || 10);
 const FPS = Number(process.env.FPS || 15);
@@ -115,10 +115,8 @@ let helper;
 const runs = [];
 try {
 	const terminal = await city.terminal('checkpoint', '人民广场站', '申通地铁');
-	const p = city.person();
-	await city.register(p);
-	const token = await city.login(p);
-	const masked = [...p.name].map((c, i) => (i ? '*' : c)).join('');
+	const { p, token } = await city.resident();
+	const masked = maskName(p.name);
 	helper = await launch(); // decodes the PNGs into video frames; idle while a run is timed
 	const helperPage = await openPage(helper);
 	const term = { id: String(terminal.terminal_id), secret: terminal.secret };

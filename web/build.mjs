@@ -1,5 +1,7 @@
 // Builds the three pages into dist/, which `suishen serve` serves:
-//   dist/index.html (resident, /), dist/terminal.html (/terminal), dist/console.html (/console)
+//   dist/index.html (resident, /), dist/terminal.html (/terminal), dist/console.html (/console), all three from
+//   the one template below (they differ only in their title): one stylesheet, one module script, no inline script
+//   or style (the server's Content-Security-Policy allows none).
 //   dist/assets/<name>-<hash>.{js,css}: content-hashed, so the server lets browsers keep them for a year.
 //   <file>.gz beside each file of more than 1 KB: the same compressed once here, sent to browsers that take gzip.
 // Everything a page needs is in dist/: nothing is fetched from elsewhere at run time.
@@ -14,10 +16,29 @@ const here = new URL('.', import.meta.url).pathname;
 const src = join(here, 'src');
 const dist = join(here, 'dist');
 const pages = [
-	{ name: 'resident', html: 'index.html' },
-	{ name: 'terminal', html: 'terminal.html' },
-	{ name: 'console', html: 'console.html' },
+	{ name: 'resident', html: 'index.html', title: '随申码 suishen' },
+	{ name: 'terminal', html: 'terminal.html', title: '验码终端 suishen terminal' },
+	{ name: 'console', html: 'console.html', title: '管理控制台 suishen console' },
 ];
+
+// The page: the script fills <main id="app">. The empty icon spares the browser asking for /favicon.ico.
+const template = ({ title, style, script }) => `<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
+<meta name="theme-color" content="#1a57c8">
+<title>${title}</title>
+<link rel="icon" href="data:,">
+${style ? `<link rel="stylesheet" href="${style}">` : ''}
+<script type="module" src="${script}"></script>
+</head>
+<body>
+<noscript>随申码需要 JavaScript。 suishen needs JavaScript.</noscript>
+<main id="app"></main>
+</body>
+</html>
+`;
 
 function* files(dir) {
 	for (const name of readdirSync(dir)) {
@@ -66,11 +87,7 @@ for (const page of pages) {
 	);
 	const script = '/' + relative(dist, join(here, out));
 	const style = meta.cssBundle ? '/' + relative(dist, join(here, meta.cssBundle)) : null;
-	let html = readFileSync(join(src, page.name, 'index.html'), 'utf8');
-	html = html
-		.replace('{{style}}', style ? `<link rel="stylesheet" href="${style}">` : '')
-		.replace('{{script}}', `<script type="module" src="${script}"></script>`);
-	writeFileSync(join(dist, page.html), html);
+	writeFileSync(join(dist, page.html), template({ title: page.title, style, script }));
 }
 for (const path of [...files(dist)]) {
 	const data = readFileSync(path);

@@ -3,7 +3,7 @@
 // page then shows the new colour, and a terminal scanning the resident's code answers green.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { City, launch, openPage, noProblems, shot, until, freshOtp } from './city.mjs';
+import { City, launch, openPage, noProblems, shot, until, residentLogin, consoleAs } from './city.mjs';
 
 let city, browser;
 
@@ -27,11 +27,7 @@ test('an appeal filed on the resident page, decided in the console, turns the re
 
 	// the resident logs in on their page and sees red
 	const resident = await openPage(browser);
-	await resident.goto(city.url('/'));
-	await resident.fill('#login-id', p.id_number);
-	await resident.fill('#login-password', p.password);
-	await resident.fill('#login-otp', await freshOtp(p));
-	await resident.click('#login-submit');
+	await residentLogin(resident, city, p);
 	await resident.waitForSelector('#code-frame[data-color="red"]');
 
 	// and files an appeal
@@ -46,11 +42,7 @@ test('an appeal filed on the resident page, decided in the console, turns the re
 	await shot(resident, 'appeal-filed-resident');
 
 	// the handler works it in the console
-	const consolePage = await openPage(browser, { viewport: { width: 1280, height: 800 } });
-	await consolePage.goto(city.url('/console'));
-	await consolePage.fill('#login-token', city.staffToken('handler'));
-	await consolePage.click('#login-submit');
-	await consolePage.waitForSelector('#whoami');
+	const consolePage = await consoleAs(browser, city, 'handler');
 	await consolePage.click('#nav-appeals');
 	await consolePage.click(`.appeal-row[data-appeal-id="${appealId}"]`);
 	await consolePage.waitForSelector('#appeal-state[data-state="submitted"]');

@@ -5,7 +5,12 @@
 //   const city = await City.start({ codeTtl: 60 });   // init, registry, one member of staff per role, serve
 //   const p = city.person();                           // an unregistered person of the registry
 //   await city.register(p); const token = await city.login(p);
+//   const { p, token } = await city.resident();        // the same in one step
 //   const browser = await launch();                    // headless Chromium (fake camera: launch({ camera: y4m }))
+//   await residentLogin(page, city, p);                // logs p in through the resident page's form
+//   const page = await consoleAs(browser, city, 'handler');  // the console, logged in as a role's member of staff
+//   maskName(p.name), maskId(p.id_number)              // as the API masks them
+//   const sent = watchRequests(page, /^\/v1\/me$/);     // the requests the page makes (sent.seen, sent.stop())
 //   ...; await city.stop();                            // SIGTERM: the server must exit 0
 //
 // A code in front of the (fake) camera: y4mFromPng(page, png, file, { blankFrames, qrFrames, fps }) writes a Y4M
@@ -97,6 +102,11 @@ export function totp(secret, step = Math.floor(Date.now() / 30000)) {
 }
 
 export const secretOf = (uri) => new URL(uri).searchParams.get('secret');
+
+// The API's masking of a name: its first character kept, each other one a '*'.
+export const maskName = (name) => [...name].map((c, i) => (i ? '*' : c)).join('');
+// The API's masking of an ID number: the first two and the last two characters kept, the 14 between a '*' each.
+export const maskId = (id) => id.slice(0, 2) + '*'.repeat(14) + id.slice(16);
 
 // A TOTP step not yet used by p, waiting (with a deadline) for the next one if need be; returns [step, otp].
 export async function freshOtp(p) {
@@ -249,6 +259,13 @@ export class City {
 		return d.token;
 	}
 
+	// A person of the registry, registered and logged in through the API: { p, token }.
+	async resident() {
+		const p = this.person();
+		await this.register(p);
+		return { p, token: await this.login(p) };
+	}
+
 	staffToken(role) {
 		return this.staff[role].token;
 	}
@@ -352,6 +369,46 @@ export async function openPage(browser, { viewport = { width: 390, height: 844 }
 		if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) page.problems.push(`console error: ${m.text()}`);
 	});
 	return page;
+}
+
+// Logs the registered person p in through the resident page's form (page opened at /); waits for the code view.
+export async function residentLogin(page, city, p) {
+	await page.goto(city.url('/'));
+	await page.fill('#login-id', p.id_number);
+	await page.fill('#login-password', p.password);
+	await page.fill('#login-otp', await freshOtp(p));
+	await page.click('#login-submit');
+	await page.waitForSelector('#code-view');
+}
+
+export const DESKTOP = { width: 1280, height: 800 };
+
+// A new page of the console of city (desktop size), logged in through its form as the member of staff of role
+// (or the one of token); waits until it names who is logged in.
+export async function consoleAs(browser, city, role, { token = city.staffToken(role) } = {}) {
+	const page = await openPage(browser, { viewport: DESKTOP });
+	await page.goto(city.url('/console'));
+	await page.fill('#login-token', token);
+	await page.click('#login-submit');
+	await page.waitForSelector('#whoami');
+	return page;
+}
+
+// The requests page makes to paths matching re, from now until stop() (which answers them): "METHOD /path" each.
+export function watchRequests(page, re) {
+	const seen = [];
+	const on = (req) => {
+		const path = new URL(req.url()).pathname;
+		if (re.test(path)) seen.push(`${req.method()} ${path}`);
+	};
+	page.on('request', on);
+	return {
+		seen,
+		stop() {
+			page.off('request', on);
+			return seen;
+		},
+	};
 }
 
 // Fails if the page logged an error or broke its policy (call at the end of a test).

@@ -5,9 +5,8 @@
 // administrator's what-if, rule errors by line, applying a rule set, and a terminal whose secret shows once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { City, launch, openPage, noProblems, shot, until, ROLES } from './city.mjs';
+import { City, launch, openPage, noProblems, shot, until, ROLES, DESKTOP, maskName, maskId, watchRequests, consoleAs } from './city.mjs';
 
-const DESKTOP = { width: 1280, height: 800 };
 const NAV = {
 	admin: ['dashboard', 'rules'],
 	operator: ['dashboard', 'operator'],
@@ -30,24 +29,7 @@ after(async () => {
 	await city?.stop();
 });
 
-// A resident registered and logged in: { p, token }.
-async function resident() {
-	const p = city.person();
-	await city.register(p);
-	return { p, token: await city.login(p) };
-}
-
 const code = async (token) => (await city.ok('GET', '/v1/me/code', { token })).code;
-
-// The console, logged in as role (desktop size).
-async function consoleAs(role) {
-	const page = await openPage(browser, { viewport: DESKTOP });
-	await page.goto(city.url('/console'));
-	await page.fill('#login-token', city.staffToken(role));
-	await page.click('#login-submit');
-	await page.waitForSelector('#whoami');
-	return page;
-}
 
 const navIds = (page) => page.$$eval('nav button', (bs) => bs.map((b) => b.id.replace(/^nav-/, '')));
 const text = (page, sel) => page.textContent(sel).then((s) => s.trim());
@@ -56,8 +38,8 @@ const text = (page, sel) => page.textContent(sel).then((s) => s.trim());
 test('dashboard: charts and figures of the scans this test made', async () => {
 	const checkpoint = await city.terminal('checkpoint', '人民广场站', '申通地铁');
 	const venue = await city.terminal('venue', '大剧院', '上海大剧院');
-	const a = await resident();
-	const b = await resident();
+	const a = await city.resident();
+	const b = await city.resident();
 	for (const r of [a, b]) {
 		assert.equal((await city.scan(checkpoint, await code(r.token))).data.result, 'green');
 		made.scans++;
@@ -68,7 +50,7 @@ test('dashboard: charts and figures of the scans this test made', async () => {
 	made.venueInvalid++;
 	await city.ok('POST', '/v1/me/appeals', { token: a.token, body: { reason: '测试申诉', details: '仅用于统计' } });
 
-	const page = await consoleAs('epidemiologist');
+	const page = await consoleAs(browser, city, 'epidemiologist');
 	await page.waitForSelector('#chart-by-hour');
 	// Every chart has its data, and has drawn something.
 	const charts = await page.$$eval('canvas', (cs) => cs.map((c) => {
@@ -147,7 +129,7 @@ test('log-in: a bad token is refused, a good one shows who and the role, and a l
 
 test('each role sees only its own sections, and a section it may not use is not shown even by URL', async () => {
 	for (const role of ROLES) {
-		const page = await consoleAs(role);
+		const page = await consoleAs(browser, city, role);
 		assert.deepEqual(await navIds(page), NAV[role], role);
 		for (const s of ALL.filter((s) => !NAV[role].includes(s))) assert.equal(await page.$(`#nav-${s}`), null, `${role} sees ${s}`);
 		if (role === 'operator') {
@@ -188,13 +170,13 @@ test('a refusal of the server (403) is said plainly, not hidden', async () => {
 });
 
 test('appeals: a handler works a resident’s appeal from claim to close, and the resident is green by it', async () => {
-	const r = await resident();
+	const r = await city.resident();
 	// Red by hand first, so that the appeal's green is a change.
 	await city.ok('POST', '/v1/staff/status', { token: city.staffToken('admin'), body: { id_number: r.p.id_number, color: 'red', reason: '测试：人工赋红' } });
 	assert.equal((await city.ok('GET', '/v1/me/status', { token: r.token })).color, 'red');
 	const { appeal_id: id } = await city.ok('POST', '/v1/me/appeals', { token: r.token, body: { reason: '健康码误判', details: '我一直在家，\n没有去过任何地方。' } });
 
-	const page = await consoleAs('handler');
+	const page = await consoleAs(browser, city, 'handler');
 	await page.click('#nav-appeals');
 	const row = `.appeal-row[data-appeal-id="${id}"]`;
 	await page.waitForSelector(`${row}[data-state="submitted"]`);
@@ -238,10 +220,14 @@ test('appeals: a handler works a resident’s appeal from claim to close, and th
 	assert.equal(await page.$$eval('#appeal-timeline li', (li) => li.map((l) => l.dataset.action).join(' ')), 'filed claimed checked checked decided');
 	await shot(page, 'console-appeal-detail');
 
-	// Closing asks first: Cancel changes nothing.
+	// Closing asks first: Cancel sends nothing, and the appeal stays upheld on the server too.
+	const closes = watchRequests(page, new RegExp(`^/v1/staff/appeals/${id}/close$`));
 	await page.click('#appeal-close');
 	await page.click('#confirm-cancel');
+	await page.waitForTimeout(1000);
+	assert.deepEqual(closes.stop(), [], 'cancelled: no close sent');
 	assert.equal(await state(), 'upheld');
+	assert.equal((await city.ok('GET', `/v1/staff/appeals/${id}`, { token: city.staffToken('handler') })).state, 'upheld');
 	await page.click('#appeal-close');
 	await page.click('#confirm-ok');
 	await page.waitForSelector('#appeal-state[data-state="closed"]');
@@ -258,11 +244,41 @@ test('appeals: a handler works a resident’s appeal from claim to close, and th
 	await page.context().close();
 });
 
+test('appeals: a claim refused because another handler claimed first (409) says so and shows who has it now', async () => {
+	const r = await city.resident();
+	const { appeal_id: id } = await city.ok('POST', '/v1/me/appeals', { token: r.token, body: { reason: '两位处理员', details: '同时认领' } });
+	const other = await city.ok('POST', '/v1/staff/staff', { token: city.staffToken('admin'), body: { name: 'handler 2', role: 'handler' } });
+
+	// This handler opens the appeal while it is unclaimed...
+	const page = await consoleAs(browser, city, 'handler');
+	await page.goto(city.url(`/console#appeals/${id}`));
+	await page.waitForSelector('#appeal-state[data-state="submitted"]');
+	assert.equal(await page.isEnabled('#appeal-claim'), true);
+	// ... the other claims it first, through the API ...
+	await city.ok('POST', `/v1/staff/appeals/${id}/claim`, { token: other.token });
+	// ... and this one's claim is refused: the page says why, and shows the appeal as it is now.
+	await page.click('#appeal-claim');
+	await page.waitForSelector('#appeal-error.error:not([hidden])');
+	assert.equal(await page.getAttribute('#appeal-error', 'data-status'), '409');
+	assert.match(await text(page, '#appeal-error'), /当前状态不允许/);
+	await page.waitForSelector('#appeal-state[data-state="assigned"]');
+	assert.match(await text(page, '#appeal'), new RegExp(`工作人员 #${other.staff_id}(?!\\d)`), 'the other handler named');
+	assert.match(await text(page, '#appeal'), /此申诉由其他处理员负责/);
+	assert.deepEqual(await Promise.all(['claim', 'check-data', 'check-grassroots', 'decide', 'close'].map((b) => page.isEnabled(`#appeal-${b}`))),
+		[false, false, false, false, false], 'nothing left for this handler to do');
+	const now = await city.ok('GET', `/v1/staff/appeals/${id}`, { token: city.staffToken('handler') });
+	assert.equal(now.state, 'assigned');
+	assert.equal(now.handler_id, other.staff_id);
+	await shot(page, 'console-appeal-claimed-by-another');
+	noProblems(page);
+	await page.context().close();
+});
+
 test('appeals: the queue pages by key, without gaps or repeats', async () => {
-	const r = await resident();
+	const r = await city.resident();
 	const ids = [];
 	for (let i = 0; i < 23; i++) ids.push((await city.ok('POST', '/v1/me/appeals', { token: r.token, body: { reason: `第 ${i} 件`, details: '分页测试' } })).appeal_id);
-	const page = await consoleAs('handler');
+	const page = await consoleAs(browser, city, 'handler');
 	await page.click('#nav-appeals');
 	await page.waitForSelector('.appeal-row');
 	await page.selectOption('#appeal-page-size', '20');
@@ -284,7 +300,7 @@ test('appeals: the queue pages by key, without gaps or repeats', async () => {
 
 test('operator: files an appeal for a caller and looks it up; a wrong name is refused', async () => {
 	const caller = city.person(); // need not be registered
-	const page = await consoleAs('operator');
+	const page = await consoleAs(browser, city, 'operator');
 	await page.click('#nav-operator');
 	await page.fill('#op-file-id', caller.id_number);
 	await page.fill('#op-file-name', caller.name);
@@ -307,7 +323,7 @@ test('operator: files an appeal for a caller and looks it up; a wrong name is re
 	assert.match(await text(page, `.lookup-row[data-appeal-id="${id}"]`), /12345/);
 
 	// A guardian adds an adult with no account (pending); the operator confirms on the call.
-	const g = await resident();
+	const g = await city.resident();
 	const elder = city.person();
 	const link = await city.ok('POST', '/v1/me/dependents', { token: g.token, body: { name: elder.name, id_number: elder.id_number, relation: 'parent' } });
 	assert.equal(link.state, 'pending');
@@ -327,14 +343,14 @@ test('operator: files an appeal for a caller and looks it up; a wrong name is re
 test('tracing: an epidemiologist finds the companion of a case, masked', async () => {
 	const t = await city.terminal('transit', '徐家汇站', '申通地铁');
 	const other = await city.terminal('venue', '美术馆', '中华艺术宫');
-	const cas = await resident();
-	const near = await resident();
-	const far = await resident();
+	const cas = await city.resident();
+	const near = await city.resident();
+	const far = await city.resident();
 	await city.scan(t, await code(cas.token));
 	await city.scan(t, await code(near.token));
 	await city.scan(other, await code(far.token));
 
-	const page = await consoleAs('epidemiologist');
+	const page = await consoleAs(browser, city, 'epidemiologist');
 	await page.click('#nav-trace');
 	await page.fill('#trace-id', cas.p.id_number);
 	await page.click('#trace-run');
@@ -342,9 +358,8 @@ test('tracing: an epidemiologist finds the companion of a case, masked', async (
 	assert.equal(await page.getAttribute('#trace-count', 'data-count'), '1');
 	const rows = await page.$$eval('tr.trace-companion', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
 	assert.equal(rows.length, 1);
-	const masked = near.p.id_number.slice(0, 2) + '*'.repeat(14) + near.p.id_number.slice(16);
-	assert.equal(rows[0][0], [...near.p.name][0] + '*'.repeat([...near.p.name].length - 1));
-	assert.equal(rows[0][1], masked);
+	assert.equal(rows[0][0], maskName(near.p.name));
+	assert.equal(rows[0][1], maskId(near.p.id_number));
 	assert.equal(rows[0][3], '徐家汇站');
 	assert.equal(await page.$$eval('tr.trace-place', (trs) => trs.length), 1);
 	const body = await page.textContent('body');
@@ -353,9 +368,12 @@ test('tracing: an epidemiologist finds the companion of a case, masked', async (
 
 	// Recording the companions as close contacts asks first, then colours them at once.
 	await page.check('#trace-emit');
+	const traces = watchRequests(page, /^\/v1\/staff\/trace$/);
 	await page.click('#trace-run');
 	await page.click('#confirm-cancel');
-	assert.equal(await page.$('#trace-count'), null, 'cancelled: nothing sent');
+	await page.waitForTimeout(1000);
+	assert.deepEqual(traces.stop(), [], 'cancelled: no trace sent');
+	assert.equal(await page.$('#trace-count'), null, 'cancelled: no result shown');
 	assert.equal((await city.ok('GET', '/v1/me/status', { token: near.token })).color, 'green');
 	await page.click('#trace-run');
 	await page.click('#confirm-ok');
@@ -370,14 +388,14 @@ test('tracing: an epidemiologist finds the companion of a case, masked', async (
 });
 
 test('security: a shared code raises an alert that is acknowledged; the audit search finds staff calls', async () => {
-	const r = await resident();
+	const r = await city.resident();
 	const t1 = await city.terminal('checkpoint', '外滩入口', '黄浦公安');
 	const t2 = await city.terminal('checkpoint', '虹桥站', '长宁公安');
 	const c = await code(r.token);
 	await city.scan(t1, c);
 	await city.scan(t2, c);
 
-	const page = await consoleAs('security');
+	const page = await consoleAs(browser, city, 'security');
 	await page.click('#nav-alerts');
 	const row = '.alert-row[data-kind="shared_code"]';
 	await until('the shared-code alert', async () => {
@@ -429,11 +447,11 @@ test('security: a shared code raises an alert that is acknowledged; the audit se
 });
 
 test('rules: what-if shows the mover, a bad file its lines, apply changes the colour; a new terminal shows its secret once', async () => {
-	const r = await resident();
+	const r = await city.resident();
 	await city.ok('POST', '/v1/me/declarations', { token: r.token, body: { kind: 'health', temperature: 36.6, symptoms: [] } });
 	assert.equal((await city.ok('GET', '/v1/me/status', { token: r.token })).color, 'green');
 
-	const page = await consoleAs('admin');
+	const page = await consoleAs(browser, city, 'admin');
 	await page.click('#nav-rules');
 	await page.waitForSelector('#rules-version[data-version]');
 	const current = await page.inputValue('#rules-text');
@@ -483,7 +501,7 @@ test('rules: what-if shows the mover, a bad file its lines, apply changes the co
 	assert.equal(scan.data.result, 'yellow');
 	assert.equal(scan.data.person.name, r.p.name, 'a hospital sees the name');
 	// A colour by hand, after a confirmation.
-	const other = await resident();
+	const other = await city.resident();
 	await page.fill('#status-id', other.p.id_number);
 	await page.selectOption('#status-color', 'red');
 	await page.fill('#status-reason', '测试：人工赋码');

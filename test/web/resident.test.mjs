@@ -7,16 +7,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { City, REPO, launch, openPage, noProblems, shot, until, makePerson, freshOtp, totp } from './city.mjs';
+import { City, REPO, launch, openPage, noProblems, shot, until, makePerson, freshOtp, totp, maskName, residentLogin, watchRequests } from './city.mjs';
 
 // jsQR reads the codes back from the page's pixels; it is one of web/'s packages (as city.mjs finds playwright-core).
 const jsQR = createRequire(join(REPO, 'web', 'package.json'))('jsqr');
 
 const TOKEN_KEY = 'suishen.resident.token';
 let city, browser, page, p;
-
-// The masking of GET /v1/me: the first character kept, each other one a '*'.
-const masked = (name) => [...name][0] + '*'.repeat([...name].length - 1);
 
 before(async () => {
 	city = await City.start({ people: 12, codeTtl: 6 });
@@ -56,23 +53,6 @@ async function imgLoaded(pg = page) {
 		const el = document.getElementById('code-img');
 		return el && el.complete && el.naturalWidth > 0 && el.src.startsWith('blob:') ? el.src : null;
 	});
-}
-
-// Requests the page makes to paths matching re, from now until the returned stop() (which answers them).
-function watchRequests(re, pg = page) {
-	const seen = [];
-	const on = (req) => {
-		const path = new URL(req.url()).pathname;
-		if (re.test(path)) seen.push(`${req.method()} ${path}`);
-	};
-	pg.on('request', on);
-	return {
-		seen,
-		stop() {
-			pg.off('request', on);
-			return seen;
-		},
-	};
 }
 
 const countdown = async (pg = page) => Number(((await text('#code-countdown', pg)) || '').replace(/\D/g, '')) || null;
@@ -131,7 +111,7 @@ test('register through the page (errors shown by the form), then log in with the
 });
 
 test('the code card: my masked name, a green frame, a code that a terminal accepts as mine', async () => {
-	await until('the masked name', async () => (await text('#code-name')) === masked(p.name));
+	await until('the masked name', async () => (await text('#code-name')) === maskName(p.name));
 	await until('a green frame', async () => (await page.getAttribute('#code-frame', 'data-color')) === 'green');
 	assert.equal(await visible('#code-for'), false);
 	const code = await until('a readable code on the page', () => shownCode());
@@ -140,7 +120,7 @@ test('the code card: my masked name, a green frame, a code that a terminal accep
 	const scan = await city.scan(gate, code);
 	assert.equal(scan.status, 200);
 	assert.equal(scan.data.result, 'green');
-	assert.equal(scan.data.person.name, masked(p.name));
+	assert.equal(scan.data.person.name, maskName(p.name));
 	// A hospital scan shows the full name: it lands in the access log.
 	const hospital = await city.terminal('hospital', '门诊大厅', '第九人民医院');
 	const code2 = await until('a readable code', () => shownCode());
@@ -237,7 +217,7 @@ test('relatives: a child linked at once, their code shown for them; a request fo
 	await page.fill('#rel-name', child.name);
 	await page.click('#rel-submit');
 	await until('the child listed', async () => (await page.locator('.rel-item[data-state="active"]').count()) === 1);
-	assert.match(await text('.rel-item .rel-name'), new RegExp(`^${masked(child.name).replace(/\*/g, '\\*')}$`));
+	assert.match(await text('.rel-item .rel-name'), new RegExp(`^${maskName(child.name).replace(/\*/g, '\\*')}$`));
 
 	// Someone else asks to show my code: the request is on this page, and accepting it links us.
 	const other = city.person();
@@ -248,7 +228,7 @@ test('relatives: a child linked at once, their code shown for them; a request fo
 	await page.click('#nav-code');
 	await page.click('#nav-relatives');
 	await until('the request', async () => (await page.locator('.req-item').count()) === 1);
-	assert.match(await text('.req-item'), new RegExp(masked(other.name).replace(/\*/g, '\\*')));
+	assert.match(await text('.req-item'), new RegExp(maskName(other.name).replace(/\*/g, '\\*')));
 	await shot(page, 'resident-relatives');
 	await page.click('.req-accept');
 	await until('the request gone', async () => (await page.locator('.req-item').count()) === 0);
@@ -259,19 +239,19 @@ test('relatives: a child linked at once, their code shown for them; a request fo
 	const mine = await imgLoaded();
 	await page.click('.rel-item[data-state="active"] .rel-show');
 	await until('the child code', async () => (await visible('#code-for')) && (await imgLoaded()) && (await imgLoaded()) !== mine);
-	assert.match(await text('#code-for'), new RegExp(`为 ${masked(child.name).replace(/\*/g, '\\*')} 出示`));
-	assert.equal(await text('#code-name'), masked(child.name));
+	assert.match(await text('#code-for'), new RegExp(`为 ${maskName(child.name).replace(/\*/g, '\\*')} 出示`));
+	assert.equal(await text('#code-name'), maskName(child.name));
 	await until('the child frame green', async () => (await page.getAttribute('#code-frame', 'data-color')) === 'green');
 	const code = await until('a readable child code', () => shownCode());
 	const gate = await city.terminal('community', '幼儿园门口', '长宁区');
 	const scan = await city.scan(gate, code);
 	assert.equal(scan.data.result, 'green');
-	assert.equal(scan.data.person.name, masked(child.name));
-	assert.equal(scan.data.presented_by.name, masked(p.name));
+	assert.equal(scan.data.person.name, maskName(child.name));
+	assert.equal(scan.data.presented_by.name, maskName(p.name));
 	await shot(page, 'resident-code-relative');
 	// And back to mine (red, as the admin set it).
 	await page.click('#code-mine');
-	await until('my code again', async () => !(await visible('#code-for')) && (await text('#code-name')) === masked(p.name));
+	await until('my code again', async () => !(await visible('#code-for')) && (await text('#code-name')) === maskName(p.name));
 	await until('my red frame', async () => (await page.getAttribute('#code-frame', 'data-color')) === 'red');
 
 	// The child again (from the card's own switch), then the link removed while the card would still show it:
@@ -279,13 +259,20 @@ test('relatives: a child linked at once, their code shown for them; a request fo
 	await page.click('#code-switch button[data-dependent]:not([data-dependent=""])');
 	await until('the child code again', () => visible('#code-for'));
 	await page.click('#nav-relatives');
+	const removals = watchRequests(page, /^\/v1\/me\/dependents\/[^/]+$/);
 	await page.click('.rel-item[data-state="active"] .rel-remove');
+	await page.waitForTimeout(1000);
+	assert.deepEqual(removals.seen.filter((r) => r.startsWith('DELETE')), [], 'one click sends no removal');
 	assert.equal(await page.locator('.rel-item').count(), 1, 'one click does not remove');
+	const held = await page.evaluate((k) => sessionStorage.getItem(k), TOKEN_KEY);
+	const still = await city.ok('GET', '/v1/me/dependents', { token: held });
+	assert.deepEqual(still.dependents.map((d) => [d.name, d.state]), [[maskName(child.name), 'active']], 'the child still linked on the server');
 	await page.click('.rel-item[data-state="active"] .rel-remove');
 	await until('the child removed', async () => (await page.locator('.rel-item').count()) === 0);
+	assert.deepEqual(removals.stop().filter((r) => r.startsWith('DELETE')).length, 1, 'the confirmation sends the removal');
 	await page.click('#nav-code');
 	await until('back to my code, saying why', async () => (await visible('#code-note')) && !(await visible('#code-for')));
-	assert.equal(await text('#code-name'), masked(p.name));
+	assert.equal(await text('#code-name'), maskName(p.name));
 	assert.equal(await page.locator('#code-switch button[data-dependent]:not([data-dependent=""])').count(), 0);
 	noProblems(page);
 });
@@ -294,7 +281,7 @@ test('an appeal reason over 200 bytes (70 Chinese characters) is refused by the 
 	await page.click('#nav-appeals');
 	await until('the appeals list', async () => /没有申诉记录/.test((await text('#appeal-list')) || ''));
 	await page.click('#appeal-new');
-	const sent = watchRequests(/^\/v1\/me\/appeals$/);
+	const sent = watchRequests(page, /^\/v1\/me\/appeals$/);
 	const reason = '健康码'.repeat(23) + '误'; // 70 characters, 210 bytes of UTF-8
 	assert.equal(Buffer.byteLength(reason), 210);
 	await page.fill('#appeal-reason', reason);
@@ -399,7 +386,7 @@ test('while the page is hidden (a locked phone) no code is fetched; shown again,
 		document.dispatchEvent(new Event('visibilitychange'));
 	});
 	await page.waitForTimeout(500); // a fetch begun before could still be reported
-	const codes = watchRequests(/^\/v1\/me(\/dependents\/[^/]+)?\/code/);
+	const codes = watchRequests(page, /^\/v1\/me(\/dependents\/[^/]+)?\/code/);
 	// The code lives 6 s and is renewed a second or more before it ends: 8 s would see at least one renewal.
 	await page.waitForTimeout(8000);
 	assert.deepEqual(codes.seen, [], 'no code fetched while hidden');
@@ -423,13 +410,9 @@ test('a registry name that looks like markup is shown as text; an ended session 
 	city.importPeople([q]);
 	await city.register(q);
 	const pg = await openPage(browser, { viewport: { width: 1280, height: 800 } });
-	await pg.goto(city.url('/'));
-	await pg.fill('#login-id', q.id_number);
-	await pg.fill('#login-password', q.password);
-	await pg.fill('#login-otp', await freshOtp(q));
-	await pg.click('#login-submit');
+	await residentLogin(pg, city, q);
 	await until('the code card', () => imgLoaded(pg));
-	await until('the masked name', async () => (await text('#code-name', pg)) === masked(q.name));
+	await until('the masked name', async () => (await text('#code-name', pg)) === maskName(q.name));
 	assert.equal(await pg.locator('b').count(), 0);
 	await shot(pg, 'resident-desktop');
 
@@ -449,7 +432,7 @@ test('a registry name that looks like markup is shown as text; an ended session 
 	await page.click('#logout');
 	await until('log-in', () => visible('#login-id'));
 	// From here on the code card is gone: its renewal (every ~5 s at TTL 6 s) must not go on behind log-in.
-	const codes = watchRequests(/^\/v1\/me(\/dependents\/[^/]+)?\/code/);
+	const codes = watchRequests(page, /^\/v1\/me(\/dependents\/[^/]+)?\/code/);
 	assert.equal(await page.evaluate((k) => sessionStorage.getItem(k), TOKEN_KEY), null);
 	await until('the session to be over on the server', async () => (await city.api('GET', '/v1/me', { token: held })).status === 401);
 	assert.equal(await page.locator('#tabbar').isVisible(), false);

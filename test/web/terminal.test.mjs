@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { City, launch, openPage, noProblems, shot, until, makePerson, y4mFromPng } from './city.mjs';
+import { City, launch, openPage, noProblems, shot, until, makePerson, y4mFromPng, maskName, maskId } from './city.mjs';
 
 const TABLET = { width: 1024, height: 768 };
 let city;
@@ -22,16 +22,6 @@ after(async () => {
 	if (browser) await browser.close();
 	if (city) await city.stop();
 });
-
-// The API's masking of a name: its first character kept, each other one a '*'.
-const mask = (name) => [...name].map((c, i) => (i ? '*' : c)).join('');
-
-// A resident registered and logged in: [person, token].
-async function resident(c = city) {
-	const p = c.person();
-	await c.register(p);
-	return [p, await c.login(p)];
-}
 
 // A new page at /terminal of c, set up as terminal t through its form; waits for the header to name the place.
 async function terminalPage(b, t = terminal, { c = city, viewport = TABLET } = {}) {
@@ -63,7 +53,7 @@ async function resultOf(page, kind, timeout = 10000) {
 }
 
 test('(a) a resident\'s code read through the camera: green and the masked name, sent once', async () => {
-	const [p, token] = await resident();
+	const { p, token } = await city.resident();
 	const res = await fetch(city.url('/v1/me/code.png'), { headers: { Authorization: `Bearer ${token}` } });
 	assert.equal(res.status, 200);
 	assert.equal(res.headers.get('content-type'), 'image/png');
@@ -78,7 +68,7 @@ test('(a) a resident\'s code read through the camera: green and the masked name,
 		await until('the camera to be on', async () => (await page.getAttribute('.camera', 'data-state')) === 'on');
 		const r = await resultOf(page, 'green', 15000);
 		assert.equal(r.word, '绿码');
-		assert.equal(r.name, mask(p.name));
+		assert.equal(r.name, maskName(p.name));
 		assert.equal(r.by, '');
 		await shot(page, 'terminal-green-camera');
 		// The code stays in view the whole time: the page must not send it again and again.
@@ -94,7 +84,7 @@ test('(a) a resident\'s code read through the camera: green and the masked name,
 });
 
 test('(b) a code typed into the scanner field: green and the masked name; the field keeps the focus', async () => {
-	const [p, token] = await resident();
+	const { p, token } = await city.resident();
 	const page = await terminalPage(browser);
 	// No camera in this browser: the page says so and the typed field works.
 	await until('the page to say there is no camera', async () => ['absent', 'failed', 'denied'].includes(await page.getAttribute('.camera', 'data-state')));
@@ -106,7 +96,7 @@ test('(b) a code typed into the scanner field: green and the masked name; the fi
 	await page.keyboard.press('Enter');
 	const r = await resultOf(page, 'green');
 	assert.equal(r.word, '绿码');
-	assert.equal(r.name, mask(p.name));
+	assert.equal(r.name, maskName(p.name));
 	assert.equal(r.bg, 'rgb(15, 157, 88)'); // --green fills the panel
 	assert.equal(await page.inputValue('#scan-input'), '', 'the field is emptied for the next code');
 	await shot(page, 'terminal-typed');
@@ -127,8 +117,8 @@ test('(b) a code typed into the scanner field: green and the masked name; the fi
 });
 
 test('(c) a red and a yellow person: the panel in that colour', async () => {
-	const [red, redToken] = await resident();
-	const [yellow, yellowToken] = await resident();
+	const { p: red, token: redToken } = await city.resident();
+	const { p: yellow, token: yellowToken } = await city.resident();
 	const admin = city.staffToken('admin');
 	await city.ok('POST', '/v1/staff/status', { token: admin, body: { id_number: red.id_number, color: 'red', reason: '与确诊病例密切接触' } });
 	await city.ok('POST', '/v1/staff/status', { token: admin, body: { id_number: yellow.id_number, color: 'yellow', reason: '重点地区来沪' } });
@@ -137,13 +127,13 @@ test('(c) a red and a yellow person: the panel in that colour', async () => {
 	await typeCode(page, (await city.ok('GET', '/v1/me/code', { token: yellowToken })).code);
 	let r = await resultOf(page, 'yellow');
 	assert.equal(r.word, '黄码');
-	assert.equal(r.name, mask(yellow.name));
+	assert.equal(r.name, maskName(yellow.name));
 	assert.equal(r.bg, 'rgb(242, 182, 0)');
 
 	await typeCode(page, (await city.ok('GET', '/v1/me/code', { token: redToken })).code);
 	r = await resultOf(page, 'red');
 	assert.equal(r.word, '红码');
-	assert.equal(r.name, mask(red.name));
+	assert.equal(r.name, maskName(red.name));
 	assert.equal(r.bg, 'rgb(217, 48, 37)');
 	await shot(page, 'terminal-yellow-or-red');
 	assert.deepEqual(await page.locator('#recent li').evaluateAll((els) => els.map((e) => e.dataset.result)), ['red', 'yellow']);
@@ -154,7 +144,7 @@ test('(d) an expired code: grey, "ask for a fresh code"', async () => {
 	const short = await City.start({ people: 2, codeTtl: 1 });
 	try {
 		const t = await short.terminal('venue', '上海图书馆', '上海图书馆');
-		const [, token] = await resident(short);
+		const { token } = await short.resident();
 		const page = await terminalPage(browser, t, { c: short });
 		const got = await short.ok('GET', '/v1/me/code', { token });
 		const expires = Date.parse(got.expires_at);
@@ -176,7 +166,7 @@ test('(d) an expired code: grey, "ask for a fresh code"', async () => {
 });
 
 test('(e) a tampered code and garbage: invalid, dark with a warning (phone-sized)', async () => {
-	const [, token] = await resident();
+	const { token } = await city.resident();
 	const page = await terminalPage(browser, terminal, { viewport: { width: 390, height: 844 } });
 	const { code } = await city.ok('GET', '/v1/me/code', { token });
 	// One character of the authenticated part changed: the tag no longer matches.
@@ -198,7 +188,7 @@ test('(e) a tampered code and garbage: invalid, dark with a warning (phone-sized
 });
 
 test('(f) a dependent\'s code: the child\'s masked name, presented by the guardian (relation)', async () => {
-	const [guardian, token] = await resident();
+	const { p: guardian, token } = await city.resident();
 	const child = makePerson({ birth: '2018-05-01' });
 	city.importPeople([child]);
 	const dep = await city.ok('POST', '/v1/me/dependents', { token, body: { name: child.name, id_number: child.id_number, relation: 'child' } });
@@ -207,15 +197,15 @@ test('(f) a dependent\'s code: the child\'s masked name, presented by the guardi
 	const page = await terminalPage(browser);
 	await typeCode(page, code);
 	let r = await resultOf(page, 'green');
-	assert.equal(r.name, mask(child.name));
-	assert.equal(r.by, `由 ${mask(guardian.name)}（子女）出示`);
+	assert.equal(r.name, maskName(child.name));
+	assert.equal(r.by, `由 ${maskName(guardian.name)}（子女）出示`);
 	assert.ok(await page.isVisible('#result-presented-by'));
 	await shot(page, 'terminal-presented-by');
 	// The same in English (the switch re-renders the answer in place).
 	await page.click('button.lang');
 	r = await resultOf(page, 'green');
 	assert.equal(r.word, 'Green');
-	assert.equal(r.by, `Presented by ${mask(guardian.name)} (child)`);
+	assert.equal(r.by, `Presented by ${maskName(guardian.name)} (child)`);
 	// Once the guardian removes the link, the child's codes scan `unknown`: no name, no presenter.
 	const { code: later } = await city.ok('GET', `/v1/me/dependents/${dep.dependent_id}/code`, { token });
 	await city.ok('DELETE', `/v1/me/dependents/${dep.dependent_id}`, { token });
@@ -229,14 +219,14 @@ test('(f) a dependent\'s code: the child\'s masked name, presented by the guardi
 });
 
 test('a hospital terminal: the full name and the masked ID number', async () => {
-	const [p, token] = await resident();
+	const { p, token } = await city.resident();
 	const t = await city.terminal('hospital', '门诊大厅', '瑞金医院');
 	const page = await terminalPage(browser, t);
 	assert.equal(await page.textContent('#terminal-place'), '瑞金医院 · 门诊大厅 · 医院');
 	await typeCode(page, (await city.ok('GET', '/v1/me/code', { token })).code);
 	await resultOf(page, 'green');
 	assert.equal(await page.textContent('#result-name'), p.name);
-	assert.equal(await page.textContent('#result-id'), p.id_number.slice(0, 2) + '*'.repeat(14) + p.id_number.slice(16));
+	assert.equal(await page.textContent('#result-id'), maskId(p.id_number));
 	noProblems(page);
 });
 
@@ -278,7 +268,7 @@ test('a device clock an hour off: set-up says it is the clock, and saves nothing
 });
 
 test('a saved secret that has become wrong: the page says so, and a scan shows an error, not a colour', async () => {
-	const [, token] = await resident();
+	const { token } = await city.resident();
 	const page = await openPage(browser, { viewport: TABLET });
 	await page.goto(city.url('/terminal'));
 	await page.evaluate((id) => localStorage.setItem('suishen.terminal', JSON.stringify({ id, secret: 'cd'.repeat(32) })), String(terminal.terminal_id));
@@ -293,7 +283,7 @@ test('a saved secret that has become wrong: the page says so, and a scan shows a
 });
 
 test('the server out of reach: the scan shows a network error, not a colour, and the same code may be tried again', async () => {
-	const [p, token] = await resident();
+	const { p, token } = await city.resident();
 	const page = await terminalPage(browser);
 	const { code } = await city.ok('GET', '/v1/me/code', { token });
 	await page.route('**/v1/scans', (route) => route.abort('connectionrefused'));
@@ -307,7 +297,7 @@ test('the server out of reach: the scan shows a network error, not a colour, and
 	await page.unroute('**/v1/scans');
 	await typeCode(page, code); // at once: nothing was checked the first time
 	const again = await resultOf(page, 'green');
-	assert.equal(again.name, mask(p.name));
+	assert.equal(again.name, maskName(p.name));
 	noProblems(page);
 });
 

@@ -56,11 +56,12 @@ export function replace(el, ...children) {
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
-// An RFC 3339 time as local date and time ("2026-11-27 08:00"), or '' for none.
-export function when(rfc3339, withSeconds = false) {
-	if (!rfc3339) return '';
-	const d = new Date(rfc3339);
-	if (Number.isNaN(d.getTime())) return String(rfc3339);
+// A time (RFC 3339 text, a Date, or ms since the epoch) as local date and time ("2026-11-27 08:00", and
+// ":05" withSeconds), or '' for none. The form is fixed: a part of it is a slice (time of day: .slice(11)).
+export function when(at, withSeconds = false) {
+	if (at === null || at === undefined || at === '') return '';
+	const d = new Date(at);
+	if (Number.isNaN(d.getTime())) return String(at);
 	const p = (n) => String(n).padStart(2, '0');
 	const t = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 	return withSeconds ? `${t}:${p(d.getSeconds())}` : t;

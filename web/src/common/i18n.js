@@ -21,14 +21,19 @@ export function onLang(fn) {
 	listeners.push(fn);
 }
 
-// A translator over dict; an unknown key shows as itself (and is easy to spot).
+// A translator over dict; an unknown key shows as itself (and is easy to spot). t.or(key, fallback, vars) is the
+// translation if dict has key, else fallback: for values from the API (a state, a channel, a kind) that this page
+// may have no words for, shown as the value itself rather than as our key.
 export function translator(dict) {
-	return (key, vars = {}) => {
-		const entry = dict[key];
+	const has = (key) => Object.prototype.hasOwnProperty.call(dict, key); // (Object.hasOwn is not in Safari 15.0)
+	const t = (key, vars = {}) => {
+		const entry = has(key) ? dict[key] : null;
 		let s = entry ? entry[lang] ?? entry.zh : key;
 		for (const [k, v] of Object.entries(vars)) s = s.split(`{${k}}`).join(String(v));
 		return s;
 	};
+	t.or = (key, fallback, vars) => (has(key) ? t(key, vars) : fallback);
+	return t;
 }
 
 document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';

@@ -3,7 +3,7 @@
 import { h, replace } from '../common/dom.js';
 import { t } from './strings.js';
 import { api } from './session.js';
-import { messageBox, table, field, when, jsonText, busy } from './ui.js';
+import { messageBox, table, field, when, jsonText, busy, pager } from './ui.js';
 
 const KINDS = ['probing', 'shared_code', 'staff_reads', 'login_failures'];
 
@@ -12,8 +12,6 @@ export async function alerts(main) {
 	const list = h('div', { id: 'alert-list' });
 	const more = h('button', { id: 'alert-more', class: 'secondary', type: 'button', hidden: true }, t('more'));
 	const kind = h('select', { onchange: () => load() }, h('option', { value: '' }, t('al_all')), KINDS.map((k) => h('option', { value: k }, t(`kind_${k}`))));
-	const rows = [];
-	let next = null;
 
 	replace(main,
 		h('div', { class: 'row' }, h('h1', null, t('al_title')), h('span', { class: 'spacer' }),
@@ -31,33 +29,31 @@ export async function alerts(main) {
 		return b;
 	}
 
-	function render() {
+	function render(rows) {
 		replace(list, table([t('al_id'), t('al_kind'), t('al_raised'), t('al_subject'), t('al_detail'), ''],
-			rows.map((a) => [`#${a.alert_id}`, t(`kind_${a.kind}`), when(a.raised_at, true), h('span', { class: 'mono' }, a.subject), jsonText(a.detail), ackCell(a)]),
+			rows.map((a) => [`#${a.alert_id}`, t.or(`kind_${a.kind}`, a.kind), when(a.raised_at, true), h('span', { class: 'mono' }, a.subject), jsonText(a.detail), ackCell(a)]),
 			{ empty: t('al_empty'), rowProps: (i) => ({ class: 'alert-row', 'data-alert-id': rows[i].alert_id, 'data-kind': rows[i].kind, 'data-acknowledged': rows[i].acknowledged ? 'true' : 'false' }) }));
-		more.hidden = !next;
 	}
 
-	async function page(before) {
-		const q = new URLSearchParams({ limit: '50' });
-		if (kind.value) q.set('kind', kind.value);
-		if (before) q.set('before', String(before));
-		const d = await api('GET', `/v1/staff/alerts?${q}`);
-		rows.push(...d.alerts);
-		next = d.next_before;
-		render();
-	}
+	// Newest first, 50 at a time, older ones by the number of the last shown (before).
+	const pages = pager({
+		more, box, render,
+		async fetchPage(before) {
+			const q = new URLSearchParams({ limit: '50' });
+			if (kind.value) q.set('kind', kind.value);
+			if (before) q.set('before', String(before));
+			const d = await api('GET', `/v1/staff/alerts?${q}`);
+			return [d.alerts, d.next_before];
+		},
+	});
 
 	async function load() {
 		box.clear();
-		rows.length = 0;
-		next = null;
 		try {
-			await page(null);
+			await pages.first();
 		} catch (e) {
 			box.error(e);
 		}
 	}
-	more.addEventListener('click', () => busy(more, box, () => page(next)));
 	await load();
 }

@@ -6,14 +6,14 @@ import { h, replace } from '../common/dom.js';
 import { t } from './strings.js';
 import { api, staff } from './session.js';
 import { go } from './nav.js';
-import { messageBox, table, field, when, confirmDialog, colorPill, busy } from './ui.js';
+import { messageBox, table, field, when, confirmDialog, colorPill, colorWord, busy, pager } from './ui.js';
 
 const STATES = ['submitted', 'assigned', 'checking', 'upheld', 'rejected', 'closed'];
 let stateFilter = ''; // kept while the console is open, so Back returns to the same queue
 let pageSize = '50';
 
-const statePill = (s) => h('span', { class: `state state-${s}`, 'data-state': s }, t(`state_${s}`));
-const actorText = (a) => (a ? t(`actor_${a.kind}`, { id: a.id }) : '');
+const statePill = (s) => h('span', { class: `state state-${s}`, 'data-state': s }, t.or(`state_${s}`, s));
+const actorText = (a) => (a ? t.or(`actor_${a.kind}`, `${a.kind} #${a.id}`, { id: a.id }) : '');
 
 function duration(seconds) {
 	if (seconds === null || seconds === undefined) return '—';
@@ -32,8 +32,6 @@ export async function appeals(main) {
 	select.value = stateFilter;
 	const size = h('select', { onchange: () => { pageSize = size.value; load(); } }, ['20', '50', '100', '200'].map((n) => h('option', { value: n }, n)));
 	size.value = pageSize;
-	const rows = [];
-	let next = null;
 
 	replace(main,
 		h('div', { class: 'row' }, h('h1', null, t('ap_title')), h('span', { class: 'spacer' }),
@@ -43,13 +41,13 @@ export async function appeals(main) {
 			h('div', { class: 'filters row2' }, field('appeal-filter-state', t('ap_filter_state'), select), field('appeal-page-size', t('ap_page_size'), size)),
 			list, more));
 
-	function render() {
+	function render(rows) {
 		replace(list, table(
 			[t('ap_id'), t('ap_state'), t('ap_channel'), t('ap_filed'), t('ap_due'), t('ap_handler'), ''],
 			rows.map((a) => [
 				`#${a.appeal_id}`,
 				statePill(a.state),
-				t(`channel_${a.channel}`),
+				t.or(`channel_${a.channel}`, a.channel),
 				when(a.filed_at),
 				h('span', { class: a.overdue ? 'overdue' : null }, when(a.due_at), a.overdue ? h('span', { class: 'pill red' }, t('ap_overdue')) : null),
 				a.handler_id ? actorText({ kind: 'staff', id: a.handler_id }) : '—',
@@ -63,25 +61,24 @@ export async function appeals(main) {
 					onclick: () => go('appeals', rows[i].appeal_id),
 				}),
 			}));
-		more.hidden = !next;
 	}
 
-	async function page(after) {
-		const q = new URLSearchParams({ limit: pageSize });
-		if (stateFilter) q.set('state', stateFilter);
-		if (after) q.set('after', after);
-		const d = await api('GET', `/v1/staff/appeals?${q}`);
-		rows.push(...d.appeals);
-		next = d.next;
-		render();
-	}
+	// By due time, pageSize at a time, the next page after the key of the last shown (after).
+	const pages = pager({
+		more, box, render,
+		async fetchPage(after) {
+			const q = new URLSearchParams({ limit: pageSize });
+			if (stateFilter) q.set('state', stateFilter);
+			if (after) q.set('after', after);
+			const d = await api('GET', `/v1/staff/appeals?${q}`);
+			return [d.appeals, d.next];
+		},
+	});
 
 	async function load() {
 		box.clear();
-		rows.length = 0;
-		next = null;
 		try {
-			const [s] = await Promise.all([api('GET', '/v1/staff/appeals/stats'), page(null)]);
+			const [s] = await Promise.all([api('GET', '/v1/staff/appeals/stats'), pages.first()]);
 			replace(stats,
 				h('div', { class: 'card big' }, h('div', { class: 'big-number', id: 'appeal-stats-open' }, String(s.open)), h('div', { class: 'muted' }, t('ap_stats_open'))),
 				h('div', { class: ['card', 'big', s.overdue > 0 ? 'warn' : null] }, h('div', { class: 'big-number', id: 'appeal-stats-overdue' }, String(s.overdue)), h('div', { class: 'muted' }, t('ap_stats_overdue'))),
@@ -91,7 +88,6 @@ export async function appeals(main) {
 			box.error(e);
 		}
 	}
-	more.addEventListener('click', () => busy(more, box, () => page(next)));
 	await load();
 }
 
@@ -115,12 +111,23 @@ export async function appealPage(main, id) {
 	}
 	render(a);
 
-	// Runs one step, then shows the appeal as the server has it now (also after a refusal: it may have moved).
+	// Runs one step, then shows the appeal as the server has it now, also after a refusal: it may have moved (another
+	// handler claimed it, say), and the page then shows why (the error) and how it stands (state, handler, buttons).
 	async function step(button, fn, done) {
 		await busy(button, box, async () => {
-			await fn();
-			const fresh = await api('GET', `/v1/staff/appeals/${id}`);
-			render(fresh);
+			let failed = null;
+			try {
+				await fn();
+			} catch (e) {
+				failed = e;
+			}
+			// Whatever the step's answer: the box says the step's error first, else the re-read's.
+			try {
+				render(await api('GET', `/v1/staff/appeals/${id}`));
+			} catch (e) {
+				failed = failed || e;
+			}
+			if (failed) throw failed;
 			box.notice(done || t('ap_done'));
 		});
 	}
@@ -157,7 +164,7 @@ export async function appealPage(main, id) {
 
 		const outcome = h('select', { disabled: !canDecide },
 			h('option', { value: 'upheld' }, t('ap_upheld')), h('option', { value: 'rejected' }, t('ap_rejected')));
-		const color = h('select', { disabled: !canDecide }, ['green', 'yellow', 'red'].map((c) => h('option', { value: c }, t(`color_${c}`))));
+		const color = h('select', { disabled: !canDecide }, ['green', 'yellow', 'red'].map((c) => h('option', { value: c }, colorWord(c))));
 		const days = h('input', { type: 'number', min: '1', max: '90', placeholder: '14', disabled: !canDecide });
 		const reason = h('textarea', { maxlength: '400', rows: '3', disabled: !canDecide });
 		const decide = h('button', { id: 'appeal-decide', type: 'button', disabled: !canDecide }, t('ap_decide'));
@@ -190,7 +197,7 @@ export async function appealPage(main, id) {
 		const d = a.decision;
 		replace(body,
 			h('div', { class: 'row' },
-				h('span', { id: 'appeal-state', 'data-state': a.state, class: `state state-${a.state}` }, t(`state_${a.state}`)),
+				h('span', { id: 'appeal-state', 'data-state': a.state, class: `state state-${a.state}` }, t.or(`state_${a.state}`, a.state)),
 				a.handler_id ? h('span', { class: 'muted' }, t('ap_handler'), ': ', actorText({ kind: 'staff', id: a.handler_id })) : null,
 				a.handler_id && !mine ? h('span', { class: 'pill yellow' }, t('ap_not_mine')) : null),
 			h('div', { class: 'grid2' },
@@ -199,7 +206,7 @@ export async function appealPage(main, id) {
 					h('dl', { class: 'facts' },
 						h('dt', null, t('ap_name')), h('dd', { id: 'appeal-person-name' }, a.person ? a.person.name : '—'),
 						h('dt', null, t('ap_id_number')), h('dd', { class: 'mono' }, a.person ? a.person.id_number : '—'),
-						h('dt', null, t('ap_channel')), h('dd', null, t(`channel_${a.channel}`)),
+						h('dt', null, t('ap_channel')), h('dd', null, t.or(`channel_${a.channel}`, a.channel)),
 						h('dt', null, t('ap_filed_by')), h('dd', null, actorText(a.filed_by)),
 						h('dt', null, t('ap_filed')), h('dd', null, when(a.filed_at)),
 						h('dt', null, t('ap_due')), h('dd', null, when(a.due_at))),
@@ -210,11 +217,11 @@ export async function appealPage(main, id) {
 					h('ol', { id: 'appeal-timeline', class: 'timeline' }, (a.timeline || []).map((e) =>
 						h('li', { 'data-action': e.action },
 							h('span', { class: 'when' }, when(e.at, true)), ' ',
-							h('strong', null, t(`action_${e.action}`)),
-							e.kind ? ` (${e.kind === 'data' || e.kind === 'grassroots' ? t(`ap_check_${e.kind}`) : t(`state_${e.kind}`)})` : '',
-							' → ', t(`state_${e.state}`), ' · ', actorText(e.actor)))),
+							h('strong', null, t.or(`action_${e.action}`, e.action)),
+							e.kind ? ` (${e.kind === 'data' || e.kind === 'grassroots' ? t(`ap_check_${e.kind}`) : t.or(`state_${e.kind}`, e.kind)})` : '',
+							' → ', t.or(`state_${e.state}`, e.state), ' · ', actorText(e.actor)))),
 					d ? h('div', { id: 'appeal-decision', class: 'decision' },
-						h('p', null, t('ap_decided', { d: t(`state_${d.decision}`) }), ' ', d.color ? colorPill(d.color) : null,
+						h('p', null, t('ap_decided', { d: t.or(`state_${d.decision}`, d.decision) }), ' ', d.color ? colorPill(d.color) : null,
 							d.until ? h('span', { class: 'muted' }, ` → ${when(d.until)}`) : null),
 						h('p', { class: 'prewrap' }, d.reason)) : null)),
 			h('div', { class: 'card workflow' },

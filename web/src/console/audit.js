@@ -4,7 +4,7 @@
 import { h, replace } from '../common/dom.js';
 import { t } from './strings.js';
 import { api } from './session.js';
-import { messageBox, table, field, when, jsonText, busy, fromLocalInput } from './ui.js';
+import { messageBox, table, field, when, jsonText, busy, fromLocalInput, pager } from './ui.js';
 
 const ACTIONS = ['login', 'login.failed', 'login.throttled', 'status.change', 'scan.unmasked', 'key.rotate', 'key.retire', 'staff.create',
 	'import.records', 'import.population', 'rules.apply', 'POST /v1/staff/status', 'POST /v1/staff/trace', 'GET /v1/staff/me'];
@@ -44,27 +44,26 @@ export function audit(main) {
 			field('audit-limit', t('au_limit'), limit)),
 		h('label', { class: 'check-label', for: 'audit-unmasked' }, unmasked, ' ', t('au_unmasked')),
 		box, h('div', { class: 'row' }, submit));
-	const entries = [];
 	let query = null;
-	let next = null;
 
-	function render() {
+	function render(entries) {
 		replace(count, t('au_count', { n: entries.length }));
 		replace(out, table([t('au_seq'), t('au_at'), t('au_who'), t('au_what'), t('au_subj'), t('au_why'), t('au_detail')],
 			entries.map((e) => [String(e.seq), when(e.at, true), actorText(e.actor), h('span', { class: 'mono' }, e.action),
 				e.subject === null || e.subject === undefined ? '—' : String(e.subject), e.why || '', [e.unmasked ? h('span', { class: 'pill yellow' }, 'unmasked') : null, jsonText(e.detail)]]),
 			{ empty: t('au_empty'), rowProps: (i) => ({ class: 'audit-row', 'data-seq': entries[i].seq, 'data-action': entries[i].action }) }));
-		older.hidden = !next;
 	}
 
-	async function page() {
-		const body = { ...query };
-		if (next) body.before = next;
-		const d = await api('POST', '/v1/staff/audit/search', body);
-		entries.push(...d.entries);
-		next = d.next_before;
-		render();
-	}
+	// Newest first, older entries by the number of the last shown (before); the query in the body, as searched.
+	const pages = pager({
+		more: older, box, render,
+		async fetchPage(before) {
+			const body = { ...query };
+			if (before) body.before = before;
+			const d = await api('POST', '/v1/staff/audit/search', body);
+			return [d.entries, d.next_before];
+		},
+	});
 
 	form.addEventListener('submit', (ev) => {
 		ev.preventDefault();
@@ -75,13 +74,10 @@ export function audit(main) {
 		if (from.value) query.from = fromLocalInput(from.value);
 		if (to.value) query.to = fromLocalInput(to.value);
 		if (unmasked.checked) query.unmasked = true;
-		entries.length = 0;
-		next = null;
 		replace(out);
 		replace(count);
-		busy(submit, box, page);
+		busy(submit, box, () => pages.first());
 	});
-	older.addEventListener('click', () => busy(older, box, page));
 
 	replace(main, h('h1', null, t('au_title')), form, h('div', { class: 'card' }, count, out, older));
 }

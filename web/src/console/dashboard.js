@@ -5,7 +5,7 @@ import { Chart, BarController, BarElement, LineController, LineElement, PointEle
 import { h, replace } from '../common/dom.js';
 import { t } from './strings.js';
 import { api } from './session.js';
-import { messageBox, table, when } from './ui.js';
+import { messageBox, table, when, colorWord } from './ui.js';
 
 Chart.register(BarController, BarElement, LineController, LineElement, PointElement, CategoryScale, LinearScale, Legend, Tooltip);
 
@@ -19,12 +19,9 @@ function ink(name) {
 	return v || '#888';
 }
 
-const pad = (n) => String(n).padStart(2, '0');
-const hourLabel = (at) => `${pad(new Date(at).getHours())}:00`;
-const dayLabel = (at) => {
-	const d = new Date(at);
-	return `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-};
+// Parts of when()'s local "YYYY-MM-DD HH:MM": the hour ("08:00") and the day ("11-27").
+const hourLabel = (at) => `${when(at).slice(11, 13)}:00`;
+const dayLabel = (at) => when(at).slice(5, 10);
 
 // A chart in a card: title, canvas (its chart kept on it as .chart, for tests and the devtools) and its table.
 function chartCard(id, title, config, numbers) {
@@ -78,7 +75,7 @@ export async function dashboard(main) {
 	const byDistrict = s.colors_by_district || [];
 	const appeals = s.appeals || { open: 0, overdue: 0 };
 	const districtName = (d) => d.name || d.division;
-	const sceneName = (x) => t(`scene.${x.scene}`);
+	const sceneName = (x) => t.or(`scene.${x.scene}`, x.scene);
 	const sum = (rows, keys) => rows.reduce((a, r) => a + keys.reduce((b, k) => b + (r[k] || 0), 0), 0);
 
 	replace(body,
@@ -102,20 +99,20 @@ export async function dashboard(main) {
 				type: 'bar',
 				data: {
 					labels: byScene.map(sceneName),
-					datasets: RESULTS.map((r) => ({ label: t(`color_${r}`), data: byScene.map((x) => x[r] || 0), backgroundColor: ink(`result-${r}`) })),
+					datasets: RESULTS.map((r) => ({ label: colorWord(r), data: byScene.map((x) => x[r] || 0), backgroundColor: ink(`result-${r}`) })),
 				},
 				options: { scales: stacked },
-			}, table([t('dash_scene'), ...RESULTS.map((r) => t(`color_${r}`)), t('dash_total')],
+			}, table([t('dash_scene'), ...RESULTS.map((r) => colorWord(r)), t('dash_total')],
 				byScene.map((x) => [sceneName(x), ...RESULTS.map((r) => x[r] || 0), sum([x], RESULTS)]),
 				{ rowProps: (i) => ({ class: 'num-scene', 'data-scene': byScene[i].scene }) })),
 			chartCard('by-district', t('dash_by_district'), {
 				type: 'bar',
 				data: {
 					labels: byDistrict.map(districtName),
-					datasets: COLORS.map((c) => ({ label: t(`color_${c}`), data: byDistrict.map((x) => x[c] || 0), backgroundColor: ink(`result-${c}`) })),
+					datasets: COLORS.map((c) => ({ label: colorWord(c), data: byDistrict.map((x) => x[c] || 0), backgroundColor: ink(`result-${c}`) })),
 				},
 				options: { scales: stacked },
-			}, table([t('dash_district'), ...COLORS.map((c) => t(`color_${c}`)), t('dash_total')],
+			}, table([t('dash_district'), ...COLORS.map((c) => colorWord(c)), t('dash_total')],
 				byDistrict.map((x) => [districtName(x), ...COLORS.map((c) => x[c] || 0), sum([x], COLORS)]),
 				{ rowProps: (i) => ({ class: 'num-district', 'data-division': byDistrict[i].division }) }))));
 }

@@ -76,7 +76,7 @@ function shell(section) {
 		h('header', { class: 'top' },
 			h('span', { class: 'brand' }, t('title')),
 			h('span', { class: 'spacer' }),
-			h('span', { id: 'whoami', 'data-role': me.role }, t('whoami', { name: me.name, role: t(`role_${me.role}`) })),
+			h('span', { id: 'whoami', 'data-role': me.role }, t('whoami', { name: me.name, role: t.or(`role_${me.role}`, me.role) })),
 			langButton(),
 			h('button', { id: 'logout', type: 'button', class: 'secondary', onclick: logout }, t('logout'))),
 		h('div', { class: 'layout' }, nav, main));

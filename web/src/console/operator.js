@@ -49,8 +49,8 @@ function lookupCard() {
 		busy(submit, box, async () => {
 			const d = await api('POST', '/v1/staff/appeals/lookup', { id_number: idn.value.trim(), name: name.value.trim() });
 			replace(out, table([t('ap_id'), t('ap_state'), t('ap_channel'), t('ap_filed'), t('ap_due'), t('ap_decision')],
-				d.appeals.map((a) => [`#${a.appeal_id}`, t(`state_${a.state}`), t(`channel_${a.channel}`), when(a.filed_at), when(a.due_at),
-					a.decision ? h('span', null, t(`state_${a.decision.decision}`), ' ', a.decision.color ? colorPill(a.decision.color) : null, ' ', a.decision.reason || '') : '—']),
+				d.appeals.map((a) => [`#${a.appeal_id}`, t.or(`state_${a.state}`, a.state), t.or(`channel_${a.channel}`, a.channel), when(a.filed_at), when(a.due_at),
+					a.decision ? h('span', null, t.or(`state_${a.decision.decision}`, a.decision.decision), ' ', a.decision.color ? colorPill(a.decision.color) : null, ' ', a.decision.reason || '') : '—']),
 				{ empty: t('ap_empty'), rowProps: (i) => ({ class: 'lookup-row', 'data-appeal-id': d.appeals[i].appeal_id }) }));
 		});
 	});
@@ -79,10 +79,10 @@ function linkCard() {
 		replace(out, h('dl', { class: 'facts' },
 			h('dt', null, t('op_name')), h('dd', null, l.name),
 			h('dt', null, t('op_id_number')), h('dd', { class: 'mono' }, l.id_number),
-			h('dt', null, t('op_relation')), h('dd', null, t(`relation.${l.relation}`)),
+			h('dt', null, t('op_relation')), h('dd', null, t.or(`relation.${l.relation}`, l.relation)),
 			h('dt', null, t('op_guardian')), h('dd', null, `#${l.guardian_id}`),
 			h('dt', null, t('op_created')), h('dd', null, when(l.created_at)),
-			h('dt', null, t('ap_state')), h('dd', { id: 'op-link-state', 'data-state': l.state }, t(`link_${l.state}`))),
+			h('dt', null, t('ap_state')), h('dd', { id: 'op-link-state', 'data-state': l.state }, t.or(`link_${l.state}`, l.state))),
 		h('div', { class: 'row' }, confirm));
 	};
 	form.addEventListener('submit', (ev) => {

@@ -5,7 +5,7 @@
 import { h, replace } from '../common/dom.js';
 import { t } from './strings.js';
 import { api } from './session.js';
-import { messageBox, table, field, when, confirmDialog, colorPill, busy, fromLocalInput } from './ui.js';
+import { messageBox, table, field, when, confirmDialog, colorPill, colorWord, busy, fromLocalInput } from './ui.js';
 
 let draft = null; // the text being edited, kept while the console is open (switching sections loses nothing)
 
@@ -78,7 +78,7 @@ function rulesCard() {
 		if (!(await confirmDialog(t('ru_confirm_apply')))) return;
 		run(apply, async () => {
 			const d = await api('POST', '/v1/staff/rules/apply', { rules: ta.value });
-			box.notice(t('ru_applied', { v: d.version, n: d.people ?? d.reevaluated, c: d.changed }));
+			box.notice(t('ru_applied', { v: d.version, n: d.people, c: d.changed }));
 			draft = null;
 			await load();
 		});
@@ -89,7 +89,7 @@ function rulesCard() {
 			const d = await api('GET', '/v1/staff/rules');
 			replace(version, t('ru_version', { v: d.version }));
 			version.dataset.version = String(d.version);
-			if (draft === null) ta.value = d.rules ?? d.text ?? '';
+			if (draft === null) ta.value = d.rules;
 		} catch (e) {
 			box.error(e.status === 404 ? { message: t('ru_unavailable') } : e);
 		}
@@ -144,7 +144,7 @@ function terminalCard() {
 function statusCard() {
 	const box = messageBox('status-result');
 	const idn = h('input', { maxlength: '18', autocomplete: 'off', class: 'mono' });
-	const color = h('select', null, ['red', 'yellow', 'green'].map((c) => h('option', { value: c }, t(`color_${c}`))));
+	const color = h('select', null, ['red', 'yellow', 'green'].map((c) => h('option', { value: c }, colorWord(c))));
 	const reason = h('input', { maxlength: '500' });
 	const until = h('input', { type: 'datetime-local' });
 	const submit = h('button', { id: 'status-set', type: 'submit' }, t('st_set'));
@@ -157,13 +157,13 @@ function statusCard() {
 	form.addEventListener('submit', async (ev) => {
 		ev.preventDefault();
 		box.clear();
-		if (!(await confirmDialog(t('st_confirm', { c: t(`color_${color.value}`) })))) return;
+		if (!(await confirmDialog(t('st_confirm', { c: colorWord(color.value) })))) return;
 		busy(submit, box, async () => {
 			const body = { id_number: idn.value.trim(), color: color.value, reason: reason.value };
 			const u = fromLocalInput(until.value);
 			if (u) body.until = u;
 			const d = await api('POST', '/v1/staff/status', body);
-			box.notice(t('st_done', { c: t(`color_${d.color}`), until: when(d.until) }));
+			box.notice(t('st_done', { c: colorWord(d.color), until: when(d.until) }));
 			idn.value = '';
 			reason.value = '';
 		});

@@ -1,22 +1,26 @@
-// session: the member of staff logged in to this tab. The token lives in sessionStorage (gone with the tab,
-// never in a URL or the console); every call carries it, and a 401 anywhere ends the session and shows the
-// log-in again.
-import { call } from '../common/api.js';
+// session: the member of staff logged in to this tab (common/session.js: the token in sessionStorage, gone with
+// the tab, never in a URL or the console); every call carries it, and a 401 for it ends the session and shows
+// the log-in again.
+import { session } from '../common/session.js';
 
-const KEY = 'suishen.console.token';
+const s = session('suishen.console.token');
 let me = null; // {staff_id, name, role}
 let onExpired = () => {};
+s.whenExpired(() => {
+	me = null;
+	onExpired();
+});
 
-export const token = () => sessionStorage.getItem(KEY);
+export const token = s.token;
 export const staff = () => me;
 
 export function setSession(tok, who) {
-	sessionStorage.setItem(KEY, tok);
+	s.setToken(tok);
 	me = who;
 }
 
 export function endSession() {
-	sessionStorage.removeItem(KEY);
+	s.clearToken();
 	me = null;
 }
 
@@ -25,18 +29,9 @@ export function whenExpired(fn) {
 	onExpired = fn;
 }
 
-// A staff call: api(method, path, body?). A 401 ends the session (the log-in shows) and still throws.
-export async function api(method, path, body) {
-	try {
-		return await call(method, path, { token: token(), body });
-	} catch (e) {
-		if (e.status === 401) {
-			endSession();
-			onExpired();
-		}
-		throw e;
-	}
-}
+// A staff call: api(method, path, body?). A 401 for the token still held ends the session (the log-in shows) and
+// still throws; one for a token since replaced (a late answer) only throws.
+export const api = (method, path, body) => s.api(method, path, body);
 
 // Which sections each role may open (the server refuses the rest with 403 anyway).
 export const SECTIONS = [

@@ -45,14 +45,6 @@ const dict = {
 	err_mismatch: { zh: '姓名与身份证号不匹配（或不在人口库中）。', en: 'The name does not match the ID number (or the number is not in the registry).' },
 	err_rate: { zh: '请求过于频繁，请稍后再试。', en: 'Too many attempts: try again later.' },
 
-	color_green: { zh: '绿码', en: 'green' },
-	color_yellow: { zh: '黄码', en: 'yellow' },
-	color_red: { zh: '红码', en: 'red' },
-	color_expired: { zh: '已过期', en: 'expired' },
-	color_invalid: { zh: '无效', en: 'invalid' },
-	color_unknown: { zh: '未知', en: 'unknown' },
-	color_undefined: { zh: '—', en: '—' },
-
 
 	// dashboard
 	dash_title: { zh: '运行概览', en: 'Dashboard' },

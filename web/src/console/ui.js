@@ -82,10 +82,7 @@ export function confirmDialog(text) {
 export const jsonText = (v) => h('pre', { class: 'json' }, JSON.stringify(v, null, 2));
 
 // A time for <input type="datetime-local"> (local time) and back to RFC 3339 UTC ('' -> undefined).
-export function toLocalInput(d) {
-	const p = (n) => String(n).padStart(2, '0');
-	return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
-}
+export const toLocalInput = (d) => when(d).replace(' ', 'T');
 export function fromLocalInput(v) {
 	if (!v) return undefined;
 	const d = new Date(v);
@@ -94,10 +91,13 @@ export function fromLocalInput(v) {
 
 export { when };
 
+// A colour or scan result in words (the shared result.* of common/labels.js); an unknown one as itself, none as '—'.
+export const colorWord = (c) => t.or(`result.${c}`, c || '—');
+
 // A colour (or scan result) as a pill in its colour.
 export function colorPill(c) {
 	const cls = c === 'green' || c === 'yellow' || c === 'red' ? c : 'grey';
-	return h('span', { class: `pill ${cls}`, 'data-color': c || '' }, t(`color_${c}`));
+	return h('span', { class: `pill ${cls}`, 'data-color': c || '' }, colorWord(c));
 }
 
 // Disables a button while fn runs (no double submits); errors go to box.
@@ -112,4 +112,34 @@ export async function busy(button, box, fn) {
 	} finally {
 		button.disabled = false;
 	}
+}
+
+// Keyset paging of a list the API answers a page at a time. fetchPage(key) (null: the first page) answers
+// [rows, the next page's key or null]; render(rows) shows all the rows so far; the more button, hidden while there
+// is no next page, loads the next (its errors go to box). first() starts again from the top (and throws, for the
+// caller to say); a page still on its way when first() is called again is dropped, not mixed into the new list.
+export function pager({ more, box, fetchPage, render }) {
+	const rows = [];
+	let next = null;
+	let round = 0;
+	async function load(key) {
+		const mine = round;
+		const [got, after] = await fetchPage(key);
+		if (mine !== round) return;
+		rows.push(...got);
+		next = after || null;
+		more.hidden = !next;
+		render(rows);
+	}
+	more.hidden = true;
+	more.addEventListener('click', () => busy(more, box, () => load(next)));
+	return {
+		first() {
+			round++;
+			rows.length = 0;
+			next = null;
+			more.hidden = true;
+			return load(null);
+		},
+	};
 }

@@ -1,12 +1,12 @@
 // appeals: contesting my colour (POST /v1/me/appeals) and following what happens to it (GET /v1/me/appeals,
 // and one appeal with its timeline and decision). What I wrote comes back from the API and is shown as text.
 import { h, replace, when } from '../common/dom.js';
-import { t, L, tOr } from './strings.js';
+import { t, L } from './strings.js';
 import { meGet, mePost } from './session.js';
-import { field, errorBox, noticeBox, showError, clearError, notice, busy, tooLong } from './ui.js';
+import { field, errorBox, noticeBox, showError, clearError, notice, busy, tooLong, colorWord } from './ui.js';
 
 const STATE_COLOR = { submitted: 'grey', assigned: 'grey', checking: 'yellow', upheld: 'green', rejected: 'red', closed: 'grey' };
-const statePill = (s) => h('span', { class: ['pill', STATE_COLOR[s] || 'grey', 'appeal-state'] }, tOr(`state.${s}`, s));
+const statePill = (s) => h('span', { class: ['pill', STATE_COLOR[s] || 'grey', 'appeal-state'] }, t.or(`state.${s}`, s));
 // A decision as a class: one of these, or none.
 const DECISIONS = ['upheld', 'rejected'];
 // The API's limits, in UTF-8 bytes (docs/api.md).
@@ -14,9 +14,9 @@ const REASON_MAX = 200;
 const DETAILS_MAX = 4000;
 
 function stepLabel(step) {
-	if (step.action === 'checked' && step.kind) return tOr(`step.checked.${step.kind}`, t('step.checked'));
-	if (step.action === 'decided' && step.kind) return t('step.decidedAs', { state: tOr(`state.${step.kind}`, step.kind) });
-	return tOr(`step.${step.action}`, step.action);
+	if (step.action === 'checked' && step.kind) return t.or(`step.checked.${step.kind}`, t('step.checked'));
+	if (step.action === 'decided' && step.kind) return t('step.decidedAs', { state: t.or(`state.${step.kind}`, step.kind) });
+	return t.or(`step.${step.action}`, step.action);
 }
 
 export function appealsView({ compose = false } = {}) {
@@ -90,17 +90,17 @@ export function appealsView({ compose = false } = {}) {
 			h('p', { class: 'appeal-reason-text item-title' }, a.reason),
 			a.details && a.details !== a.reason ? h('p', { class: 'appeal-details-text' }, a.details) : null,
 			h('p', { class: 'muted' }, [t('ap.filedAt', { t: when(a.filed_at) }), t('ap.dueAt', { t: when(a.due_at) }),
-				t('ap.channel', { c: tOr(`channel.${a.channel}`, a.channel) })].join(' · ')),
+				t('ap.channel', { c: t.or(`channel.${a.channel}`, a.channel) })].join(' · ')),
 			dec ? h('div', { class: ['decision', DECISIONS.includes(dec.decision) ? dec.decision : null], id: 'appeal-decision' },
 				h('h3', null, t('ap.decision'), ' ', statePill(dec.decision)),
 				h('p', null, dec.reason),
-				dec.color ? h('p', null, t('ap.newColor', { color: t(`color.${dec.color}`), t: when(dec.until) })) : null,
+				dec.color ? h('p', null, t('ap.newColor', { color: colorWord(dec.color), t: when(dec.until) })) : null,
 				h('p', { class: 'muted' }, when(dec.decided_at))) : null,
 			h('h3', null, t('ap.timeline')),
 			h('ol', { class: 'timeline' }, (a.timeline || []).map((s) =>
 				h('li', { dataset: { action: s.action } },
 					h('div', null, stepLabel(s)),
-					h('div', { class: 'muted' }, `${when(s.at)} · ${tOr(`actor.${s.actor && s.actor.kind}`, '')}`)))),
+					h('div', { class: 'muted' }, `${when(s.at)} · ${t.or(`actor.${s.actor && s.actor.kind}`, '')}`)))),
 			h('button', { type: 'button', class: 'secondary', onclick: () => { open = null; renderDetail(); } }, t('back'))));
 	}
 

@@ -2,11 +2,10 @@
 // authenticator enrolment QR and its secret, then the first code, which logs the new resident in).
 import { h, replace } from '../common/dom.js';
 import { post, ApiError } from '../common/api.js';
+import { CHANNEL } from './session.js';
 import { t, L, La } from './strings.js';
 import { field, errorBox, noticeBox, showError, clearError, busy } from './ui.js';
 import { qrCanvas } from './totpqr.js';
-
-const channel = { 'X-Channel': 'web' };
 
 function input(id, props = {}) {
 	return h('input', { id, name: id, autocomplete: 'off', ...props });
@@ -18,7 +17,7 @@ const otpInput = (id) =>
 // POST /v1/sessions; answers the token. A code that is not 6 digits is refused here, before it costs a try.
 async function logIn(idNumber, password, otp) {
 	if (!/^[0-9]{6}$/.test(otp)) throw new ApiError(400, 'otp_format', t('err.otp'), 'otp');
-	const d = await post('/v1/sessions', { id_number: idNumber.trim().toUpperCase(), password, otp }, { headers: channel });
+	const d = await post('/v1/sessions', { id_number: idNumber.trim().toUpperCase(), password, otp }, { headers: CHANNEL });
 	return d.token;
 }
 
@@ -87,7 +86,7 @@ export function registerView({ onLoggedIn, toLogin }) {
 					id_number: idNumber,
 					phone: form.querySelector('#reg-phone').value.trim(),
 					password,
-				}, { headers: channel });
+				}, { headers: CHANNEL });
 				replace(view, enrol(d.totp_uri, idNumber, password, onLoggedIn));
 			} catch (e) {
 				showError(err, e, form, { name: 'reg-name', id_number: 'reg-id', phone: 'reg-phone', password: 'reg-password' });

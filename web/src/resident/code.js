@@ -4,7 +4,7 @@
 // asked again every 15 s while the card is open, and whenever the page is shown again, so a decision taken
 // elsewhere (an appeal upheld, a colour set by staff) shows without a reload. While the page is hidden (a locked
 // phone, another tab) nothing is asked: each code fetched is a code issued; showing the page again catches up.
-import { h, replace } from '../common/dom.js';
+import { h, replace, when } from '../common/dom.js';
 import { t, L, La } from './strings.js';
 import { meGet } from './session.js';
 import { errorBox, errorText } from './ui.js';
@@ -83,7 +83,7 @@ export function codeView({ go, target = null, onTarget }) {
 		card.dataset.color = color;
 		// The label follows the language (L binds it): bound again only when the colour changes, not every 15 s.
 		if (colorLabel.dataset.color === color && colorLabel.firstChild) return;
-		replace(colorLabel, L(`color.${color}`));
+		replace(colorLabel, L(`result.${color}`));
 		colorLabel.dataset.color = color;
 	}
 
@@ -187,9 +187,7 @@ export function codeView({ go, target = null, onTarget }) {
 		if (!expiresAt || left <= margin) renew();
 		if (now - statusAt >= STATUS_EVERY) loadStatus();
 		if (!meLoaded && !meInflight && now - meAt >= ME_RETRY) loadMe();
-		const d = new Date(now);
-		const p = (n) => String(n).padStart(2, '0');
-		replace(clock, `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`);
+		replace(clock, when(now, true));
 	}
 
 	// My masked name and number; asked again from the tick (every ME_RETRY at most) until it has answered.

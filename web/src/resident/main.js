@@ -6,7 +6,7 @@ import { h, replace } from '../common/dom.js';
 import { call } from '../common/api.js';
 import { getLang, setLang, onLang } from '../common/i18n.js';
 import { t, L, La } from './strings.js';
-import { token, setToken, clearToken, whenExpired } from './session.js';
+import { token, setToken, clearToken, whenExpired, CHANNEL } from './session.js';
 import { loginView, registerView } from './auth.js';
 import { codeView } from './code.js';
 import { statusView } from './status.js';
@@ -42,7 +42,7 @@ logoutBtn.addEventListener('click', () => {
 	clearToken();
 	showLogin('login.loggedOut');
 	if (tok) {
-		call('DELETE', '/v1/sessions', { token: tok, headers: { 'X-Channel': 'web' } }).catch(() => {
+		call('DELETE', '/v1/sessions', { token: tok, headers: CHANNEL }).catch(() => {
 			/* nothing more to do: the token is gone from the page */
 		});
 	}

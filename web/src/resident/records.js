@@ -1,11 +1,11 @@
 // records: where my code was scanned (GET /v1/me/scans) and who read my personal data unmasked
 // (GET /v1/me/access-log), in two tabs.
 import { h, replace, when } from '../common/dom.js';
-import { t, L, tOr } from './strings.js';
+import { t, L } from './strings.js';
 import { meGet } from './session.js';
 import { errorBox, showError, resultPill } from './ui.js';
 
-const scene = (s) => tOr(`scene.${s}`, s || '');
+const scene = (s) => t.or(`scene.${s}`, s || '');
 
 function scansList(scans) {
 	if (!scans.length) return h('p', { class: 'muted empty' }, t('none'));
@@ -20,7 +20,7 @@ function scansList(scans) {
 function who(by) {
 	if (!by) return '—';
 	if (by.kind === 'terminal') return [by.org, by.place].filter(Boolean).join(' · ') + (by.scene ? ` (${scene(by.scene)})` : '');
-	if (by.role) return t('access.staff', { role: tOr(`role.${by.role}`, by.role) });
+	if (by.role) return t('access.staff', { role: t.or(`role.${by.role}`, by.role) });
 	return by.kind || '—';
 }
 
@@ -30,7 +30,7 @@ function accessList(reads) {
 		h('li', { class: 'access-item' },
 			h('div', { class: 'item-main' },
 				h('div', { class: 'item-title' }, who(r.by)),
-				h('div', { class: 'muted' }, [when(r.at, true), tOr(`action.${r.action}`, r.action), r.why ? tOr(`scene.${r.why}`, r.why) : null].filter(Boolean).join(' · '))))));
+				h('div', { class: 'muted' }, [when(r.at, true), t.or(`action.${r.action}`, r.action), r.why ? t.or(`scene.${r.why}`, r.why) : null].filter(Boolean).join(' · '))))));
 }
 
 export function recordsView() {

@@ -2,7 +2,7 @@
 // once, an adult must agree), switching the big code to one of them, and the requests of others to show mine
 // (GET /v1/me/guardian-requests, accept or decline).
 import { h, replace, when } from '../common/dom.js';
-import { t, L, tOr } from './strings.js';
+import { t, L } from './strings.js';
 import { meGet, mePost, meDel } from './session.js';
 import { field, errorBox, noticeBox, showError, clearError, notice, busy, pill } from './ui.js';
 
@@ -78,10 +78,10 @@ export function relativesView({ go }) {
 		return h('li', { class: 'rel-item', dataset: { dependentId: String(d.dependent_id), state: d.state } },
 			h('div', { class: 'item-main' },
 				h('div', { class: 'item-title' }, h('span', { class: 'rel-name' }, d.name), ' ',
-					h('span', { class: 'muted' }, tOr(`relation.${d.relation}`, d.relation))),
+					h('span', { class: 'muted' }, t.or(`relation.${d.relation}`, d.relation))),
 				h('div', { class: 'muted' }, d.id_number),
 				d.minor && d.ends_at ? h('div', { class: 'muted' }, t('rel.minorUntil', { t: when(d.ends_at).slice(0, 10) })) : null,
-				h('div', null, pill(STATE_COLOR[d.state] || 'grey', tOr(`link.${d.state}`, d.state)))),
+				h('div', null, pill(STATE_COLOR[d.state] || 'grey', t.or(`link.${d.state}`, d.state)))),
 			h('div', { class: 'item-actions' },
 				d.state === 'active'
 					? h('button', { type: 'button', class: 'small rel-show', onclick: () => go('code', { target: { id: d.dependent_id, name: d.name } }) }, t('rel.show'))
@@ -105,7 +105,7 @@ export function relativesView({ go }) {
 		const g = r.guardian || {};
 		return h('li', { class: 'req-item', dataset: { linkId: String(r.link_id) } },
 			h('div', { class: 'item-main' },
-				h('div', null, t('rel.requestFrom', { name: g.name || '', id: g.id_number || '', relation: tOr(`relation.${r.relation}`, r.relation) })),
+				h('div', null, t('rel.requestFrom', { name: g.name || '', id: g.id_number || '', relation: t.or(`relation.${r.relation}`, r.relation) })),
 				h('div', { class: 'muted' }, when(r.created_at))),
 			h('div', { class: 'item-actions' },
 				h('button', { type: 'button', class: 'small req-accept', onclick: answer('accept') }, t('rel.accept')),

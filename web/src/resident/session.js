@@ -1,38 +1,15 @@
-// session: the resident's token (sessionStorage: it dies with the tab, and never goes into a URL or the log)
-// and the calls made with it. A 401 from any call means the session is over: the page goes back to log-in.
-import { call, ApiError } from '../common/api.js';
+// session: the resident's token and the calls made with it (common/session.js): the web channel names itself on
+// every call, and a 401 for the token still held means the session is over (the page goes back to log-in).
+import { session } from '../common/session.js';
 
-const KEY = 'suishen.resident.token';
-let onExpired = () => {};
+const s = session('suishen.resident.token', { 'X-Channel': 'web' });
 
-export const token = () => sessionStorage.getItem(KEY);
-export const setToken = (tok) => sessionStorage.setItem(KEY, tok);
-export const clearToken = () => sessionStorage.removeItem(KEY);
+// The headers of every call of this page, also those made without the token (log-in, registering, log-out).
+export const CHANNEL = s.headers;
+export const { token, setToken, clearToken, whenExpired } = s;
 
-// fn() is called once when a call answers 401 (the page shows log-in with a message).
-export function whenExpired(fn) {
-	onExpired = fn;
-}
-
-// A call as the logged-in resident; the web channel names itself.
-export async function me(method, path, body, { raw = false } = {}) {
-	const tok = token();
-	if (!tok) {
-		// Logged out meanwhile (a view's late call): nothing to ask, nowhere new to go.
-		throw new ApiError(401, 'unauthenticated', 'not logged in');
-	}
-	try {
-		return await call(method, path, { token: tok, body, raw, headers: { 'X-Channel': 'web' } });
-	} catch (e) {
-		// Only the token we still hold is over; an older call answering late must not log out a new session.
-		if (e instanceof ApiError && e.status === 401 && token() === tok) {
-			clearToken();
-			onExpired();
-		}
-		throw e;
-	}
-}
-
+// A call as the logged-in resident: me(method, path, body?, { raw }).
+export const me = s.api;
 export const meGet = (path, opts) => me('GET', path, undefined, opts);
 // No body at all when none is given: the accept and decline endpoints take none (or an empty object).
 export const mePost = (path, body) => me('POST', path, body);

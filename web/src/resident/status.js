@@ -3,9 +3,9 @@
 // then the history of changes (GET /v1/me/status/history).
 import { h, replace, when } from '../common/dom.js';
 import { getLang } from '../common/i18n.js';
-import { t, L, tOr } from './strings.js';
+import { t, L } from './strings.js';
 import { meGet } from './session.js';
-import { errorBox, showError, pill, safeColor } from './ui.js';
+import { errorBox, showError, pill, safeColor, colorWord } from './ui.js';
 
 const reasonText = (r) => (getLang() === 'en' && r.text_en ? r.text_en : r.text);
 
@@ -15,7 +15,7 @@ function reasonItem(r) {
 		r.until ? h('div', { class: 'muted' }, t('status.until', { t: when(r.until) })) : null,
 		r.records && r.records.length
 			? h('ul', { class: 'records muted' }, r.records.map((rec) =>
-				h('li', null, `${tOr(`kind.${rec.kind}`, rec.kind)} · ${when(rec.occurred_at)}`)))
+				h('li', null, `${t.or(`kind.${rec.kind}`, rec.kind)} · ${when(rec.occurred_at)}`)))
 			: null);
 }
 
@@ -31,7 +31,7 @@ export function statusView({ go }) {
 		const c = safeColor(status.color); // into a class: one of ours only
 		replace(body,
 			h('div', { class: 'status-head' },
-				h('span', { id: 'status-color', class: ['status-color', 'pill', c], dataset: { color: c } }, tOr(`color.${c}`, c)),
+				h('span', { id: 'status-color', class: ['status-color', 'pill', c], dataset: { color: c } }, colorWord(c)),
 				h('span', { class: 'muted', id: 'status-since' }, status.since ? t('status.since', { t: when(status.since) }) : '')),
 			h('p', { id: 'status-review', class: 'muted' },
 				status.review_at ? t('status.review', { t: when(status.review_at) }) : t('status.noReview')),
@@ -43,7 +43,7 @@ export function statusView({ go }) {
 		if (history && history.length) {
 			replace(hist, h('h3', null, t('status.history')),
 				h('ul', { class: 'history' }, history.map((ch) =>
-					h('li', null, pill(ch.color, tOr(`color.${safeColor(ch.color)}`, ch.color)), ' ', h('span', { class: 'muted' }, when(ch.since)),
+					h('li', null, pill(ch.color, colorWord(ch.color)), ' ', h('span', { class: 'muted' }, when(ch.since)),
 						ch.reasons && ch.reasons.length ? h('div', { class: 'muted' }, ch.reasons.map(reasonText).filter(Boolean).join(t('list.sep'))) : null))));
 		} else replace(hist);
 	}

@@ -84,10 +84,6 @@ const dict = {
 	'code.hint': { zh: '请向工作人员出示此码，截图无效。', en: 'Show this code to staff; screenshots are not valid.' },
 	'code.failed': { zh: '无法获取健康码。', en: 'Could not get a code.' },
 	'code.reasons': { zh: '查看原因', en: 'Why this colour' },
-	'color.green': { zh: '绿码', en: 'Green' },
-	'color.yellow': { zh: '黄码', en: 'Yellow' },
-	'color.red': { zh: '红码', en: 'Red' },
-	'color.grey': { zh: '—', en: '—' },
 
 	// status
 	'status.title': { zh: '健康码状态', en: 'Code status' },
@@ -225,11 +221,6 @@ const dict = {
 };
 
 export const t = translator(dict);
-
-// A translation that exists (or null): for values from the API that we may or may not have words for.
-export function tOr(key, fallback) {
-	return key in dict ? t(key) : fallback;
-}
 
 // Text nodes and attributes that follow the language; forgotten once they leave the page (at a language switch,
 // and as new ones are bound). A node is made before it is put on the page, so one not on the page is let go only

@@ -2,7 +2,7 @@
 // blamed, colour pills, and a button that stays disabled while its request is in flight.
 import { h, replace, when } from '../common/dom.js';
 import { ApiError } from '../common/api.js';
-import { t, L, tOr } from './strings.js';
+import { t, L } from './strings.js';
 
 // A label and its control; the control's id ties them together.
 export function field(labelKey, control, hint) {
@@ -41,7 +41,7 @@ export function errorText(err, overrides = {}) {
 	if (own) return t(own);
 	// Too many tries: how long to wait (the Retry-After header), never the server's English.
 	if (err.status === 429) return Number.isFinite(err.retryAfter) ? waitText(err.retryAfter) : t('err.rate_limited');
-	const ours = tOr(`err.${err.code}`, null);
+	const ours = t.or(`err.${err.code}`, null);
 	// The server's message names the rule broken (in English); our sentence says what to do about it.
 	if (err.code === 'invalid_argument' && err.message) return `${ours} ${err.message}`;
 	return ours || err.message || t('err.unknown');
@@ -117,8 +117,11 @@ export const safeColor = (c) => (COLORS.includes(c) ? c : 'grey');
 
 export const pill = (color, text) => h('span', { class: ['pill', safeColor(color)] }, text);
 
+// A colour's word (the shared result.* of common/labels.js), or '—' for anything that is not one of ours.
+export const colorWord = (c) => t.or(`result.${safeColor(c)}`, '—');
+
 export function resultPill(result) {
-	return pill(result, tOr(`result.${result}`, result));
+	return pill(result, t.or(`result.${result}`, result));
 }
 
 export const byteLength = (s) => new TextEncoder().encode(s).length;

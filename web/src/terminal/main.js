@@ -3,10 +3,10 @@
 // signed with HMAC-SM3, and shows the answer large for a few seconds: the status colour, the masked name,
 // who presented a relative's code; expired, invalid and unknown codes and failures each look different.
 import './style.css';
-import { h, replace } from '../common/dom.js';
+import { h, replace, when } from '../common/dom.js';
 import { ApiError } from '../common/api.js';
 import { getLang, setLang, onLang } from '../common/i18n.js';
-import { t, named } from './strings.js';
+import { t } from './strings.js';
 import { loadTerminal, saveTerminal, forgetTerminal, validId, validSecret, signedCall, why401 } from './signed.js';
 import { startCamera } from './camera.js';
 import { armSound, playResult } from './sound.js';
@@ -147,7 +147,7 @@ let confirming = false;
 
 function fillScan() {
 	part.place.textContent = term && term.org
-		? [term.org, term.place, named('scene', term.scene)].join(' · ')
+		? [term.org, term.place, t.or(`scene.${term.scene}`, String(term.scene))].join(' · ')
 		: term ? t('terminalNo', { id: term.id }) : '';
 	part.banner.hidden = !banner;
 	part.banner.className = banner && banner.error ? 'banner error' : 'banner warn';
@@ -194,11 +194,11 @@ function fillResult() {
 	el.dataset.result = r.kind;
 	el.className = `result r-${r.kind}`;
 	const person = r.person || {};
-	part.resultWord.textContent = r.kind === 'error' ? t('error') : t(r.kind);
+	part.resultWord.textContent = r.kind === 'error' ? t('error') : t.or(`word.${r.kind}`, t(`result.${r.kind}`));
 	part.resultName.textContent = person.name || '';
 	part.resultId.textContent = person.id_number || '';
 	const by = r.presentedBy;
-	part.resultBy.textContent = by ? t('presentedBy', { name: by.name || '', relation: named('relation', by.relation) }) : '';
+	part.resultBy.textContent = by ? t('presentedBy', { name: by.name || '', relation: t.or(`relation.${by.relation}`, String(by.relation)) }) : '';
 	part.resultBy.hidden = !by;
 	part.resultDetail.textContent = r.kind === 'error' ? t(r.key, r.vars)
 		: r.kind === 'expired' ? t('expiredDetail') : r.kind === 'invalid' ? t('invalidDetail')
@@ -209,9 +209,8 @@ function fillResult() {
 function fillRecent() {
 	if (!recent.length) return replace(part.recentList, h('li', { class: 'muted' }, t('recentNone')));
 	replace(part.recentList, recent.map((r) => {
-		const p = (n) => String(n).padStart(2, '0');
-		const time = `${p(r.at.getHours())}:${p(r.at.getMinutes())}:${p(r.at.getSeconds())}`;
-		const word = r.kind === 'error' ? t('error') : r.kind === 'expired' ? t('expiredShort') : t(r.kind);
+		const time = when(r.at, true).slice(11); // the time of day: the list holds the last few minutes
+		const word = r.kind === 'error' ? t('error') : t(`result.${r.kind}`);
 		return h('li', { dataset: { result: r.kind } },
 			h('span', { class: 'time' }, time),
 			h('span', { class: `pill ${pillClass(r.kind)}` }, word),

@@ -60,16 +60,14 @@ export const t = translator({
 	recent: { zh: '最近查验', en: 'Recent checks' },
 	recentNone: { zh: '暂无', en: 'None yet' },
 	checking: { zh: '查验中…', en: 'Checking…' },
-	// results
-	green: { zh: '绿码', en: 'Green' },
-	yellow: { zh: '黄码', en: 'Yellow' },
-	red: { zh: '红码', en: 'Red' },
-	expired: { zh: '已过期，请刷新', en: 'Expired: ask for a fresh code' },
-	expiredShort: { zh: '已过期', en: 'Expired' },
+	// results: the colours and the short words of the recent list are the shared result.* (common/labels.js). The
+	// big word across the screen has its own longer forms for the three that are not a colour: the guard reads it
+	// from a step away and acts on it (ask for a fresh code), so "Expired" or "Unknown" alone would say too little.
+	'word.expired': { zh: '已过期，请刷新', en: 'Expired: ask for a fresh code' },
+	'word.invalid': { zh: '无效码', en: 'Invalid code' },
+	'word.unknown': { zh: '未知码', en: 'Unknown code' },
 	expiredDetail: { zh: '请出示者刷新随申码后重新扫描', en: 'The code is out of date: refresh it and scan again' },
-	invalid: { zh: '无效码', en: 'Invalid code' },
 	invalidDetail: { zh: '此码不是有效的随申码，可能被篡改', en: 'This is not a genuine code; it may have been altered' },
-	unknown: { zh: '未知码', en: 'Unknown code' },
 	unknownDetail: {
 		zh: '码的持有人已无有效随申码，或亲属关系已解除',
 		en: 'Its holder no longer has a code, or the relative\'s link has ended',
@@ -90,10 +88,3 @@ export const t = translator({
 	errOther: { zh: '服务器拒绝（{status}）：{msg}', en: 'Refused by the server ({status}): {msg}' },
 	tapToClose: { zh: '点击返回扫码', en: 'Tap to go back to scanning' },
 });
-
-// A translated value of a closed set (scene, relation), or the value itself if we do not know it.
-export function named(prefix, value) {
-	const key = `${prefix}.${value}`;
-	const s = t(key);
-	return s === key ? String(value) : s;
-}
