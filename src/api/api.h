@@ -31,6 +31,21 @@ enum ss_api_auth {
 	SS_AUTH_SOURCE,   /* a request signed by a source client (source.h) */
 };
 
+/*
+ * Where a route's handler runs (router.c). Scans come first: they are
+ * answered on the server's own threads from memory, while everything that
+ * may touch the store or hash a password waits its turn on the router's
+ * threads, which run at a lower priority, so that no other traffic can take
+ * the processors from them.
+ */
+enum ss_api_lane {
+	SS_LANE_WORK = 0, /* the work pool: credentials first (before any body is read), then the handler */
+	SS_LANE_INLINE,   /* the server's thread: memory only (the health check; scans, whose answer waits for the
+	                     scan writer) */
+	SS_LANE_SLOW,     /* the slow pool (password hashing): unauthenticated, so limited per source, and served
+	                     fairly, a source at a time */
+};
+
 struct ss_api_call;
 typedef enum ss_err (*ss_api_fn)(struct ss_api_call *c);
 
@@ -42,7 +57,7 @@ struct ss_api_route {
 	unsigned roles;  /* SS_AUTH_STAFF: the roles admitted (enum ss_role bits) */
 	size_t body_max; /* 0: no body; else the body is one JSON object of at most this many bytes */
 	ss_api_fn fn;
-	bool slow; /* runs on the slow pool (password hashing), not on a server thread */
+	enum ss_api_lane lane;
 };
 
 struct ss_api_call {
@@ -59,7 +74,10 @@ struct ss_api_call {
 	const char *errors;                    /* raw JSON of an "errors" member added to an error answer, or NULL */
 	struct ss_json *body;                  /* routes with a body */
 	struct ss_jw w;                        /* writes resp->body */
-	struct ss_http_deferred *deferred;     /* a slow call's deferred answer */
+	struct ss_http_deferred *deferred;     /* the call's deferred answer, while the router's threads have it */
+	struct ss_api *api;                    /* the router's */
+	int stage;                             /* the router's: credentials checked, body read */
+	struct ss_api_call *next;              /* the router's: in a pool's queue */
 	/*
 	 * What a staff call did, for its audit entry (the router writes one for
 	 * every call of an authenticated member of staff, refused or not): the

@@ -1,4 +1,4 @@
-/* router: route matching, authentication, roles, body parsing, error rendering (see router.h). */
+/* router: route matching, lanes and their threads, authentication, roles, body parsing, errors (see router.h). */
 #include "api/router.h"
 
 #include <pthread.h>
@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "base/buf.h"
@@ -13,6 +17,7 @@
 #include "base/mem.h"
 #include "core/audit.h"
 #include "core/identity.h"
+#include "base/time.h"
 #include "http/metrics.h"
 #include "http/pages.h"
 
@@ -32,7 +37,7 @@ static enum ss_err metrics(struct ss_api_call *c)
 }
 
 static const struct ss_api_route system_routes[] = {
-        {"GET", "/healthz", "GET /healthz", SS_AUTH_NONE, 0, 0, healthz},
+        {"GET", "/healthz", "GET /healthz", SS_AUTH_NONE, 0, 0, healthz, .lane = SS_LANE_INLINE},
         {"GET", "/metrics", "GET /metrics", SS_AUTH_NONE, 0, 0, metrics},
         {.method = NULL},
 };
@@ -122,7 +127,14 @@ static struct ss_signed_request signed_request(const struct ss_http_req *req, co
 	};
 }
 
-static enum ss_err authenticate(struct ss_api_call *c)
+/*
+ * The credentials of a call, as far as they can be checked before its body:
+ * all of a bearer token; of a signed request, the client (a source client
+ * from the store; a terminal's only on the scan path, from its cache, after
+ * the body) and the headers' forms and window. Runs where the route's lane
+ * says: a store read only on the router's threads.
+ */
+static enum ss_err authenticate_head(struct ss_api_call *c)
 {
 	const char *token = bearer(c->req);
 	enum ss_err err;
@@ -134,11 +146,14 @@ static enum ss_err authenticate(struct ss_api_call *c)
 		return ss_identity_authenticate(c->app, token, &c->citizen_id);
 	case SS_AUTH_TERMINAL: {
 		struct ss_signed_request sr = signed_request(c->req, "X-Terminal-Id");
-		return ss_terminal_authenticate(c->app, &sr, &c->terminal);
+		int64_t id;
+		if ((err = ss_sign_client_id(&sr, &id)))
+			return err;
+		return ss_sign_check_headers(sr.timestamp, sr.nonce, sr.signature, ss_time_now());
 	}
 	case SS_AUTH_SOURCE: {
 		struct ss_signed_request sr = signed_request(c->req, "X-Client-Id");
-		return ss_source_client_authenticate(c->app, &sr, &c->client);
+		return ss_source_client_identify(c->app, &sr, &c->client);
 	}
 	case SS_AUTH_STAFF:
 		if ((err = ss_staff_authenticate(c->app, token, &c->staff)))
@@ -148,6 +163,23 @@ static enum ss_err authenticate(struct ss_api_call *c)
 		return SS_OK;
 	}
 	return ss_fail(SS_INTERNAL, NULL, "route has no authentication rule");
+}
+
+/* The rest of a signed request's check, once its body is in: the signature and the nonce. */
+static enum ss_err authenticate_body(struct ss_api_call *c)
+{
+	switch (c->route->auth) {
+	case SS_AUTH_TERMINAL: {
+		struct ss_signed_request sr = signed_request(c->req, "X-Terminal-Id");
+		return ss_terminal_authenticate(c->app, &sr, &c->terminal);
+	}
+	case SS_AUTH_SOURCE: {
+		struct ss_signed_request sr = signed_request(c->req, "X-Client-Id");
+		return ss_source_client_verify(c->app, &sr, &c->client);
+	}
+	default:
+		return SS_OK;
+	}
 }
 
 enum ss_err ss_api_channel(struct ss_api_call *c, const char **channel)
@@ -192,11 +224,23 @@ static void write_error(struct ss_buf *out, enum ss_err err, const char *msg, co
 		ss_log_error("error_render", "msg=\"error body too large\"");
 }
 
+/* Every 503 and 429 says when to come back. */
+static void retry_after(struct ss_http_resp *resp, enum ss_err err)
+{
+	if (err != SS_BUSY && err != SS_RATE_LIMITED)
+		return;
+	for (size_t i = 0; i < resp->nheaders; i++)
+		if (!strcasecmp(resp->header_names[i], "Retry-After"))
+			return;
+	ss_http_resp_header(resp, "Retry-After", "1");
+}
+
 static void render_error(struct ss_http_resp *resp, enum ss_err err, const char *errors)
 {
 	resp->status = ss_err_status(err);
 	resp->content_type = "application/json";
 	write_error(&resp->body, err, ss_err_message(), ss_err_field(), errors);
+	retry_after(resp, err);
 }
 
 const char *ss_api_error_body(struct ss_api_call *c, enum ss_err err, const char *msg)
@@ -227,21 +271,81 @@ void ss_api_cache(struct ss_api_call *c, int max_age)
 }
 
 /*
- * The slow pool: threads that run the handlers of slow routes (argon2id
- * log-ins and registrations, tens of milliseconds of CPU each), so that the
- * server's threads go on answering scans meanwhile. Its queue is bounded:
- * when it is full, slow requests are refused with 503 at once.
+ * The router's threads. The work pool runs whatever may block (the store):
+ * a queue (bounded: 503 when full) and threads at a lower priority than the
+ * server's, so that scans, answered on the server's threads, come first. The
+ * slow pool runs the password-hashing routes (log-in, registration), which
+ * anyone may call: each source (a keyed hash of the peer's address, from the
+ * server) may have at most SLOW_PER_SOURCE of them admitted, the excess is
+ * answered 429 after a delay (TARPIT_MS: a flood from one address cannot
+ * turn the refusals into a load of their own), and the threads take the
+ * sources in turn, one call each, so that a source with a long queue does not
+ * keep the others waiting behind it.
  */
-#define SLOW_QUEUE 256
+#define WORK_QUEUE      4096
+#define WORK_NICE       5
+#define SLOW_MAX        256 /* slow calls admitted (queued or running), in all */
+#define SLOW_PER_SOURCE 8
+#define SLOW_NICE       10
+#define TARPIT_MS       500
+#define TARPIT_MAX      65536
+
+enum { STAGE_HEAD, STAGE_BODY };
+
+struct queue {
+	struct ss_api_call *head, *tail;
+	size_t n;
+};
+
+static void queue_push(struct queue *q, struct ss_api_call *c)
+{
+	c->next = NULL;
+	if (q->tail)
+		q->tail->next = c;
+	else
+		q->head = c;
+	q->tail = c;
+	q->n++;
+}
+
+static struct ss_api_call *queue_pop(struct queue *q)
+{
+	struct ss_api_call *c = q->head;
+	if (!c)
+		return NULL;
+	q->head = c->next;
+	if (!q->head)
+		q->tail = NULL;
+	q->n--;
+	return c;
+}
+
+/* A source of slow calls: those of its calls admitted (queued or running), and its queue. */
+struct source {
+	uint64_t key; /* 0: a free entry */
+	unsigned admitted;
+	struct queue waiting;
+};
+
+struct tarpit_entry {
+	int64_t due_us;
+	struct ss_http_deferred *d;
+};
 
 struct ss_api {
 	struct ss_app *app;
 	const struct ss_pages *pages; /* the web pages, or NULL */
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct ss_api_call *queue[SLOW_QUEUE];
-	size_t head, count;
+	pthread_mutex_t lock;         /* guards everything below */
+	pthread_cond_t work_wake, slow_wake, tarpit_wake;
 	bool stopping;
+	struct queue work;
+	struct source sources[SLOW_MAX];
+	unsigned slow_admitted;
+	unsigned slow_cursor;        /* where the next slow call is looked for: the sources in turn */
+	struct tarpit_entry *tarpit; /* a ring of TARPIT_MAX: the delay is constant, so first in is first due */
+	size_t tarpit_head, tarpit_n;
+	pthread_t tarpit_thread;
+	bool has_tarpit;
 	unsigned nthreads;
 	pthread_t threads[];
 };
@@ -284,74 +388,274 @@ static void finish(struct ss_api_call *c, enum ss_err err)
 {
 	if (!err)
 		err = ss_jw_finish(&c->w);
-	if (err) {
-		if (err == SS_TOO_BIG && c->req->body_err == SS_TOO_BIG)
-			(void)ss_fail(SS_TOO_BIG, NULL, "the request body is too large");
+	if (err)
 		render_error(c->resp, err, c->errors);
-	}
 	audit_staff_call(c, err ? ss_err_status(err) : c->resp->status ? c->resp->status : 200);
 	ss_json_free(c->body);
 	c->body = NULL;
 }
 
+/*
+ * An endpoint without a body also takes an empty JSON object, which many
+ * clients send with every POST; at most NO_BODY_MAX bytes of it.
+ */
+#define NO_BODY_MAX 16
+
+static size_t body_limit(const struct ss_api_route *route)
+{
+	return route->body_max ? route->body_max : NO_BODY_MAX;
+}
+
+/* Parses the body (an endpoint without one takes an empty object: parsed as any body is, then no member). */
+static enum ss_err parse_body(struct ss_api_call *c)
+{
+	const struct ss_api_route *route = c->route;
+	enum ss_err err;
+	if ((route->body_max || c->req->body_len) && (err = ss_json_parse(c->req->body, c->req->body_len, &c->body)))
+		return err;
+	static const char *const no_members[] = {NULL};
+	if (!route->body_max && c->body && ss_json_unknown_member(c->body, no_members))
+		return ss_fail(SS_INVALID, NULL, "this endpoint takes no body");
+	return SS_OK;
+}
+
+/* What every lane does once the body is in and the credentials are checked: parse, handle, finish. */
+static void handle(struct ss_api_call *c)
+{
+	enum ss_err err = parse_body(c);
+	if (!err)
+		err = c->route->fn(c);
+	finish(c, err);
+}
+
+/* Sets the thread's nice value (Linux keeps one per thread): the pools yield to the server's threads. */
+static void lower_priority(int nice)
+{
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) != 0)
+		ss_log_warn("thread_priority", "nice=%d", nice);
+}
+
+/* A work-pool call: its credentials (STAGE_HEAD, before the body), or the rest (STAGE_BODY). */
+static void work_call(struct ss_api_call *c)
+{
+	ss_err_clear();
+	if (c->stage == STAGE_HEAD) {
+		enum ss_err err = authenticate_head(c);
+		if (err) {
+			finish(c,
+			       err); /* an unread body is not read: the server closes the connection after the answer */
+			ss_http_resume(c->deferred, true);
+			return;
+		}
+		if (c->req->has_body) {
+			c->stage = STAGE_BODY;
+			ss_http_resume_body(c->deferred, body_limit(c->route));
+			return;
+		}
+	}
+	{ /* the body is in (or there is none): what of the credentials needed it */
+		enum ss_err err = authenticate_body(c);
+		if (err) {
+			finish(c, err);
+			ss_http_resume(c->deferred, true);
+			return;
+		}
+	}
+	handle(c);
+	ss_http_resume(c->deferred, true);
+}
+
+static void *work_worker(void *arg)
+{
+	struct ss_api *api = arg;
+	lower_priority(WORK_NICE);
+	for (;;) {
+		pthread_mutex_lock(&api->lock);
+		while (!api->work.n && !api->stopping)
+			pthread_cond_wait(&api->work_wake, &api->lock);
+		struct ss_api_call *c = queue_pop(&api->work);
+		pthread_mutex_unlock(&api->lock);
+		if (!c)
+			return NULL;
+		work_call(c);
+	}
+}
+
+/* Queues c on the work pool, deferring its answer; SS_BUSY (and nothing deferred) if the queue is full. */
+static enum ss_err to_work(struct ss_api *api, struct ss_api_call *c, int stage)
+{
+	const char *fail = ss_api_error_body(c, SS_BUSY, "the server is busy; try again");
+	pthread_mutex_lock(&api->lock);
+	if (api->work.n >= WORK_QUEUE || api->stopping) {
+		pthread_mutex_unlock(&api->lock);
+		return ss_fail(SS_BUSY, NULL, "the server is busy; try again");
+	}
+	c->stage = stage;
+	c->deferred = ss_http_defer(c->req, ss_err_status(SS_BUSY), fail);
+	queue_push(&api->work, c);
+	pthread_cond_signal(&api->work_wake);
+	pthread_mutex_unlock(&api->lock);
+	return SS_OK;
+}
+
+/* The entry of source key (made if need be, when there is room); NULL if there is none and no room. Locked. */
+static struct source *source_of(struct ss_api *api, uint64_t key, bool make)
+{
+	struct source *free_entry = NULL;
+	for (unsigned i = 0; i < SLOW_MAX; i++) {
+		if (api->sources[i].key == key)
+			return &api->sources[i];
+		if (!api->sources[i].key && !free_entry)
+			free_entry = &api->sources[i];
+	}
+	if (!make || !free_entry)
+		return NULL;
+	*free_entry = (struct source){.key = key ? key : 1};
+	return free_entry;
+}
+
+/* Why source key may not have one more slow call now (SS_RATE_LIMITED, SS_BUSY), or SS_OK. Locked. */
+static enum ss_err slow_refusal(struct ss_api *api, uint64_t key)
+{
+	struct source *s = source_of(api, key, false);
+	if (s && s->admitted >= SLOW_PER_SOURCE)
+		return ss_fail(SS_RATE_LIMITED, NULL,
+		               "too many log-ins and registrations from this address; try again");
+	if (api->slow_admitted >= SLOW_MAX || api->stopping)
+		return ss_fail(SS_BUSY, NULL, "the server is busy; try again");
+	return SS_OK;
+}
+
+/* The next slow call, taking the sources in turn. Locked. */
+static struct ss_api_call *slow_next(struct ss_api *api)
+{
+	for (unsigned k = 0; k < SLOW_MAX; k++) {
+		struct source *s = &api->sources[(api->slow_cursor + k) % SLOW_MAX];
+		if (s->key && s->waiting.n) {
+			api->slow_cursor = (api->slow_cursor + k + 1) % SLOW_MAX;
+			return queue_pop(&s->waiting);
+		}
+	}
+	return NULL;
+}
+
 static void *slow_worker(void *arg)
 {
 	struct ss_api *api = arg;
+	lower_priority(SLOW_NICE);
 	for (;;) {
+		struct ss_api_call *c;
 		pthread_mutex_lock(&api->lock);
-		while (api->count == 0 && !api->stopping)
-			pthread_cond_wait(&api->wake, &api->lock);
-		if (api->count == 0) {
-			pthread_mutex_unlock(&api->lock);
-			return NULL;
-		}
-		struct ss_api_call *c = api->queue[api->head];
-		api->head = (api->head + 1) % SLOW_QUEUE;
-		api->count--;
+		while (!(c = slow_next(api)) && !api->stopping)
+			pthread_cond_wait(&api->slow_wake, &api->lock);
 		pthread_mutex_unlock(&api->lock);
-
+		if (!c)
+			return NULL;
 		ss_err_clear();
-		finish(c, c->route->fn(c));
+		handle(c);
+		pthread_mutex_lock(&api->lock);
+		struct source *s = source_of(api, c->req->source ? c->req->source : 1, false);
+		if (s && --s->admitted == 0 && !s->waiting.n)
+			s->key = 0;
+		api->slow_admitted--;
+		pthread_mutex_unlock(&api->lock);
 		ss_http_resume(c->deferred, true);
 	}
 }
 
-/* Hands c to the slow pool, deferring its answer; SS_BUSY if the queue is full. */
-static enum ss_err hand_over(struct ss_api *api, struct ss_api_call *c)
+/* Admits c to the slow pool, deferring its answer; the refusal (and nothing deferred) if it may not. */
+static enum ss_err to_slow(struct ss_api *api, struct ss_api_call *c)
 {
-	struct ss_api_call *job = ss_arena_alloc(c->req->arena, sizeof(*job));
-	struct ss_http_req *req = ss_arena_alloc(c->req->arena, sizeof(*req));
 	const char *fail = ss_api_error_body(c, SS_BUSY, "the server is busy; try again");
-	*req = *c->req;
-	*job = *c;
-	job->req = req;
+	uint64_t key = c->req->source ? c->req->source : 1;
 	pthread_mutex_lock(&api->lock);
-	if (api->count == SLOW_QUEUE || api->stopping) {
+	enum ss_err err = slow_refusal(api, key);
+	struct source *s = err ? NULL : source_of(api, key, true);
+	if (!err && !s)
+		err = ss_fail(SS_BUSY, NULL, "the server is busy; try again");
+	if (err) {
 		pthread_mutex_unlock(&api->lock);
-		return ss_fail(SS_BUSY, NULL, "the server is busy; try again");
+		return err;
 	}
-	job->deferred = ss_http_defer(c->req, ss_err_status(SS_BUSY), fail);
-	api->queue[(api->head + api->count) % SLOW_QUEUE] = job;
-	api->count++;
-	pthread_cond_signal(&api->wake);
+	s->admitted++;
+	api->slow_admitted++;
+	c->deferred = ss_http_defer(c->req, ss_err_status(SS_BUSY), fail);
+	queue_push(&s->waiting, c);
+	pthread_cond_signal(&api->slow_wake);
 	pthread_mutex_unlock(&api->lock);
-	c->body = NULL; /* the job owns it now */
 	return SS_OK;
 }
 
-struct ss_api *ss_api_new(struct ss_app *app, unsigned slow_threads)
+/* Answers c's error after TARPIT_MS (at once if the tarpit is full); the answer is rendered now. */
+static void refuse_slowly(struct ss_api *api, struct ss_api_call *c, enum ss_err err)
 {
-	if (slow_threads == 0)
-		slow_threads = 1;
-	struct ss_api *api = ss_calloc(1, sizeof(*api) + slow_threads * sizeof(pthread_t));
+	finish(c, err);
+	struct ss_http_deferred *d = ss_http_defer(c->req, ss_err_status(SS_BUSY), "");
+	pthread_mutex_lock(&api->lock);
+	if (!api->has_tarpit || api->tarpit_n == TARPIT_MAX) {
+		pthread_mutex_unlock(&api->lock);
+		ss_http_resume(d, true);
+		return;
+	}
+	api->tarpit[(api->tarpit_head + api->tarpit_n) % TARPIT_MAX] =
+	        (struct tarpit_entry){.due_us = ss_time_mono_us() + TARPIT_MS * 1000, .d = d};
+	if (api->tarpit_n++ == 0)
+		pthread_cond_signal(&api->tarpit_wake);
+	pthread_mutex_unlock(&api->lock);
+}
+
+static void *tarpit_worker(void *arg)
+{
+	struct ss_api *api = arg;
+	pthread_mutex_lock(&api->lock);
+	for (;;) {
+		if (!api->tarpit_n) {
+			if (api->stopping)
+				break;
+			pthread_cond_wait(&api->tarpit_wake, &api->lock);
+			continue;
+		}
+		struct tarpit_entry e = api->tarpit[api->tarpit_head];
+		int64_t now = ss_time_mono_us();
+		if (e.due_us > now && !api->stopping) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			int64_t ns = (int64_t)ts.tv_nsec + (e.due_us - now) * 1000;
+			ts.tv_sec += (time_t)(ns / 1000000000);
+			ts.tv_nsec = (long)(ns % 1000000000);
+			pthread_cond_timedwait(&api->tarpit_wake, &api->lock, &ts);
+			continue;
+		}
+		api->tarpit_head = (api->tarpit_head + 1) % TARPIT_MAX;
+		api->tarpit_n--;
+		pthread_mutex_unlock(&api->lock);
+		ss_http_resume(e.d, true);
+		pthread_mutex_lock(&api->lock);
+	}
+	pthread_mutex_unlock(&api->lock);
+	return NULL;
+}
+
+struct ss_api *ss_api_new(struct ss_app *app, unsigned cpus)
+{
+	if (cpus == 0)
+		cpus = 1;
+	unsigned nwork = 2 * cpus, nslow = cpus;
+	struct ss_api *api = ss_calloc(1, sizeof(*api) + (nwork + nslow) * sizeof(pthread_t));
 	api->app = app;
 	pthread_mutex_init(&api->lock, NULL);
-	pthread_cond_init(&api->wake, NULL);
-	for (unsigned i = 0; i < slow_threads; i++) {
-		if (pthread_create(&api->threads[i], NULL, slow_worker, api) != 0)
+	pthread_cond_init(&api->work_wake, NULL);
+	pthread_cond_init(&api->slow_wake, NULL);
+	pthread_cond_init(&api->tarpit_wake, NULL);
+	api->tarpit = ss_malloc(TARPIT_MAX * sizeof(*api->tarpit));
+	api->has_tarpit = pthread_create(&api->tarpit_thread, NULL, tarpit_worker, api) == 0;
+	for (unsigned i = 0; i < nwork + nslow; i++) {
+		if (pthread_create(&api->threads[api->nthreads], NULL, i < nwork ? work_worker : slow_worker, api) != 0)
 			break;
 		api->nthreads++;
 	}
+	if (api->nthreads < nwork + nslow)
+		ss_log_error("api_threads", "started=%u wanted=%u", api->nthreads, nwork + nslow);
 	return api;
 }
 
@@ -361,84 +665,144 @@ void ss_api_free(struct ss_api *api)
 		return;
 	pthread_mutex_lock(&api->lock);
 	api->stopping = true;
-	pthread_cond_broadcast(&api->wake);
+	pthread_cond_broadcast(&api->work_wake);
+	pthread_cond_broadcast(&api->slow_wake);
+	pthread_cond_broadcast(&api->tarpit_wake);
 	pthread_mutex_unlock(&api->lock);
 	for (unsigned i = 0; i < api->nthreads; i++)
 		pthread_join(api->threads[i], NULL);
+	if (api->has_tarpit)
+		pthread_join(api->tarpit_thread, NULL);
+	/* calls still queued (the server stopped waiting for them): answered 503 (their connections are gone) */
+	struct ss_api_call *c;
+	while ((c = queue_pop(&api->work)))
+		ss_http_resume(c->deferred, false);
+	for (unsigned i = 0; i < SLOW_MAX; i++)
+		while ((c = queue_pop(&api->sources[i].waiting)))
+			ss_http_resume(c->deferred, false);
 	pthread_mutex_destroy(&api->lock);
-	pthread_cond_destroy(&api->wake);
+	pthread_cond_destroy(&api->work_wake);
+	pthread_cond_destroy(&api->slow_wake);
+	pthread_cond_destroy(&api->tarpit_wake);
+	free(api->tarpit);
 	free(api);
 }
-
-/*
- * An endpoint without a body also takes an empty JSON object, which many
- * clients send with every POST; at most NO_BODY_MAX bytes of it.
- */
-#define NO_BODY_MAX 16
 
 void ss_api_set_pages(struct ss_api *api, const struct ss_pages *pages)
 {
 	api->pages = pages;
 }
 
-void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp)
+/* The answer of c is ready (resp, or err's error body): for head() and the handler on the server's thread. */
+static enum ss_http_next answer_now(struct ss_api_call *c, enum ss_err err)
+{
+	finish(c, err);
+	return SS_HTTP_ANSWER;
+}
+
+/* X-Channel, wherever it is sent, is one of the channels (a resident's routes read it with ss_api_channel). */
+static enum ss_err check_channel(struct ss_api_call *c)
+{
+	const char *ch;
+	return ss_api_channel(c, &ch);
+}
+
+enum ss_http_next ss_api_head(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp)
 {
 	struct ss_api *api = ctx;
-	struct ss_api_call c = {.app = api->app, .req = req, .resp = resp};
+	struct ss_api_call *c = ss_arena_alloc(req->arena, sizeof(*c));
 	const struct ss_api_route *route = NULL;
 	enum ss_err err;
 
+	*c = (struct ss_api_call){.app = api->app, .api = api, .req = req, .resp = resp};
+	req->app = c;
 	ss_err_clear();
-	ss_jw_init(&c.w, &resp->body);
+	ss_jw_init(&c->w, &resp->body);
 	if (req->body_err == SS_BUSY) { /* the server is stopping: nothing new is begun */
 		req->route = "stopping";
-		err = ss_fail(SS_BUSY, NULL, "the server is stopping; try another");
-		goto out;
+		return answer_now(c, ss_fail(SS_BUSY, NULL, "the server is stopping; try another"));
 	}
 	if (!strcmp(req->method, "HEAD")) /* answered as GET; the server sends no body */
 		req->method = "GET";
-	if ((err = find(req->method, req->path, req->arena, c.params, &route))) {
+	if ((err = find(req->method, req->path, req->arena, c->params, &route))) {
 		/* not the API: one of the pages or their assets? */
 		if (err == SS_NOT_FOUND && !strcmp(req->method, "GET") && ss_pages_serve(api->pages, req, resp))
-			return;
+			return SS_HTTP_ANSWER;
 		if (err == SS_NOT_FOUND && !api->pages && !strcmp(req->method, "GET") && ss_pages_page(req->path))
 			err = ss_fail(SS_NOT_FOUND, NULL,
 			              "the pages are not built or could not be loaded (the server's log, "
 			              "event no_pages, says why; the reason names its files, so not here)");
 		if (err == SS_METHOD)
 			ss_http_resp_header(resp, "Allow", allowed(req->path, req->arena));
-		goto out;
+		return answer_now(c, err);
 	}
-	c.route = route;
+	c->route = route;
 	req->route = route->name;
-	if ((err = req->body_err) || (err = authenticate(&c)))
-		goto out;
-	/* an endpoint without a body takes an empty object too: parsed as any body is, then it must have no member */
-	if ((route->body_max || req->body_len) && (err = ss_json_parse(req->body, req->body_len, &c.body)))
-		goto out;
-	static const char *const no_members[] = {NULL};
-	if (!route->body_max && c.body && ss_json_unknown_member(c.body, no_members)) {
-		err = ss_fail(SS_INVALID, NULL, "this endpoint takes no body");
-		goto out;
+	if ((err = check_channel(c)))
+		return answer_now(c, err);
+	switch (route->lane) {
+	case SS_LANE_INLINE:
+		/* memory only: a terminal's headers now, the rest once the (small) body is in */
+		if ((err = authenticate_head(c)))
+			return answer_now(c, err);
+		req->body_max = body_limit(route);
+		return SS_HTTP_BODY;
+	case SS_LANE_SLOW:
+		/* a source over its share is told so before its body is read, let alone hashed */
+		pthread_mutex_lock(&api->lock);
+		err = slow_refusal(api, req->source ? req->source : 1);
+		pthread_mutex_unlock(&api->lock);
+		if (err == SS_RATE_LIMITED) {
+			refuse_slowly(api, c, err);
+			return SS_HTTP_WAIT;
+		}
+		if (err)
+			return answer_now(c, err);
+		req->body_max = body_limit(route);
+		return SS_HTTP_BODY;
+	case SS_LANE_WORK:
+		if (route->auth == SS_AUTH_NONE) {
+			req->body_max = body_limit(route);
+			return SS_HTTP_BODY;
+		}
+		/* credentials need the store: checked on the work pool, and only then is the body read */
+		if ((err = to_work(api, c, STAGE_HEAD)))
+			return answer_now(c, err);
+		return SS_HTTP_WAIT;
 	}
-	if (route->slow && api->nthreads) {
-		if ((err = hand_over(api, &c)))
-			goto out;
-		return;
-	}
-	err = route->fn(&c);
-out:
-	finish(&c, err);
+	return answer_now(c, ss_fail(SS_INTERNAL, NULL, "route has no lane"));
 }
 
-size_t ss_api_body_limit(void *ctx, const char *method, const char *path)
+void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp)
+{
+	struct ss_api *api = ctx;
+	struct ss_api_call *c = req->app;
+	enum ss_err err;
+
+	ss_err_clear();
+	switch (c->route->lane) {
+	case SS_LANE_INLINE:
+		if ((err = authenticate_body(c)))
+			finish(c, err);
+		else
+			handle(c);
+		return;
+	case SS_LANE_SLOW:
+		if ((err = to_slow(api, c)) == SS_RATE_LIMITED)
+			refuse_slowly(api, c, err);
+		else if (err)
+			finish(c, err);
+		return;
+	case SS_LANE_WORK:
+		/* a route without credentials comes here with its body; one with them, after its credentials */
+		if ((err = to_work(api, c, STAGE_BODY)))
+			finish(c, err);
+		return;
+	}
+}
+
+void ss_api_error(void *ctx, enum ss_err err, const char *msg, struct ss_buf *out)
 {
 	(void)ctx;
-	struct ss_arena a;
-	const char *params[SS_API_MAX_PARAMS];
-	const struct ss_api_route *route = NULL;
-	ss_arena_init(&a);
-	bool found = find(method, path, &a, params, &route) == SS_OK;
-	ss_arena_release(&a);
-	return found ? (route->body_max ? route->body_max : NO_BODY_MAX) : 0;
+	write_error(out, err, msg, NULL, NULL);
 }

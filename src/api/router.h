@@ -1,9 +1,14 @@
 /*
  * router: the application behind the HTTP server: route tables in, answers
  * out, errors rendered in exactly one place as
- * {"error":{"code","message","field"}} with the status of err.h's table.
- * Also serves GET /healthz and GET /metrics. Thread-safe: the server calls it
- * from its pool threads.
+ * {"error":{"code","message","field"}} with the status of err.h's table
+ * (503 and 429 with Retry-After). Also serves GET /healthz and GET /metrics.
+ *
+ * Each route runs in a lane (api.h): on the server's thread (scans, the health
+ * check), on the work pool after its credentials are checked and before its
+ * body is read, or on the slow pool, limited and served fairly per source.
+ * The server calls it from its I/O threads; its own threads run at a lower
+ * priority than those.
  */
 #ifndef SS_API_ROUTER_H
 #define SS_API_ROUTER_H
@@ -14,11 +19,12 @@
 #include "http/server.h"
 
 /*
- * The application over app, with slow_threads threads for the slow routes
- * (password hashing). Free it after the HTTP server has stopped.
+ * The application over app, with threads for a machine of cpus processors
+ * (two work threads and one slow thread per processor). Free it after the
+ * HTTP server has stopped.
  */
 struct ss_api;
-struct ss_api *ss_api_new(struct ss_app *app, unsigned slow_threads);
+struct ss_api *ss_api_new(struct ss_app *app, unsigned cpus);
 void ss_api_free(struct ss_api *api);
 
 /*
@@ -28,8 +34,9 @@ void ss_api_free(struct ss_api *api);
 struct ss_pages;
 void ss_api_set_pages(struct ss_api *api, const struct ss_pages *pages);
 
-/* The handler and body-limit callbacks for ss_http_start(); ctx is the struct ss_api. */
+/* The callbacks for ss_http_start() (server.h); ctx is the struct ss_api. */
+enum ss_http_next ss_api_head(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp);
 void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp);
-size_t ss_api_body_limit(void *ctx, const char *method, const char *path);
+void ss_api_error(void *ctx, enum ss_err err, const char *msg, struct ss_buf *out);
 
 #endif

@@ -113,7 +113,7 @@ static enum ss_err declarations_create(struct ss_api_call *c)
 
 const struct ss_api_route ss_api_source_routes[] = {
         {"POST", "/v1/sources/{source}/records", "POST /v1/sources/{source}/records", SS_AUTH_SOURCE, 0,
-         SS_SOURCE_BODY_MAX, records_post, .slow = true},
+         SS_SOURCE_BODY_MAX, records_post},
         {"POST", "/v1/staff/sources", "POST /v1/staff/sources", SS_AUTH_STAFF, SS_ROLE_ADMIN, SMALL_BODY,
          sources_create},
         {"POST", "/v1/me/declarations", "POST /v1/me/declarations", SS_AUTH_CITIZEN, 0, SMALL_BODY,

@@ -625,15 +625,12 @@ const struct ss_api_route ss_api_staff_routes[] = {
         {"POST", "/v1/staff/terminals", "POST /v1/staff/terminals", SS_AUTH_STAFF, SS_ROLE_ADMIN, SMALL_BODY,
          terminals_create},
         {"POST", "/v1/staff/status", "POST /v1/staff/status", SS_AUTH_STAFF, SS_ROLE_ADMIN, SMALL_BODY, status_set},
-        /* a walk over everyone with records: on the slow pool, so that scans go on meanwhile */
         {"POST", "/v1/staff/rules/diff", "POST /v1/staff/rules/diff", SS_AUTH_STAFF, SS_ROLE_ADMIN, RULES_BODY,
-         rules_diff, .slow = true},
+         rules_diff},
         {"GET", "/v1/staff/rules", "GET /v1/staff/rules", SS_AUTH_STAFF, SS_ROLE_ADMIN, 0, rules_get},
         {"POST", "/v1/staff/rules/apply", "POST /v1/staff/rules/apply", SS_AUTH_STAFF, SS_ROLE_ADMIN, RULES_BODY,
-         rules_apply, .slow = true},
-        /* reads up to a few hundred thousand index entries: on the slow pool, so that scans go on meanwhile */
-        {"POST", "/v1/staff/trace", "POST /v1/staff/trace", SS_AUTH_STAFF, SS_ROLE_EPIDEMIOLOGIST, SMALL_BODY, trace,
-         .slow = true},
+         rules_apply},
+        {"POST", "/v1/staff/trace", "POST /v1/staff/trace", SS_AUTH_STAFF, SS_ROLE_EPIDEMIOLOGIST, SMALL_BODY, trace},
         {"GET", "/v1/staff/audit", "GET /v1/staff/audit", SS_AUTH_STAFF, SS_ROLE_SECURITY, 0, audit_search},
         {"POST", "/v1/staff/audit/search", "POST /v1/staff/audit/search", SS_AUTH_STAFF, SS_ROLE_SECURITY, SMALL_BODY,
          audit_search},

@@ -22,12 +22,17 @@
 	X(DENIED, 403, "permission_denied")        \
 	X(NOT_FOUND, 404, "not_found")             \
 	X(METHOD, 405, "method_not_allowed")       \
+	X(TIMEOUT, 408, "timeout")                 \
 	X(CONFLICT, 409, "conflict")               \
 	X(TOO_BIG, 413, "too_large")               \
+	X(URI_TOO_LONG, 414, "too_large")          \
 	X(MISMATCH, 422, "real_name_mismatch")     \
 	X(RATE_LIMITED, 429, "rate_limited")       \
+	X(HEADERS_TOO_BIG, 431, "too_large")       \
 	X(INTERNAL, 500, "internal")               \
-	X(BUSY, 503, "unavailable")
+	X(NOT_IMPLEMENTED, 501, "not_implemented") \
+	X(BUSY, 503, "unavailable")                \
+	X(VERSION, 505, "unsupported_version")
 
 enum ss_err {
 #define SS_ERR_ENUM(name, status, code) SS_##name,

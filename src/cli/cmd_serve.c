@@ -67,18 +67,25 @@ static void follow_statuses(struct follow *f)
 
 int ss_cmd_serve(int argc, char **argv)
 {
-	static const char *const names[] = {"data",        "listen",         "code-ttl", "threads",
-	                                    "session-ttl", "login-delay-ms", "web",      NULL};
-	const char *values[7] = {NULL, "127.0.0.1:8080", "60", "0", "43200", "1000", SS_WEB_DIR}, *rest[1];
+	static const char *const names[] = {
+	        "data", "listen",          "code-ttl",        "threads",     "session-ttl", "login-delay-ms",
+	        "web",  "head-timeout-ms", "idle-timeout-ms", "conn-per-ip", "body-memory", NULL};
+	const char *values[11] = {NULL,       "127.0.0.1:8080", "60",    "0",    "43200",   "1000",
+	                          SS_WEB_DIR, "10000",          "30000", "1000", "67108864"},
+	           *rest[1];
 	const char *usage = "--data DIR [--listen HOST:PORT] [--code-ttl SECONDS] [--threads N] "
-	                    "[--session-ttl SECONDS] [--login-delay-ms MS] [--web DIR]";
-	long long code_ttl, threads, session_ttl, delay;
+	                    "[--session-ttl SECONDS] [--login-delay-ms MS] [--web DIR] [--head-timeout-ms MS] "
+	                    "[--idle-timeout-ms MS] [--conn-per-ip N] [--body-memory BYTES]";
+	long long code_ttl, threads, session_ttl, delay, head_ms, idle_ms, per_ip, body_memory;
 	int nrest;
 
 	if (!ss_cli_options("serve", argc, argv, names, values, rest, &nrest, 0) || !values[0])
 		return ss_cli_usage("serve", usage);
 	if (!ss_str_to_ll(values[2], 1, 86400, &code_ttl) || !ss_str_to_ll(values[3], 0, 256, &threads) ||
-	    !ss_str_to_ll(values[4], 60, 30 * 86400, &session_ttl) || !ss_str_to_ll(values[5], 1, 60000, &delay))
+	    !ss_str_to_ll(values[4], 60, 30 * 86400, &session_ttl) || !ss_str_to_ll(values[5], 1, 60000, &delay) ||
+	    !ss_str_to_ll(values[7], 100, 600000, &head_ms) || !ss_str_to_ll(values[8], 100, 3600000, &idle_ms) ||
+	    !ss_str_to_ll(values[9], 1, 100000, &per_ip) ||
+	    !ss_str_to_ll(values[10], 65536, (long long)1 << 40, &body_memory))
 		return ss_cli_usage("serve", usage);
 
 	/* the server's threads inherit this mask, so only sigwait below sees these signals */
@@ -127,9 +134,16 @@ int ss_cmd_serve(int argc, char **argv)
 	ss_api_set_pages(api, pages);
 	struct ss_http_config cfg = {.listen = values[1],
 	                             .threads = (unsigned)threads,
+	                             .head = ss_api_head,
 	                             .handler = ss_api_handle,
-	                             .body_limit = ss_api_body_limit,
-	                             .ctx = api};
+	                             .errors = ss_api_error,
+	                             .ctx = api,
+	                             .health_path = "/healthz",
+	                             .head_timeout_ms = (unsigned)head_ms,
+	                             .body_timeout_ms = (unsigned)head_ms,
+	                             .idle_timeout_ms = (unsigned)idle_ms,
+	                             .conn_per_addr = (unsigned)per_ip,
+	                             .body_memory = (size_t)body_memory};
 	struct ss_http_server *srv;
 	err = ss_http_start(&cfg, &srv);
 	if (err) {

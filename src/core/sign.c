@@ -81,22 +81,18 @@ static bool nonce_is_well_formed(const char *s, size_t n)
 	return true;
 }
 
-enum ss_err ss_sign_verify(const uint8_t key[32], const char *method, const char *path, const char *timestamp,
-                           const char *nonce, const char *signature, const void *body, size_t body_len, int64_t now,
-                           int64_t *ts)
+/* The header checks: forms and the window; the signature's bytes into got. */
+static enum ss_err check_headers(const char *timestamp, const char *nonce, const char *signature, int64_t now,
+                                 int64_t *ts, uint8_t got[SS_SM3_LEN])
 {
-	uint8_t got[SS_SM3_LEN], want[SS_SM3_LEN];
-	int64_t t;
 	bool overflow;
-
-	assert(key && method && path && ts && (body || body_len == 0));
 	if (!timestamp)
 		return ss_fail(SS_UNAUTHENTICATED, "X-Timestamp", "missing X-Timestamp");
 	if (!nonce)
 		return ss_fail(SS_UNAUTHENTICATED, "X-Nonce", "missing X-Nonce");
 	if (!signature)
 		return ss_fail(SS_UNAUTHENTICATED, "X-Signature", "missing X-Signature");
-	if (!parse_timestamp(timestamp, &t, &overflow))
+	if (!parse_timestamp(timestamp, ts, &overflow))
 		return ss_fail(SS_UNAUTHENTICATED, "X-Timestamp", "timestamp must be unix seconds: 1 to %d digits",
 		               TS_MAX_DIGITS);
 	size_t nonce_len = strnlen(nonce, SS_NONCE_MAX + 1);
@@ -106,11 +102,31 @@ enum ss_err ss_sign_verify(const uint8_t key[32], const char *method, const char
 	if (!nonce_is_well_formed(nonce, nonce_len))
 		return ss_fail(SS_UNAUTHENTICATED, "X-Nonce", "nonce must be visible ascii characters, without spaces");
 	size_t sig_len = strnlen(signature, SIG_HEX + 1);
-	if (!ss_hex_decode(signature, sig_len, got, sizeof(got)))
+	if (!ss_hex_decode(signature, sig_len, got, SS_SM3_LEN))
 		return ss_fail(SS_UNAUTHENTICATED, "X-Signature", "signature must be %d hex digits", SIG_HEX);
-	if (overflow || !within(t, now, SS_SIGN_WINDOW))
+	if (overflow || !within(*ts, now, SS_SIGN_WINDOW))
 		return ss_fail(SS_UNAUTHENTICATED, "X-Timestamp", "timestamp is more than %d s off", SS_SIGN_WINDOW);
+	return SS_OK;
+}
 
+enum ss_err ss_sign_check_headers(const char *timestamp, const char *nonce, const char *signature, int64_t now)
+{
+	uint8_t got[SS_SM3_LEN];
+	int64_t ts;
+	return check_headers(timestamp, nonce, signature, now, &ts, got);
+}
+
+enum ss_err ss_sign_verify(const uint8_t key[32], const char *method, const char *path, const char *timestamp,
+                           const char *nonce, const char *signature, const void *body, size_t body_len, int64_t now,
+                           int64_t *ts)
+{
+	uint8_t got[SS_SM3_LEN], want[SS_SM3_LEN];
+	int64_t t;
+
+	assert(key && method && path && ts && (body || body_len == 0));
+	enum ss_err err = check_headers(timestamp, nonce, signature, now, &t, got);
+	if (err)
+		return err;
 	sign_raw(key, method, path, timestamp, nonce, body, body_len, want);
 	if (!ss_ct_equal(got, want, sizeof(got)))
 		return ss_fail(SS_UNAUTHENTICATED, "X-Signature", "signature does not match");

@@ -56,6 +56,13 @@ enum ss_err ss_sign_verify(const uint8_t key[32], const char *method, const char
                            int64_t *ts) SS_MUST;
 
 /*
+ * What ss_sign_verify() checks before it looks at the signature: the forms of
+ * timestamp, nonce and signature and the timestamp window, with the same
+ * refusals. For a request whose body has not been read yet.
+ */
+enum ss_err ss_sign_check_headers(const char *timestamp, const char *nonce, const char *signature, int64_t now) SS_MUST;
+
+/*
  * The nonce cache: 16 shards, each with its own lock and an open-addressing
  * table of 16-byte entries {the first 8 bytes of SM3(client as 8 big-endian
  * bytes || nonce), timestamp}. An entry is live while its timestamp is later

@@ -72,15 +72,29 @@ static enum ss_err lookup(struct ss_app *app, int64_t id, struct ss_source_clien
 	return err;
 }
 
-enum ss_err ss_source_client_authenticate(struct ss_app *app, const struct ss_signed_request *req,
-                                          struct ss_source_client *out)
+enum ss_err ss_source_client_identify(struct ss_app *app, const struct ss_signed_request *req,
+                                      struct ss_source_client *out)
 {
 	int64_t cid;
 	enum ss_err err;
 	if ((err = ss_sign_client_id(req, &cid)) || (err = lookup(app, cid, out)))
 		return err;
-	err = ss_sign_accept(app->nonces, (uint64_t)cid | SS_SOURCE_NONCE_BIT, out->key, req, ss_time_now());
-	if (err)
+	if ((err = ss_sign_check_headers(req->timestamp, req->nonce, req->signature, ss_time_now())))
+		ss_wipe(out->key, sizeof(out->key));
+	return err;
+}
+
+enum ss_err ss_source_client_verify(struct ss_app *app, const struct ss_signed_request *req,
+                                    const struct ss_source_client *c)
+{
+	return ss_sign_accept(app->nonces, (uint64_t)c->client_id | SS_SOURCE_NONCE_BIT, c->key, req, ss_time_now());
+}
+
+enum ss_err ss_source_client_authenticate(struct ss_app *app, const struct ss_signed_request *req,
+                                          struct ss_source_client *out)
+{
+	enum ss_err err = ss_source_client_identify(app, req, out);
+	if (!err && (err = ss_source_client_verify(app, req, out)))
 		ss_wipe(out->key, sizeof(out->key));
 	return err;
 }

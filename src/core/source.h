@@ -65,6 +65,19 @@ enum ss_err ss_source_client_create(struct ss_app *app, const char *source, cons
 enum ss_err ss_source_client_authenticate(struct ss_app *app, const struct ss_signed_request *req,
                                           struct ss_source_client *out) SS_MUST;
 
+/*
+ * The half of ss_source_client_authenticate() that needs no body, for a
+ * request whose body has not been read: the client exists and is enabled,
+ * and the headers' forms and timestamp window hold (ss_sign_check_headers).
+ * On success the client, whose key the caller wipes when done.
+ */
+enum ss_err ss_source_client_identify(struct ss_app *app, const struct ss_signed_request *req,
+                                      struct ss_source_client *out) SS_MUST;
+
+/* The other half, once the body is in: the signature, and the nonce not seen before, for client c. */
+enum ss_err ss_source_client_verify(struct ss_app *app, const struct ss_signed_request *req,
+                                    const struct ss_source_client *c) SS_MUST;
+
 /* Called for each bad record of a batch: its index, the field at fault (or NULL) and the reason. */
 typedef void (*ss_source_bad_fn)(void *ctx, size_t index, const char *field, const char *message);
 
