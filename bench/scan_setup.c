@@ -2,7 +2,7 @@
  * scan_setup: prepares a data directory and the requests for bench/scan.
  *
  *   scan_setup --data DIR --population FILE.csv --host HOST:PORT --out PREFIX
- *              [--files T] [--requests R] [--scene SCENE]
+ *              [--files T] [--requests R] [--scene SCENE] [--sets K] [--session FILE]
  *
  * The data directory has been initialised and FILE.csv imported into its
  * population registry (scripts/gen-population.py, `suishen import population`).
@@ -25,7 +25,12 @@
  *      "<length>\n" and then the raw requests back to back, which
  *      bench/scan.lua reads in chunks as it goes;
  *   4. writes PREFIX.probe: one more such request, raw, which bench/scan sends
- *      first to learn the size of a real answer.
+ *      first to learn the size of a real answer;
+ *   5. with --sets K, writes K such sets of files instead, PREFIX-0.* to
+ *      PREFIX-<K-1>.* (one per run of bench/scan --beside), R requests each;
+ *   6. with --session FILE, writes to FILE the bearer token of a session of
+ *      the first resident (a session row, as a log-in makes: the residents
+ *      cannot pass the TOTP step), for the code flood of bench/scan --beside.
  *
  * The codes are issued now and signed with X-Timestamp now: the server must
  * run with a code TTL longer than the run (bench/scan uses --code-ttl 3600),
@@ -66,7 +71,7 @@ static void die(const char *what)
 static void usage(void)
 {
 	fprintf(stderr, "usage: scan_setup --data DIR --population FILE.csv --host HOST:PORT --out PREFIX "
-	                "[--files T] [--requests R] [--scene SCENE]\n");
+	                "[--files T] [--requests R] [--scene SCENE] [--sets K] [--session FILE]\n");
 	exit(2);
 }
 
@@ -194,10 +199,73 @@ static void close_out(FILE *f)
 	}
 }
 
+/* Writes PREFIX.probe and PREFIX.0 .. PREFIX.<files-1>: requests in all; the length of each. */
+static size_t write_set(struct ss_app *app, const struct people *people, const uint8_t key[32], const char *host,
+                        int64_t terminal_id, const char *nonce_prefix, const char *prefix, long files, long requests,
+                        uint64_t *seq)
+{
+	char buf[REQUEST_MAX];
+	size_t n;
+	FILE *f = open_out(prefix, "probe");
+	n = make_request(app, people, key, host, terminal_id, nonce_prefix, (*seq)++, buf);
+	fwrite(buf, 1, n, f);
+	close_out(f);
+
+	/* every request has the same length (fixed-width code, nonce, timestamp, ids): the probe's */
+	size_t len = n;
+	for (long t = 0; t < files; t++) {
+		char suffix[24];
+		snprintf(suffix, sizeof(suffix), "%ld", t);
+		f = open_out(prefix, suffix);
+		fprintf(f, "%zu\n", len);
+		long mine = requests / files + (t < requests % files ? 1 : 0);
+		for (long i = 0; i < mine; i++) {
+			n = make_request(app, people, key, host, terminal_id, nonce_prefix, (*seq)++, buf);
+			if (n != len) {
+				fprintf(stderr, "scan_setup: requests differ in length (%zu, %zu)\n", len, n);
+				exit(1);
+			}
+			fwrite(buf, 1, n, f);
+		}
+		close_out(f);
+	}
+	return len;
+}
+
+/* A session of the resident whose person id is person, as a log-in makes it; its token into path. */
+static void write_session(struct ss_app *app, uint32_t person, const char *path)
+{
+	struct ss_session_row s = {.channel = "app", .created_at = ss_time_now()};
+	struct ss_citizen_row c;
+	struct ss_arena a;
+	uint8_t idx[SS_INDEX_LEN];
+	char token[65];
+	ss_arena_init(&a);
+	/* the citizen of that person: found by the ID number's blind index, as log-in finds it */
+	struct ss_person_row pr;
+	if (app->store->ops->person_by_id(app->store, person, &a, &pr))
+		die("person");
+	memcpy(idx, pr.idx, sizeof(idx));
+	if (app->store->ops->citizen_by_idx(app->store, idx, &a, &c))
+		die("citizen");
+	s.citizen_id = c.citizen_id;
+	s.expires_at = s.created_at + 86400;
+	if (ss_app_new_token(token, s.token_hash) || app->store->ops->session_insert(app->store, &s))
+		die("session");
+	FILE *f = fopen(path, "wb");
+	if (!f || fprintf(f, "%s\n", token) < 0 || fclose(f)) {
+		fprintf(stderr, "scan_setup: cannot write '%s'\n", path);
+		exit(1);
+	}
+	ss_wipe(token, sizeof(token));
+	ss_arena_release(&a);
+}
+
 int main(int argc, char **argv)
 {
 	const char *data = NULL, *population = NULL, *host = NULL, *prefix = NULL, *scene = "checkpoint";
-	long files = 2, requests = 1000000;
+	const char *session = NULL;
+	long files = 2, requests = 1000000, sets = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 >= argc)
@@ -217,10 +285,15 @@ int main(int argc, char **argv)
 			files = strtol(val, NULL, 10);
 		else if (!strcmp(opt, "--requests"))
 			requests = strtol(val, NULL, 10);
+		else if (!strcmp(opt, "--sets"))
+			sets = strtol(val, NULL, 10);
+		else if (!strcmp(opt, "--session"))
+			session = val;
 		else
 			usage();
 	}
-	if (!data || !population || !host || !prefix || files < 1 || files > MAX_FILES || requests < files)
+	if (!data || !population || !host || !prefix || files < 1 || files > MAX_FILES || requests < files ||
+	    sets < 0 || sets > 8)
 		usage();
 
 	int64_t t0 = ss_time_mono_us();
@@ -249,32 +322,19 @@ int main(int argc, char **argv)
 	rng_state |= 1;
 	ss_hex_encode(rnd, sizeof(rnd), nonce_prefix);
 
-	char buf[REQUEST_MAX];
 	uint64_t seq = 0;
-	size_t n;
-	FILE *f = open_out(prefix, "probe");
-	n = make_request(app, &people, key, host, terminal_id, nonce_prefix, seq++, buf);
-	fwrite(buf, 1, n, f);
-	close_out(f);
-
-	/* every request has the same length (fixed-width code, nonce, timestamp, ids): the probe's */
-	size_t len = n;
-	for (long t = 0; t < files; t++) {
-		char suffix[24];
-		snprintf(suffix, sizeof(suffix), "%ld", t);
-		f = open_out(prefix, suffix);
-		fprintf(f, "%zu\n", len);
-		long mine = requests / files + (t < requests % files ? 1 : 0);
-		for (long i = 0; i < mine; i++) {
-			n = make_request(app, &people, key, host, terminal_id, nonce_prefix, seq++, buf);
-			if (n != len) {
-				fprintf(stderr, "scan_setup: requests differ in length (%zu, %zu)\n", len, n);
-				exit(1);
-			}
-			fwrite(buf, 1, n, f);
+	size_t len = 0;
+	if (sets == 0) {
+		len = write_set(app, &people, key, host, terminal_id, nonce_prefix, prefix, files, requests, &seq);
+	} else {
+		for (long k = 0; k < sets; k++) {
+			char p[4096];
+			snprintf(p, sizeof(p), "%s-%ld", prefix, k);
+			len = write_set(app, &people, key, host, terminal_id, nonce_prefix, p, files, requests, &seq);
 		}
-		close_out(f);
 	}
+	if (session)
+		write_session(app, people.ids[0], session);
 	int64_t t2 = ss_time_mono_us();
 	ss_wipe(key, sizeof(key));
 

@@ -296,8 +296,15 @@ enum ss_err ss_app_start(struct ss_app *app, bool writer)
 		if ((err = ss_alerts_run(app, app->alerts, ss_time_now_ms(), NULL)))
 			return err;
 	}
-	if (writer && !app->scanlog && (err = ss_scanlog_start(app->store, &app->scanlog)))
-		return err;
+	if (writer && !app->scanlog) {
+		/*
+		 * The writer has a connection of its own: on the shared one its commits would queue behind every
+		 * reader of the store (a flood of code requests reading sessions), and scans wait for its commits.
+		 */
+		if ((err = ss_store_open("sqlite", app->data_dir, false, &app->scan_store)) ||
+		    (err = ss_scanlog_start(app->scan_store, &app->scanlog)))
+			return err;
+	}
 	return SS_OK;
 }
 
@@ -307,6 +314,7 @@ void ss_app_close(struct ss_app *app)
 		return;
 	bool wrote_scans = app->scanlog != NULL; /* the scan writer audits unmasked reads */
 	ss_scanlog_stop(app->scanlog);
+	ss_store_close(app->scan_store);
 	/* what this process added to the audit log is signed before it ends */
 	if ((app->audited || wrote_scans) && ss_audit_checkpoint(app, NULL) != SS_OK)
 		ss_log_error("audit_checkpoint_failed", "msg=\"%s\"", ss_err_message());

@@ -47,6 +47,7 @@ struct ss_app {
 	/* what serving needs (ss_app_start): NULL until then */
 	struct ss_holders *holders;     /* colours and particulars of code holders, in memory */
 	struct ss_scanlog *scanlog;     /* the one writer of scans */
+	struct ss_store *scan_store;    /* its own connection to the store: its commits wait for no other caller */
 	struct ss_nonce_cache *nonces;  /* nonces of signed requests seen within the window */
 	struct ss_terminals *terminals; /* terminals' keys and scenes, cached */
 	struct ss_ruleset *rules;       /* the active rule set (core/assign.h): NULL until loaded */
