@@ -16,7 +16,8 @@
 #include "core/pii.h"
 #include "core/population.h"
 
-#define SMALL_BODY         (64 * 1024)
+#define APPEAL_BODY        (32 * 1024) /* a reason and details (4,200 bytes), each character possibly escaped */
+#define SMALL_BODY         (8 * 1024)  /* a lookup, a check or a decision */
 #define QUEUE_PAGE_DEFAULT 50
 
 /* The {id} of the route: an appeal id, else 404 (an id that cannot exist names nothing). */
@@ -489,10 +490,10 @@ enum ss_err ss_api_appeal_metrics(struct ss_app *app, struct ss_buf *out)
 #define O SS_ROLE_OPERATOR
 
 const struct ss_api_route ss_api_appeal_routes[] = {
-        {"POST", "/v1/me/appeals", "POST /v1/me/appeals", SS_AUTH_CITIZEN, 0, SMALL_BODY, my_appeal_file},
+        {"POST", "/v1/me/appeals", "POST /v1/me/appeals", SS_AUTH_CITIZEN, 0, APPEAL_BODY, my_appeal_file},
         {"GET", "/v1/me/appeals", "GET /v1/me/appeals", SS_AUTH_CITIZEN, 0, 0, my_appeals},
         {"GET", "/v1/me/appeals/{id}", "GET /v1/me/appeals/{id}", SS_AUTH_CITIZEN, 0, 0, my_appeal},
-        {"POST", "/v1/staff/appeals", "POST /v1/staff/appeals", SS_AUTH_STAFF, O, SMALL_BODY, staff_appeal_file},
+        {"POST", "/v1/staff/appeals", "POST /v1/staff/appeals", SS_AUTH_STAFF, O, APPEAL_BODY, staff_appeal_file},
         {"POST", "/v1/staff/appeals/lookup", "POST /v1/staff/appeals/lookup", SS_AUTH_STAFF, O, SMALL_BODY,
          staff_appeal_lookup},
         {"GET", "/v1/staff/appeals", "GET /v1/staff/appeals", SS_AUTH_STAFF, H, 0, staff_appeal_queue},
@@ -500,7 +501,7 @@ const struct ss_api_route ss_api_appeal_routes[] = {
         {"GET", "/v1/staff/appeals/{id}", "GET /v1/staff/appeals/{id}", SS_AUTH_STAFF, H, 0, staff_appeal_get},
         {"POST", "/v1/staff/appeals/{id}/claim", "POST /v1/staff/appeals/{id}/claim", SS_AUTH_STAFF, H, 0,
          staff_appeal_claim},
-        {"POST", "/v1/staff/appeals/{id}/checks", "POST /v1/staff/appeals/{id}/checks", SS_AUTH_STAFF, H, SMALL_BODY,
+        {"POST", "/v1/staff/appeals/{id}/checks", "POST /v1/staff/appeals/{id}/checks", SS_AUTH_STAFF, H, 2 * SMALL_BODY,
          staff_appeal_checks},
         {"POST", "/v1/staff/appeals/{id}/decision", "POST /v1/staff/appeals/{id}/decision", SS_AUTH_STAFF, H,
          SMALL_BODY, staff_appeal_decision},

@@ -15,7 +15,7 @@
 #include "core/population.h"
 #include "json/json.h"
 
-#define SMALL_BODY (16 * 1024)
+#define SMALL_BODY 4096 /* a name, an ID number and a relation */
 
 /* The link id of a URL: positive decimal digits; anything else names no link (0). */
 static int64_t link_param(const char *p)

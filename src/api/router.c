@@ -590,6 +590,7 @@ static enum ss_err to_slow(struct ss_api *api, struct ss_api_call *c)
 static void refuse_slowly(struct ss_api *api, struct ss_api_call *c, enum ss_err err)
 {
 	finish(c, err);
+	ss_metrics_count("suishen_slow_refused_total", "log-ins and registrations refused: over a source's share", 1);
 	struct ss_http_deferred *d = ss_http_defer(c->req, ss_err_status(SS_BUSY), "");
 	pthread_mutex_lock(&api->lock);
 	if (!api->has_tarpit || api->tarpit_n == TARPIT_MAX) {

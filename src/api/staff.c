@@ -22,7 +22,7 @@
 #include "core/terminal.h"
 #include "core/trace.h"
 
-#define SMALL_BODY        (64 * 1024)
+#define SMALL_BODY        (8 * 1024) /* a form of a few short members */
 #define RULES_BODY        (1024 * 1024) /* a rule file's text, escaped in JSON */
 #define RULES_ERRORS_LIST 100           /* parse errors listed in a refusal */
 #define RULES_ERRORS_MAX  (64 * 1024)

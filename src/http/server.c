@@ -479,6 +479,8 @@ static void refuse(struct conn *c, enum ss_err err, const char *why)
 		ss_http_resp_header(&c->resp, "Retry-After", "1");
 	c->keep_alive = false;
 	ss_log_info("http_refused", "status=%d why=\"%s\"", c->resp.status, why);
+	ss_metrics_count("suishen_http_refused_total",
+	                 "requests the server refused itself: malformed, too large, too slow, over a cap", 1);
 	answer(c);
 }
 
@@ -999,6 +1001,8 @@ static void accept_some(struct thread *t)
 		if (total > (long)(srv->max_conns + HEALTH_EXTRA_TOTAL) ||
 		    mine > srv->cfg.conn_per_addr + HEALTH_EXTRA_PER_ADDR) {
 			/* refused as it comes: a canned answer, then closed */
+			ss_metrics_count("suishen_http_connections_refused_total",
+			                 "connections refused as they came: over the caps per address and in all", 1);
 			const char *msg = over_addr ? srv->busy_addr : srv->busy_conn;
 			size_t n = over_addr ? srv->busy_addr_len : srv->busy_conn_len;
 			if (send(fd, msg, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {

@@ -145,9 +145,12 @@ def test_login_body_over_64_kib_refused(city):
     city.login_ok(p)
 
 
-def test_body_under_64_kib_accepted(city):
+def test_body_at_the_registration_limit_accepted_and_past_it_refused(city):
+    """A registration's limit is 4 KiB (a few hundred bytes, every character possibly escaped): its own, not one
+    size for every route."""
     p = city.new_person()
-    r = city.request("POST", "/v1/citizens", data=padded(p.body(), 60 * 1024), channel="app")
+    assert_error(city.request("POST", "/v1/citizens", data=padded(p.body(), 4097), channel="app"), 413, "too_large")
+    r = city.request("POST", "/v1/citizens", data=padded(p.body(), 4096), channel="app")
     assert r.status_code == 201, r.text
 
 
