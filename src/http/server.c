@@ -434,6 +434,13 @@ static void answer(struct conn *c)
 		ss_buf_reset(&c->resp.body);
 		c->resp.nheaders = 0;
 	}
+	if (c->body_unread && !c->chunked && c->length <= c->in_len) {
+		/* an unread body that is all here already is dropped, and the connection can carry the next request */
+		memmove(c->in, c->in + c->length, c->in_len - (size_t)c->length);
+		c->in_len -= (size_t)c->length;
+		c->length = 0;
+		c->body_unread = false;
+	}
 	compose(c);
 	c->state = S_WRITE;
 	c->deadline = now_us() + (int64_t)c->t->srv->cfg.write_timeout_ms * 1000;
