@@ -75,8 +75,8 @@ static enum ss_err records_post(struct ss_api_call *c)
 	ss_buf_init(&bad.buf, ERRORS_MAX);
 	ss_jw_init(&bad.w, &bad.buf);
 	ss_jw_arr_begin(&bad.w);
-	err = ss_source_batch_put(c->app, c->client.source, records, ss_time_now(), on_bad, &bad, &nbad, &accepted,
-	                          &duplicates);
+	err = ss_source_batch_put(c->app, c->client.source, records, ss_time_now(), &c->client.nonce, on_bad, &bad,
+	                          &nbad, &accepted, &duplicates);
 	ss_jw_arr_end(&bad.w);
 	if (err == SS_INVALID && nbad && ss_jw_finish(&bad.w) == SS_OK)
 		c->errors = ss_arena_strdup(c->req->arena, ss_buf_str(&bad.buf));

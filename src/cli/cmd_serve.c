@@ -1,17 +1,23 @@
 /*
  * cmd_serve: `suishen serve --data DIR --listen HOST:PORT [--code-ttl S]`:
  * serves the API until SIGTERM or SIGINT, then finishes the requests in
- * flight and exits 0. SIGHUP, and every few seconds on its own, brings the
- * key ring in step with the store (keys rotated by `suishen keys`), purges
- * expired sessions, and applies to the in-memory colours the changes of
- * colour that another process wrote to the store (`suishen import records`
- * re-evaluates the people it touched) and the rule set another process made
- * active (`suishen rules load`): a scan sees such a change at the next
- * SIGHUP, or within HOUSEKEEPING_SECONDS. The server follows the store's
- * history of changes by its change_id, so the cost is that of the changes.
- * Housekeeping also runs the security watcher (core/alerts.h) and signs the
- * audit log's latest entry (core/audit.h), so an entry is covered by a signed
- * checkpoint within HOUSEKEEPING_SECONDS.
+ * flight and exits 0.
+ *
+ * What the server keeps in memory that another process can change in the
+ * store is followed as soon as the store says another process wrote to it
+ * (asked every FOLLOW_MS: store.h's data_version, which our own writes leave
+ * alone), and on SIGHUP and every --housekeeping seconds besides: the key
+ * ring (keys rotated or retired by `suishen keys`), the in-memory colours
+ * (`suishen import records` re-evaluates the people it touched; followed by
+ * the store's history of changes, by change_id, so the cost is that of the
+ * changes) and the active rule set (`suishen rules load`). So a scan sees
+ * such a change within a second. Staff, sessions and source clients are read
+ * from the store on each request; terminals are cached, but nothing changes a
+ * terminal once made. Every second: colours whose review time has come, and
+ * the purge of nonces too old to matter (core/sign.h). Housekeeping also
+ * purges expired sessions, runs the security watcher (core/alerts.h) and
+ * signs the audit log's latest entry (core/audit.h), so an entry is covered
+ * by a signed checkpoint within the housekeeping interval.
  *
  * The web pages (resident, terminal, console) are served from --web DIR
  * (default: web/dist of the source tree this binary was built from), read
@@ -33,10 +39,12 @@
 #include "core/assign.h"
 #include "core/audit.h"
 #include "core/holders.h"
+#include "core/sign.h"
 #include "http/pages.h"
 #include "http/server.h"
 
-#define HOUSEKEEPING_SECONDS 10
+#define HOUSEKEEPING_SECONDS "10" /* the default of --housekeeping */
+#define FOLLOW_MS            250  /* how often the store is asked whether another process wrote to it */
 #define DRAIN_MS             10000
 
 struct follow {
@@ -65,27 +73,38 @@ static void follow_statuses(struct follow *f)
 		ss_log_info("statuses_followed", "changes=%lld last=%lld", f->applied, (long long)f->last);
 }
 
+/* Brings into memory what other processes may have changed in the store: keys, colours, the rule set. */
+static void follow_store(struct follow *f)
+{
+	if (ss_app_reload_keys(f->app))
+		ss_log_warn("key_reload_failed", "msg=\"%s\"", ss_err_message());
+	follow_statuses(f);
+	if (ss_assign_follow_rules(f->app, NULL))
+		ss_log_warn("rules_follow_failed", "msg=\"%s\"", ss_err_message());
+}
+
 int ss_cmd_serve(int argc, char **argv)
 {
 	static const char *const names[] = {
-	        "data", "listen",          "code-ttl",        "threads",     "session-ttl", "login-delay-ms",
-	        "web",  "head-timeout-ms", "idle-timeout-ms", "conn-per-ip", "body-memory", NULL};
-	const char *values[11] = {NULL,       "127.0.0.1:8080", "60",    "0",    "43200",   "1000",
-	                          SS_WEB_DIR, "10000",          "30000", "1000", "67108864"},
+	        "data", "listen",       "code-ttl",        "threads",         "session-ttl", "login-delay-ms",
+	        "web",  "housekeeping", "head-timeout-ms", "idle-timeout-ms", "conn-per-ip", "body-memory",
+	        NULL};
+	const char *values[12] = {NULL,       "127.0.0.1:8080",     "60",    "0",     "43200", "1000",
+	                          SS_WEB_DIR, HOUSEKEEPING_SECONDS, "10000", "30000", "1000",  "67108864"},
 	           *rest[1];
 	const char *usage = "--data DIR [--listen HOST:PORT] [--code-ttl SECONDS] [--threads N] "
-	                    "[--session-ttl SECONDS] [--login-delay-ms MS] [--web DIR] [--head-timeout-ms MS] "
-	                    "[--idle-timeout-ms MS] [--conn-per-ip N] [--body-memory BYTES]";
-	long long code_ttl, threads, session_ttl, delay, head_ms, idle_ms, per_ip, body_memory;
+	                    "[--session-ttl SECONDS] [--login-delay-ms MS] [--web DIR] [--housekeeping SECONDS] "
+	                    "[--head-timeout-ms MS] [--idle-timeout-ms MS] [--conn-per-ip N] [--body-memory BYTES]";
+	long long code_ttl, threads, session_ttl, delay, housekeeping_s, head_ms, idle_ms, per_ip, body_memory;
 	int nrest;
 
 	if (!ss_cli_options("serve", argc, argv, names, values, rest, &nrest, 0) || !values[0])
 		return ss_cli_usage("serve", usage);
 	if (!ss_str_to_ll(values[2], 1, 86400, &code_ttl) || !ss_str_to_ll(values[3], 0, 256, &threads) ||
 	    !ss_str_to_ll(values[4], 60, 30 * 86400, &session_ttl) || !ss_str_to_ll(values[5], 1, 60000, &delay) ||
-	    !ss_str_to_ll(values[7], 100, 600000, &head_ms) || !ss_str_to_ll(values[8], 100, 3600000, &idle_ms) ||
-	    !ss_str_to_ll(values[9], 1, 100000, &per_ip) ||
-	    !ss_str_to_ll(values[10], 65536, (long long)1 << 40, &body_memory))
+	    !ss_str_to_ll(values[7], 1, 86400, &housekeeping_s) || !ss_str_to_ll(values[8], 100, 600000, &head_ms) ||
+	    !ss_str_to_ll(values[9], 100, 3600000, &idle_ms) || !ss_str_to_ll(values[10], 1, 100000, &per_ip) ||
+	    !ss_str_to_ll(values[11], 65536, (long long)1 << 40, &body_memory))
 		return ss_cli_usage("serve", usage);
 
 	/* the server's threads inherit this mask, so only sigwait below sees these signals */
@@ -154,29 +173,38 @@ int ss_cmd_serve(int argc, char **argv)
 	}
 	ss_log_info("serving", "listen=%s port=%u code_ttl=%lld", values[1], ss_http_port(srv), code_ttl);
 
-	int64_t next_housekeeping = 0;
+	int64_t next_housekeeping = 0, next_second = 0, version = 0;
 	for (;;) {
-		/* every second: colours whose time has come; every HOUSEKEEPING_SECONDS, or on SIGHUP: the rest */
-		struct timespec wait = {.tv_sec = 1};
+		/*
+		 * every FOLLOW_MS: whether another process wrote; every second: colours whose time has come; every
+		 * --housekeeping seconds, or on SIGHUP: the rest
+		 */
+		struct timespec wait = {.tv_nsec = FOLLOW_MS * 1000000L};
 		int sig = sigtimedwait(&sigs, NULL, &wait);
 		if (sig == SIGTERM || sig == SIGINT) {
 			ss_log_info("stopping", "signal=%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			break;
 		}
-		int changed = 0;
-		if (ss_assign_due(app, ss_time_now(), &changed))
-			ss_log_warn("review_failed", "msg=\"%s\"", ss_err_message());
-		else if (changed)
-			ss_log_info("reviewed", "changed=%d", changed);
-		if (sig != SIGHUP && ss_time_now() < next_housekeeping)
+		int64_t now = ss_time_now(), seen = version;
+		/* read before following, so that what is written while it follows is seen next time */
+		bool others_wrote = app->store->ops->data_version(app->store, &version) == SS_OK && version != seen;
+		bool housekeeping = sig == SIGHUP || now >= next_housekeeping;
+		if (others_wrote || housekeeping)
+			follow_store(&follow);
+		if (now >= next_second) {
+			next_second = now + 1;
+			int changed = 0;
+			if (ss_assign_due(app, now, &changed))
+				ss_log_warn("review_failed", "msg=\"%s\"", ss_err_message());
+			else if (changed)
+				ss_log_info("reviewed", "changed=%d", changed);
+			if (ss_nonce_purge(app->store, now))
+				ss_log_warn("nonce_purge_failed", "msg=\"%s\"", ss_err_message());
+		}
+		if (!housekeeping)
 			continue;
-		next_housekeeping = ss_time_now() + HOUSEKEEPING_SECONDS;
-		if (ss_app_reload_keys(app))
-			ss_log_warn("key_reload_failed", "msg=\"%s\"", ss_err_message());
-		(void)app->store->ops->session_purge(app->store, ss_time_now());
-		follow_statuses(&follow);
-		if (ss_assign_follow_rules(app, NULL))
-			ss_log_warn("rules_follow_failed", "msg=\"%s\"", ss_err_message());
+		next_housekeeping = now + housekeeping_s;
+		(void)app->store->ops->session_purge(app->store, now);
 		int raised = 0;
 		if (ss_alerts_run(app, app->alerts, ss_time_now_ms(), &raised))
 			ss_log_warn("alerts_failed", "msg=\"%s\"", ss_err_message());

@@ -277,8 +277,15 @@ enum ss_err ss_app_start(struct ss_app *app, bool writer)
 		return err;
 	if (!app->terminals)
 		app->terminals = ss_terminals_new();
-	if (!app->nonces)
-		app->nonces = ss_nonce_cache_new(NONCE_CAPACITY);
+	if (!app->nonces) {
+		struct ss_nonce_cache *c = ss_nonce_cache_new(NONCE_CAPACITY);
+		/* a server refuses what counted before a restart or a crash: the nonces kept with what they did */
+		if (writer && (err = ss_nonce_cache_load(c, app->store, ss_time_now()))) {
+			ss_nonce_cache_free(c);
+			return err;
+		}
+		app->nonces = c;
+	}
 	if (!app->alerts) {
 		struct ss_alert_config ac;
 		const char *unknown = NULL;

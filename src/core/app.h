@@ -66,8 +66,9 @@ enum ss_err ss_app_open(const char *dir, bool create, struct ss_app **out) SS_MU
 /*
  * Loads what serving needs: the table of code holders, the terminal cache, the
  * nonce cache and the security watcher (whose thresholds the settings file
- * may set: SS_INVALID naming a bad one), and, with writer, starts the scan
- * writer. Idempotent.
+ * may set: SS_INVALID naming a bad one), and, with writer (a server), fills
+ * the nonce cache with the nonces the store keeps (core/sign.h) and starts
+ * the scan writer. Idempotent.
  */
 enum ss_err ss_app_start(struct ss_app *app, bool writer) SS_MUST;
 

@@ -144,6 +144,7 @@ enum ss_err ss_codes_scan(struct ss_app *app, const struct ss_terminal *t, const
 	        .key_id = check.key_id,
 	        .code_issued_at = check.result == SS_RESULT_INVALID ? 0 : check.issued_at,
 	        .scanned_at_ms = now_ms,
+	        .nonce = t->nonce, /* kept with the scan: a replay after a restart is refused (core/sign.h) */
 	};
 	enum ss_err err = ss_scanlog_append(app->scanlog, &row, done, ctx);
 	if (!err)

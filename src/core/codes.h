@@ -77,7 +77,8 @@ struct ss_scan_answer {
 };
 
 /*
- * Scans code at terminal t: fills the answer and queues the scan's record;
+ * Scans code at terminal t: fills the answer and queues the scan's record,
+ * with t->nonce (the signed request's, kept in the same transaction);
  * done(ctx, err) follows from the scan writer once it is on disk. SS_BUSY if
  * the writer's queue is full (nothing recorded, done not called).
  */

@@ -179,13 +179,17 @@ int64_t ss_dependents_count(const struct ss_dependents *d)
 	return n;
 }
 
-/* Makes the dependent of an active link a holder, unless they are one already (a registered resident). */
-static void make_holder(struct ss_app *app, const struct ss_dependent_row *row)
+/*
+ * Makes the dependent of an active link a holder, in their stored colour,
+ * unless they are one already (a registered resident).
+ */
+static enum ss_err make_holder(struct ss_app *app, const struct ss_dependent_row *row)
 {
 	int color;
 	int64_t since;
-	if (app->holders && !ss_holders_get(app->holders, row->person_id, &color, &since))
-		ss_holders_add(app->holders, row->person_id, row->sealed, row->created_at);
+	if (!app->holders || ss_holders_get(app->holders, row->person_id, &color, &since))
+		return SS_OK;
+	return ss_holders_add(app->holders, app->store, row->person_id, row->sealed, row->created_at);
 }
 
 static int relation_of(const char *name)
@@ -196,13 +200,15 @@ static int relation_of(const char *name)
 }
 
 /* Puts an active link into memory: the table of links and the holders. */
-static void remember(struct ss_app *app, const struct ss_dependent_row *row)
+static enum ss_err remember(struct ss_app *app, const struct ss_dependent_row *row)
 {
 	if (!app->dependents)
-		return;
-	make_holder(app, row);
-	ss_dependents_put(app->dependents, row->guardian_person_id, row->person_id, relation_of(row->relation),
-	                  row->adult_at);
+		return SS_OK;
+	enum ss_err err = make_holder(app, row);
+	if (!err)
+		ss_dependents_put(app->dependents, row->guardian_person_id, row->person_id, relation_of(row->relation),
+		                  row->adult_at);
+	return err;
 }
 
 static void forget(struct ss_app *app, const struct ss_dependent_row *row)
@@ -219,9 +225,9 @@ struct load_ctx {
 static enum ss_err load_link(void *ctx, const struct ss_dependent_row *row)
 {
 	struct load_ctx *lc = ctx;
-	if (!ss_dependents_of_age(row->adult_at, lc->now)) /* one of age is ended at its next use */
-		remember(lc->app, row);
-	return SS_OK;
+	if (ss_dependents_of_age(row->adult_at, lc->now)) /* one of age is ended at its next use */
+		return SS_OK;
+	return remember(lc->app, row);
 }
 
 enum ss_err ss_dependents_load(struct ss_app *app)
@@ -323,13 +329,15 @@ static enum ss_err change(struct ss_app *app, struct ss_dependent_row *row, cons
 	 * undone by this one's late update; a failed commit puts it back.
 	 */
 	bool was_active = !strcmp(row->state, "active"), active = !strcmp(to, "active");
-	if (active)
-		remember(app, row);
-	else
+	if (active && (err = remember(app, row))) {
+		s->ops->rollback(s);
+		return err;
+	}
+	if (!active)
 		forget(app, row);
 	if ((err = s->ops->commit(s))) { /* a failed commit has rolled back already */
 		if (was_active)
-			remember(app, row);
+			(void)remember(app, row); /* it was in memory before: its holder is there still */
 		else
 			forget(app, row);
 		return err;
@@ -468,8 +476,8 @@ enum ss_err ss_dependents_add(struct ss_app *app, int64_t citizen_id, const stru
 		err = ss_fail(SS_CONFLICT, "id_number", "this person is already one of your dependents");
 	if (err || (err = audit_link(app, SS_ACTOR_CITIZEN, citizen_id, "dependent.add", &row, row.state)))
 		goto rollback;
-	if (minor) /* while the store is held, as in change() */
-		remember(app, &row);
+	if (minor && (err = remember(app, &row))) /* while the store is held, as in change() */
+		goto rollback;
 	if ((err = s->ops->commit(s))) { /* a failed commit has rolled back already */
 		if (minor)
 			forget(app, &row);

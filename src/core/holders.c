@@ -75,24 +75,67 @@ static void grow(struct ss_holders *h, int64_t person_id)
 	h->cap = cap;
 }
 
-void ss_holders_add(struct ss_holders *h, int64_t person_id, struct ss_blob sealed, int64_t since)
+/* What the table knows of person_id's colour: the colour byte and since (zeros for one beyond the table). */
+static uint64_t known(struct ss_holders *h, int64_t person_id)
 {
-	if (person_id <= 0)
-		return;
+	if ((size_t)person_id >= h->cap)
+		return 0;
+	return (uint64_t)h->color[person_id] << 32 | h->since[person_id];
+}
+
+static struct sealed *copy_of(struct ss_blob sealed)
+{
 	struct sealed *copy = ss_malloc(sizeof(*copy) + sealed.n);
 	copy->n = (uint32_t)sealed.n;
 	memcpy(copy->p, sealed.p, sealed.n);
-	pthread_rwlock_wrlock(&h->lock);
+	return copy;
+}
+
+/*
+ * Makes person_id a holder with the particulars copy (the table's from now),
+ * with the write lock held; with stored, in that colour.
+ */
+static void put(struct ss_holders *h, int64_t person_id, struct sealed *copy, int64_t since,
+                const struct ss_status_row *stored)
+{
 	grow(h, person_id);
 	free(h->sealed[person_id]);
 	h->sealed[person_id] = copy;
+	if (stored) {
+		h->color[person_id] = (uint8_t)((h->color[person_id] & HOLDER) | (stored->color & COLOR_MASK));
+		h->since[person_id] = (uint32_t)stored->since;
+	}
 	if (!(h->color[person_id] & HOLDER)) {
 		h->count++;
 		if (h->since[person_id] == 0) /* no colour known yet: green from now */
 			h->since[person_id] = (uint32_t)since;
 	}
 	h->color[person_id] |= HOLDER;
+}
+
+enum ss_err ss_holders_add(struct ss_holders *h, struct ss_store *s, int64_t person_id, struct ss_blob sealed,
+                           int64_t since)
+{
+	if (person_id <= 0)
+		return SS_OK;
+	struct ss_status_row row = {.person_id = person_id, .color = SS_GREEN, .since = since};
+	struct ss_arena a;
+	ss_arena_init(&a);
+	pthread_rwlock_rdlock(&h->lock);
+	uint64_t before = known(h, person_id);
 	pthread_rwlock_unlock(&h->lock);
+	enum ss_err err = s->ops->status_get(s, person_id, &a, &row);
+	ss_arena_release(&a);
+	if (err == SS_NOT_FOUND) /* the store keeps no colour: green */
+		err = SS_OK;
+	if (err)
+		return err;
+	struct sealed *copy = copy_of(sealed);
+	pthread_rwlock_wrlock(&h->lock);
+	/* a colour set while the store was read was set after the store changed: it is the newer */
+	put(h, person_id, copy, since, known(h, person_id) == before ? &row : NULL);
+	pthread_rwlock_unlock(&h->lock);
+	return SS_OK;
 }
 
 void ss_holders_set_color(struct ss_holders *h, int64_t person_id, int color, int64_t since)
@@ -152,7 +195,12 @@ static enum ss_err load_citizen(void *ctx, int64_t citizen_id, int64_t person_id
                                 int64_t created_at)
 {
 	struct load_ctx *lc = ctx;
-	ss_holders_add(lc->h, person_id, sealed, created_at);
+	if (person_id > 0) { /* the colours are loaded already */
+		struct sealed *copy = copy_of(sealed);
+		pthread_rwlock_wrlock(&lc->h->lock);
+		put(lc->h, person_id, copy, created_at, NULL);
+		pthread_rwlock_unlock(&lc->h->lock);
+	}
 	return SS_OK;
 }
 

@@ -8,7 +8,9 @@
  *
  * The table follows the store: it is loaded at start (ss_holders_load) and
  * every change the server makes to colours or residents is applied to the
- * store first, then here. Thread-safe: many readers, one writer at a time.
+ * store first, then here; a new holder takes the colour the store gives them
+ * (another process may have coloured them since the table last followed the
+ * store). Thread-safe: many readers, one writer at a time.
  */
 #ifndef SS_CORE_HOLDERS_H
 #define SS_CORE_HOLDERS_H
@@ -34,8 +36,16 @@ void ss_holders_free(struct ss_holders *h);
 /* Fills the table from the store: every registered resident, then every colour that is not green. */
 enum ss_err ss_holders_load(struct ss_holders *h, struct ss_store *s) SS_MUST;
 
-/* Makes person_id a holder (green since since unless a colour is already known) with these sealed particulars. */
-void ss_holders_add(struct ss_holders *h, int64_t person_id, struct ss_blob sealed, int64_t since);
+/*
+ * Makes person_id a holder with these sealed particulars, in the colour the
+ * store s holds for them (green since since if it holds none): so a person
+ * coloured by another process (`suishen import records`) before they register
+ * scans in that colour at once. If the table's colour for them changes while
+ * the store is read, that one is newer and stays. A failed read adds no
+ * holder (a scan answers unknown rather than a guess).
+ */
+enum ss_err ss_holders_add(struct ss_holders *h, struct ss_store *s, int64_t person_id, struct ss_blob sealed,
+                           int64_t since) SS_MUST;
 
 /* Sets a person's colour (holder or not: a colour can precede registration). */
 void ss_holders_set_color(struct ss_holders *h, int64_t person_id, int color, int64_t since);

@@ -117,8 +117,9 @@ static enum ss_err register_citizen(struct ss_app *app, const struct ss_registra
 		err = ss_fail(SS_CONFLICT, "id_number", "this ID number is already registered");
 	if (err)
 		goto out;
-	if (app->holders) /* the new resident can be scanned at once */
-		ss_holders_add(app->holders, row.person_id, row.sealed, row.created_at);
+	/* the new resident can be scanned at once, in the colour the store gives them (it may not be green) */
+	if (app->holders && (err = ss_holders_add(app->holders, app->store, row.person_id, row.sealed, row.created_at)))
+		goto out;
 	char b32[64];
 	ss_base32_encode(secret, sizeof(secret), b32);
 	snprintf(totp_uri, SS_TOTP_URI_MAX,

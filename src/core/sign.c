@@ -216,12 +216,16 @@ static uint64_t entry_key(uint64_t client, const char *nonce)
 	return k;
 }
 
-enum ss_err ss_nonce_cache_add(struct ss_nonce_cache *c, uint64_t client, const char *nonce, int64_t ts, int64_t now)
+/* The ts at or before which an entry is dead at now; saturated rather than overflowing for a now near INT64_MIN. */
+static int64_t cutoff_at(int64_t now)
 {
-	assert(c && nonce);
-	uint64_t key = entry_key(client, nonce);
-	/* live means ts > cutoff; saturate rather than overflow for a now near INT64_MIN */
-	int64_t cutoff = now < INT64_MIN + 2 * SS_SIGN_WINDOW ? INT64_MIN : now - 2 * SS_SIGN_WINDOW;
+	return now < INT64_MIN + 2 * SS_SIGN_WINDOW ? INT64_MIN : now - 2 * SS_SIGN_WINDOW;
+}
+
+/* Records the entry key at ts, as ss_nonce_cache_add() does. */
+static enum ss_err put(struct ss_nonce_cache *c, uint64_t key, int64_t ts, int64_t now)
+{
+	int64_t cutoff = cutoff_at(now); /* live means ts > cutoff */
 	struct shard *s = &c->shards[key & (SHARDS - 1)];
 	size_t start = (size_t)(key / SHARDS), probes = s->mask + 1 < PROBE_MAX ? s->mask + 1 : PROBE_MAX;
 	struct slot *free_slot = NULL;
@@ -259,6 +263,39 @@ out:
 	return err;
 }
 
+enum ss_err ss_nonce_cache_add(struct ss_nonce_cache *c, uint64_t client, const char *nonce, int64_t ts, int64_t now)
+{
+	assert(c && nonce);
+	return put(c, entry_key(client, nonce), ts, now);
+}
+
+struct load_ctx {
+	struct ss_nonce_cache *c;
+	int64_t now;
+	size_t n;
+};
+
+static enum ss_err load_one(void *ctx, const struct ss_nonce_row *row)
+{
+	struct load_ctx *lc = ctx;
+	enum ss_err err = put(lc->c, row->key, row->ts, lc->now);
+	if (err == SS_BUSY)
+		return ss_fail(SS_BUSY, NULL, "the nonce cache cannot hold the %zu nonces kept so far", lc->n);
+	lc->n++;
+	return err == SS_UNAUTHENTICATED ? SS_OK : err; /* twice in the store cannot be, and would be harmless */
+}
+
+enum ss_err ss_nonce_cache_load(struct ss_nonce_cache *c, struct ss_store *s, int64_t now)
+{
+	struct load_ctx lc = {c, now, 0};
+	return s->ops->nonces_after(s, cutoff_at(now), load_one, &lc);
+}
+
+enum ss_err ss_nonce_purge(struct ss_store *s, int64_t now)
+{
+	return s->ops->nonce_purge(s, cutoff_at(now));
+}
+
 enum ss_err ss_sign_client_id(const struct ss_signed_request *req, int64_t *id)
 {
 	const char *v = req->id;
@@ -271,12 +308,17 @@ enum ss_err ss_sign_client_id(const struct ss_signed_request *req, int64_t *id)
 }
 
 enum ss_err ss_sign_accept(struct ss_nonce_cache *cache, uint64_t client, const uint8_t key[32],
-                           const struct ss_signed_request *req, int64_t now)
+                           const struct ss_signed_request *req, int64_t now, struct ss_nonce_row *nonce)
 {
 	int64_t ts;
 	enum ss_err err = ss_sign_verify(key, req->method, req->path, req->timestamp, req->nonce, req->signature,
 	                                 req->body, req->body_len, now, &ts);
-	if (!err && cache)
-		err = ss_nonce_cache_add(cache, client, req->nonce, ts, now);
-	return err;
+	if (err)
+		return err;
+	uint64_t k = entry_key(client, req->nonce);
+	if (cache && (err = put(cache, k, ts, now)))
+		return err;
+	if (nonce)
+		*nonce = (struct ss_nonce_row){ts, k};
+	return SS_OK;
 }

@@ -12,6 +12,14 @@
  * refuses new requests with SS_BUSY rather than forget one. Thread-safe
  * (sharded locks).
  *
+ * So that a request counts once also across a restart or a crash, the nonce
+ * of a request whose effect is kept is kept with it, in the same transaction
+ * (store.h, struct ss_nonce_row: a scan's with its scan row, a batch of
+ * records' with the records), and the cache is filled from the store at start
+ * (ss_nonce_cache_load). A nonce is durable exactly when what its request did
+ * is: a request that kept nothing (refused, or a read) has its nonce in memory
+ * only, and a replay of it after a restart does again what it did, nothing.
+ *
  * The forms accepted (a request in any other form is SS_UNAUTHENTICATED, with
  * the header's name as the error's field):
  *   X-Timestamp  1 to 19 ASCII digits, nothing else (no sign, no spaces);
@@ -30,6 +38,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "store/store.h"
 
 #define SS_SIGN_WINDOW 300
 #define SS_NONCE_MIN   16
@@ -102,6 +111,16 @@ enum ss_err ss_nonce_cache_add(struct ss_nonce_cache *c, uint64_t client, const 
                                int64_t now) SS_MUST;
 
 /*
+ * Puts into c every nonce that the store s keeps and that is live at now (the
+ * last 2 windows): what a starting server does before it accepts requests.
+ * SS_BUSY if they do not fit.
+ */
+enum ss_err ss_nonce_cache_load(struct ss_nonce_cache *c, struct ss_store *s, int64_t now) SS_MUST;
+
+/* Removes from the store s the nonces that are dead at now (as the cache's entries die). */
+enum ss_err ss_nonce_purge(struct ss_store *s, int64_t now) SS_MUST;
+
+/*
  * A signed request as the router hands it over. id is the client's id header
  * (X-Terminal-Id for terminals, X-Client-Id for data-source clients) and
  * id_header its name, for the error's field; the headers are NULL when absent.
@@ -119,9 +138,11 @@ enum ss_err ss_sign_client_id(const struct ss_signed_request *req, int64_t *id) 
 /*
  * Accepts req from the client whose key is key: checks it with
  * ss_sign_verify() at now and records its nonce in cache (if any) under
- * client, refusing a replay. What terminals and data-source clients share.
+ * client, refusing a replay. On success *nonce (if not NULL) is the nonce to
+ * keep with what the request does (see above). What terminals and data-source
+ * clients share.
  */
 enum ss_err ss_sign_accept(struct ss_nonce_cache *cache, uint64_t client, const uint8_t key[32],
-                           const struct ss_signed_request *req, int64_t now) SS_MUST;
+                           const struct ss_signed_request *req, int64_t now, struct ss_nonce_row *nonce) SS_MUST;
 
 #endif

@@ -85,9 +85,10 @@ enum ss_err ss_source_client_identify(struct ss_app *app, const struct ss_signed
 }
 
 enum ss_err ss_source_client_verify(struct ss_app *app, const struct ss_signed_request *req,
-                                    const struct ss_source_client *c)
+                                    struct ss_source_client *c)
 {
-	return ss_sign_accept(app->nonces, (uint64_t)c->client_id | SS_SOURCE_NONCE_BIT, c->key, req, ss_time_now());
+	return ss_sign_accept(app->nonces, (uint64_t)c->client_id | SS_SOURCE_NONCE_BIT, c->key, req, ss_time_now(),
+	                      &c->nonce);
 }
 
 enum ss_err ss_source_client_authenticate(struct ss_app *app, const struct ss_signed_request *req,
@@ -118,7 +119,8 @@ static void reassess(struct ss_app *app, const struct ss_record *recs, size_t n,
 }
 
 enum ss_err ss_source_batch_put(struct ss_app *app, const char *source, const struct ss_json *records, int64_t now,
-                                ss_source_bad_fn bad, void *ctx, size_t *nbad, size_t *accepted, size_t *duplicates)
+                                const struct ss_nonce_row *nonce, ss_source_bad_fn bad, void *ctx, size_t *nbad,
+                                size_t *accepted, size_t *duplicates)
 {
 	enum ss_err err;
 	size_t n = records ? ss_json_arr_len(records) : 0;
@@ -146,14 +148,15 @@ enum ss_err ss_source_batch_put(struct ss_app *app, const char *source, const st
 	}
 	if ((err = app->store->ops->begin(app->store)))
 		goto out;
-	for (size_t i = 0; i < n; i++) {
+	/* the request counts once, also after a restart, exactly when its records are kept (core/sign.h) */
+	if (nonce && nonce->ts && (err = app->store->ops->nonce_put(app->store, nonce)) == SS_CONFLICT)
+		err = ss_fail(SS_UNAUTHENTICATED, "X-Nonce", "nonce already used"); /* kept by another process */
+	for (size_t i = 0; !err && i < n; i++) {
 		err = ss_record_put(app, &recs[i], now);
 		if (err == SS_CONFLICT) {
 			(*duplicates)++;
 			err = SS_OK;
-		} else if (err) {
-			break;
-		} else {
+		} else if (!err) {
 			(*accepted)++;
 		}
 	}

@@ -46,6 +46,7 @@ struct ss_source_client {
 	int64_t client_id;
 	char source[SS_SOURCE_MAX + 1];
 	uint8_t key[32];
+	struct ss_nonce_row nonce; /* of the request ss_source_client_authenticate() accepted */
 };
 
 /*
@@ -74,9 +75,9 @@ enum ss_err ss_source_client_authenticate(struct ss_app *app, const struct ss_si
 enum ss_err ss_source_client_identify(struct ss_app *app, const struct ss_signed_request *req,
                                       struct ss_source_client *out) SS_MUST;
 
-/* The other half, once the body is in: the signature, and the nonce not seen before, for client c. */
+/* The other half, once the body is in: the signature, and the nonce not seen before (kept in c->nonce), for c. */
 enum ss_err ss_source_client_verify(struct ss_app *app, const struct ss_signed_request *req,
-                                    const struct ss_source_client *c) SS_MUST;
+                                    struct ss_source_client *c) SS_MUST;
 
 /* Called for each bad record of a batch: its index, the field at fault (or NULL) and the reason. */
 typedef void (*ss_source_bad_fn)(void *ctx, size_t index, const char *field, const char *message);
@@ -86,12 +87,13 @@ typedef void (*ss_source_bad_fn)(void *ctx, size_t index, const char *field, con
  * as of now, all or nothing. Every bad record goes to bad (if not NULL); if
  * there is any, nothing is kept and the result is SS_INVALID with *nbad set.
  * Otherwise *accepted is the number kept and *duplicates the number ignored
- * because their record_id was kept already. An empty array or one of more
- * than SS_SOURCE_BATCH_MAX elements is SS_INVALID with field "records".
+ * because their record_id was kept already; nonce (if not NULL: the signed
+ * request's, sign.h) is kept in the same transaction. An empty array or one
+ * of more than SS_SOURCE_BATCH_MAX elements is SS_INVALID with field "records".
  */
 enum ss_err ss_source_batch_put(struct ss_app *app, const char *source, const struct ss_json *records, int64_t now,
-                                ss_source_bad_fn bad, void *ctx, size_t *nbad, size_t *accepted,
-                                size_t *duplicates) SS_MUST;
+                                const struct ss_nonce_row *nonce, ss_source_bad_fn bad, void *ctx, size_t *nbad,
+                                size_t *accepted, size_t *duplicates) SS_MUST;
 
 /*
  * Keeps the declaration body ({"kind":"health","temperature","symptoms"?} or

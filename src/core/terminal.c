@@ -157,5 +157,5 @@ enum ss_err ss_terminal_authenticate(struct ss_app *app, const struct ss_signed_
 	enum ss_err err;
 	if ((err = ss_sign_client_id(req, &tid)) || (err = lookup(app, tid, out)))
 		return err;
-	return ss_sign_accept(app->nonces, (uint64_t)tid, out->key, req, ss_time_now());
+	return ss_sign_accept(app->nonces, (uint64_t)tid, out->key, req, ss_time_now(), &out->nonce);
 }

@@ -28,6 +28,7 @@ struct ss_terminal {
 	int64_t place_id;
 	const struct ss_scene *scene;
 	uint8_t key[32];
+	struct ss_nonce_row nonce; /* of the request ss_terminal_authenticate() accepted: kept with its scan */
 };
 
 struct ss_terminals *ss_terminals_new(void);

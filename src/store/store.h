@@ -116,6 +116,16 @@ struct ss_status_row {
 	int64_t change_id;
 };
 
+/*
+ * The nonce of a signed request whose effect is kept (core/sign.h): the
+ * request's timestamp and the nonce cache's 64-bit key of its client and
+ * nonce. ts 0: none.
+ */
+struct ss_nonce_row {
+	int64_t ts;
+	uint64_t key;
+};
+
 /* One scan, as recorded. */
 struct ss_scan_row {
 	int64_t scan_id;
@@ -128,6 +138,8 @@ struct ss_scan_row {
 	int64_t scanned_at_ms;
 	/* read back only: */
 	const char *place;
+	/* written only: the nonce of the signed request that made the scan (ts 0: none), kept with it */
+	struct ss_nonce_row nonce;
 };
 
 /* A link between a resident (the guardian) and a dependent of the registry (core/dependents.h). */
@@ -336,7 +348,11 @@ struct ss_store_ops {
 	enum ss_err (*status_each)(struct ss_store *s, enum ss_err (*fn)(void *ctx, const struct ss_status_row *row),
 	                           void *ctx);
 
-	/* Appends n scans in one transaction (committed, on disk, when this returns SS_OK). */
+	/*
+	 * Appends n scans, and the nonces of the requests that made them, in one
+	 * transaction (committed, on disk, when this returns SS_OK); SS_CONFLICT
+	 * (and nothing kept) if one of the nonces is kept already.
+	 */
 	enum ss_err (*scan_append)(struct ss_store *s, const struct ss_scan_row *rows, size_t n);
 	enum ss_err (*scan_max_id)(struct ss_store *s, int64_t *scan_id);
 	/*
@@ -518,6 +534,26 @@ struct ss_store_ops {
 	                                     void *ctx);
 	enum ss_err (*colors_by_division)(struct ss_store *s,
 	                                  void (*fn)(void *ctx, const char *division, int color, int64_t n), void *ctx);
+
+	/*
+	 * The nonces of signed requests whose effect is kept (core/sign.h).
+	 * nonce_put keeps one (in the caller's transaction, if one is open: the
+	 * one that keeps what the request did); SS_CONFLICT if (ts, key) is kept
+	 * already. nonces_after calls fn for every nonce with ts > after;
+	 * nonce_purge removes those with ts <= before.
+	 */
+	enum ss_err (*nonce_put)(struct ss_store *s, const struct ss_nonce_row *row);
+	enum ss_err (*nonces_after)(struct ss_store *s, int64_t after,
+	                            enum ss_err (*fn)(void *ctx, const struct ss_nonce_row *row), void *ctx);
+	enum ss_err (*nonce_purge)(struct ss_store *s, int64_t before);
+
+	/*
+	 * A number that changes when another connection (another process) has
+	 * committed to the store since the last call, and stays the same while
+	 * only this one writes. Cheap enough to ask several times a second, so a
+	 * process can follow what others write, and only when they wrote.
+	 */
+	enum ss_err (*data_version)(struct ss_store *s, int64_t *version);
 };
 
 struct ss_store {

@@ -113,6 +113,11 @@ enum stmt_id {
 	ST_SCAN_COUNTS,
 	ST_RESIDENTS_BY_DIVISION,
 	ST_COLORS_BY_DIVISION,
+	ST_NONCE_PUT,
+	ST_NONCES_AFTER,
+	ST_NONCE_OLDEST,
+	ST_NONCE_PURGE,
+	ST_DATA_VERSION,
 	ST_COUNT
 };
 
@@ -299,6 +304,11 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_COLORS_BY_DIVISION] = "SELECT p.division, st.color, count(*) FROM statuses st "
                                   "JOIN citizens c ON c.person_id = st.person_id "
                                   "JOIN population p ON p.person_id = st.person_id WHERE st.color > 0 GROUP BY 1, 2",
+        [ST_NONCE_PUT] = "INSERT INTO nonces (ts, key) VALUES (?1, ?2)",
+        [ST_NONCES_AFTER] = "SELECT ts, key FROM nonces WHERE ts > ?1",
+        [ST_NONCE_OLDEST] = "SELECT coalesce(min(ts), 0) FROM nonces",
+        [ST_NONCE_PURGE] = "DELETE FROM nonces WHERE ts <= ?1",
+        [ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
 struct sq {
@@ -1159,6 +1169,18 @@ static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t v)
 		sqlite3_bind_null(st, i);
 }
 
+/* Keeps a nonce; the caller holds the lock. */
+static enum ss_err put_nonce(struct sq *q, const struct ss_nonce_row *row)
+{
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = stmt(q, ST_NONCE_PUT, &st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, row->ts);
+	sqlite3_bind_int64(st, 2, (int64_t)row->key);
+	return run(q, st, "nonce_put");
+}
+
 static enum ss_err sq_scan_append(struct ss_store *s, const struct ss_scan_row *rows, size_t n)
 {
 	struct sq *q = SQ(s);
@@ -1181,6 +1203,8 @@ static enum ss_err sq_scan_append(struct ss_store *s, const struct ss_scan_row *
 		sqlite3_bind_int64(st, 9, r->scanned_at_ms);
 		bind_id_or_null(st, 10, r->code_issued_at);
 		if ((err = run(q, st, "scan_insert")))
+			goto fail;
+		if (r->nonce.ts && (err = put_nonce(q, &r->nonce)))
 			goto fail;
 	}
 	return sq_commit(s);
@@ -2295,6 +2319,68 @@ static enum ss_err sq_colors_by_division(struct ss_store *s,
 	return division_counts(s, ST_COLORS_BY_DIVISION, "colors_by_division", fn, ctx);
 }
 
+static enum ss_err sq_nonce_put(struct ss_store *s, const struct ss_nonce_row *row)
+{
+	struct sq *q = SQ(s);
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = put_nonce(q, row);
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_nonces_after(struct ss_store *s, int64_t after,
+                                   enum ss_err (*fn)(void *ctx, const struct ss_nonce_row *row), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_NONCES_AFTER, &st))) {
+		sqlite3_bind_int64(st, 1, after);
+		int rc;
+		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct ss_nonce_row row = {sqlite3_column_int64(st, 0), (uint64_t)sqlite3_column_int64(st, 1)};
+			err = fn(ctx, &row);
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = translate(q, rc, "nonces_after");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+/* Asked every second: a read first, so that when nothing is old the write lock is not taken (an import may hold it). */
+static enum ss_err sq_nonce_purge(struct ss_store *s, int64_t before)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	int64_t oldest = 0;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_NONCE_OLDEST, &st);
+	if (!err)
+		err = get_id(q, st, &oldest, "nonce_oldest");
+	if (!err && oldest && oldest <= before && !(err = stmt(q, ST_NONCE_PURGE, &st))) {
+		sqlite3_bind_int64(st, 1, before);
+		err = run(q, st, "nonce_purge");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+/* SQLite's data_version: it changes only when another connection commits (https://sqlite.org/pragma.html). */
+static enum ss_err sq_data_version(struct ss_store *s, int64_t *version)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_DATA_VERSION, &st);
+	if (!err)
+		err = get_id(q, st, version, "data_version");
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
 static const struct ss_store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sq_close,
@@ -2371,6 +2457,10 @@ static const struct ss_store_ops sqlite_ops = {
         .scan_counts = sq_scan_counts,
         .residents_by_division = sq_residents_by_division,
         .colors_by_division = sq_colors_by_division,
+        .nonce_put = sq_nonce_put,
+        .nonces_after = sq_nonces_after,
+        .nonce_purge = sq_nonce_purge,
+        .data_version = sq_data_version,
 };
 
 static enum ss_err exec(struct sq *q, const char *sql, const char *what)

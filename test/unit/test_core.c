@@ -8,8 +8,10 @@
 #include "base/time.h"
 #include "check.h"
 #include "core/app.h"
+#include "core/holders.h"
 #include "core/identity.h"
 #include "core/mask.h"
+#include "core/pii.h"
 #include "core/registry.h"
 #include "core/staff.h"
 #include "crypto/totp.h"
@@ -233,6 +235,46 @@ static void test_nested_transactions(void)
 	ss_app_close(app);
 }
 
+/*
+ * What another process writes (through a second connection, as `suishen import records` does while the server
+ * runs): the store's data_version tells it from one's own writes, and a person it coloured before they register
+ * holds a code in that colour from the first scan.
+ */
+static void test_other_process(void)
+{
+	struct ss_app *app = open_app(false);
+	struct ss_store *other = NULL;
+	int64_t v0 = 0, v1 = -1, v2 = -1, v3 = -1;
+	CHECK(app && ss_app_start(app, false) == SS_OK);
+	CHECK(ss_store_open("sqlite", dir, false, &other) == SS_OK);
+	CHECK(app->store->ops->data_version(app->store, &v0) == SS_OK);
+	CHECK(import(app, HEADER "110105198001010024,李四,F,1980-01-01,110105,13900139000\n") == SS_OK);
+	CHECK(app->store->ops->data_version(app->store, &v1) == SS_OK && v1 == v0); /* its own writes: the same */
+
+	uint8_t idx[SS_INDEX_LEN];
+	struct ss_person_row p;
+	struct ss_arena a;
+	ss_arena_init(&a);
+	ss_pii_index(app, "110105198001010024", idx);
+	CHECK(app->store->ops->person_get(app->store, idx, &a, &p) == SS_OK);
+	ss_arena_release(&a);
+	struct ss_status_row st = {.person_id = p.person_id, .color = SS_RED, .since = 100, .rule = "m", .reason = "r"};
+	CHECK(other->ops->status_put(other, &st) == SS_OK);
+	CHECK(app->store->ops->data_version(app->store, &v2) == SS_OK && v2 != v1); /* another's: changed */
+	CHECK(app->store->ops->data_version(app->store, &v3) == SS_OK && v3 == v2); /* and only once */
+
+	int64_t id;
+	int color = -1;
+	int64_t since = 0;
+	char uri[SS_TOTP_URI_MAX];
+	struct ss_registration reg = {"李四", "110105198001010024", "13900139000", "password1", "app"};
+	CHECK(!ss_holders_get(app->holders, p.person_id, &color, &since)); /* memory has not followed the store */
+	CHECK(ss_identity_register(app, &reg, &id, uri) == SS_OK);
+	CHECK(ss_holders_get(app->holders, p.person_id, &color, &since) && color == SS_RED && since == 100);
+	ss_store_close(other);
+	ss_app_close(app);
+}
+
 int main(void)
 {
 	if (!check_data_dir(dir))
@@ -245,6 +287,7 @@ int main(void)
 	RUN(test_staff);
 	RUN(test_rotate_keeps_data);
 	RUN(test_nested_transactions);
+	RUN(test_other_process);
 	if (!check_data_dir_remove(dir))
 		return 1;
 	return check_done();

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -22,31 +23,50 @@ static void test_colors(void)
 	CHECK_STR(ss_color_name(SS_RED), "red");
 }
 
+/* A person of the registry, so that the store can keep a colour for them; their id. */
+static int64_t person(struct ss_store *s, uint8_t n)
+{
+	struct ss_person_row row = {.idx = {n}, .division = "310101", .sealed = {(const uint8_t *)"p", 1}};
+	int64_t id = 0;
+	CHECK(s->ops->person_put(s, &row, &id) == SS_OK);
+	return id;
+}
+
 static void test_holders(void)
 {
+	char sub[96];
+	struct ss_store *s = NULL;
+	snprintf(sub, sizeof(sub), "%s/holders", dir);
+	CHECK(mkdir(sub, 0700) == 0 && ss_store_open("sqlite", sub, true, &s) == SS_OK);
+	int64_t red = person(s, 1), plain = person(s, 2);
 	struct ss_holders *h = ss_holders_new();
 	int color;
 	int64_t since;
-	CHECK(!ss_holders_get(h, 5, &color, &since));
-	/* a colour may come before the person holds a code */
-	ss_holders_set_color(h, 5, SS_RED, 100);
-	CHECK(!ss_holders_get(h, 5, &color, &since));
-	ss_holders_add(h, 5, (struct ss_blob){(const uint8_t *)"abc", 3}, 50);
-	CHECK(ss_holders_get(h, 5, &color, &since) && color == SS_RED && since == 100);
+	CHECK(!ss_holders_get(h, red, &color, &since));
+	/* a colour may come before the person holds a code: the store's, whoever set it, is the one they get */
+	struct ss_status_row st = {.person_id = red, .color = SS_RED, .since = 100, .rule = "manual", .reason = "r"};
+	CHECK(s->ops->status_put(s, &st) == SS_OK);
+	CHECK(!ss_holders_get(h, red, &color, &since));
+	CHECK(ss_holders_add(h, s, red, (struct ss_blob){(const uint8_t *)"abc", 3}, 50) == SS_OK);
+	CHECK(ss_holders_get(h, red, &color, &since) && color == SS_RED && since == 100);
 	uint8_t buf[8];
 	size_t n = 0;
-	CHECK(ss_holders_sealed(h, 5, buf, sizeof(buf), &n) && n == 3 && memcmp(buf, "abc", 3) == 0);
-	CHECK(!ss_holders_sealed(h, 5, buf, 2, &n)); /* does not fit: refused, not cut */
-	CHECK(!ss_holders_sealed(h, 6, buf, sizeof(buf), &n));
-	/* far beyond the current size: the table grows */
-	ss_holders_add(h, 3000000, (struct ss_blob){(const uint8_t *)"x", 1}, 7);
+	CHECK(ss_holders_sealed(h, red, buf, sizeof(buf), &n) && n == 3 && memcmp(buf, "abc", 3) == 0);
+	CHECK(!ss_holders_sealed(h, red, buf, 2, &n)); /* does not fit: refused, not cut */
+	CHECK(!ss_holders_sealed(h, plain, buf, sizeof(buf), &n));
+	/* no colour kept: green from when they became a holder */
+	CHECK(ss_holders_add(h, s, plain, (struct ss_blob){(const uint8_t *)"x", 1}, 7) == SS_OK);
+	CHECK(ss_holders_get(h, plain, &color, &since) && color == SS_GREEN && since == 7);
+	/* far beyond the current size: the table grows (no registry person: no colour kept) */
+	CHECK(ss_holders_add(h, s, 3000000, (struct ss_blob){(const uint8_t *)"x", 1}, 7) == SS_OK);
 	CHECK(ss_holders_get(h, 3000000, &color, &since) && color == SS_GREEN && since == 7);
-	CHECK(ss_holders_get(h, 5, &color, &since) && color == SS_RED);
-	CHECK(ss_holders_count(h) == 2);
+	CHECK(ss_holders_get(h, red, &color, &since) && color == SS_RED);
+	CHECK(ss_holders_count(h) == 3);
 	ss_holders_set_color(h, 3000000, SS_YELLOW, 9);
 	CHECK(ss_holders_get(h, 3000000, &color, &since) && color == SS_YELLOW && since == 9);
 	CHECK(!ss_holders_get(h, 0, &color, &since) && !ss_holders_get(h, -1, &color, &since));
 	ss_holders_free(h);
+	ss_store_close(s);
 }
 
 static void test_scenes(void)

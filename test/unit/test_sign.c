@@ -478,14 +478,68 @@ static void test_client_id_and_accept(void)
 	CHECK(ss_sign_client_id(&req, &id) == SS_OK && id == INT64_C(123456789012345678));
 
 	struct ss_nonce_cache *c = ss_nonce_cache_new(64);
-	CHECK(ss_sign_accept(c, 7, key, &req, NOW) == SS_OK);
-	CHECK(ss_sign_accept(c, 7, key, &req, NOW) == SS_UNAUTHENTICATED); /* the same nonce again */
-	CHECK(ss_sign_accept(c, 8, key, &req, NOW) == SS_OK);              /* another client's nonces are its own */
+	struct ss_nonce_row n7 = {0}, n8 = {0}, n9 = {0};
+	CHECK(ss_sign_accept(c, 7, key, &req, NOW, &n7) == SS_OK && n7.ts == NOW);
+	CHECK(ss_sign_accept(c, 7, key, &req, NOW, NULL) == SS_UNAUTHENTICATED); /* the same nonce again */
+	CHECK(ss_sign_accept(c, 8, key, &req, NOW, &n8) == SS_OK); /* another client's nonces are its own */
+	CHECK(n8.ts == NOW && n8.key != n7.key);
 	uint8_t other[32] = {1};
-	CHECK(ss_sign_accept(c, 9, other, &req, NOW) == SS_UNAUTHENTICATED); /* wrong key: the nonce is not taken */
-	CHECK(ss_sign_accept(NULL, 9, key, &req, NOW) == SS_OK);
-	CHECK(ss_sign_accept(c, 9, key, &req, NOW + SS_SIGN_WINDOW + 1) == SS_UNAUTHENTICATED); /* stale */
+	CHECK(ss_sign_accept(c, 9, other, &req, NOW, &n9) ==
+	      SS_UNAUTHENTICATED); /* wrong key: the nonce is not taken */
+	CHECK(n9.ts == 0);
+	CHECK(ss_sign_accept(NULL, 9, key, &req, NOW, &n9) == SS_OK && n9.ts == NOW);
+	CHECK(ss_sign_accept(c, 9, key, &req, NOW + SS_SIGN_WINDOW + 1, NULL) == SS_UNAUTHENTICATED); /* stale */
 	ss_nonce_cache_free(c);
+}
+
+static enum ss_err count_nonce(void *ctx, const struct ss_nonce_row *row)
+{
+	(*(int *)ctx)++;
+	return SS_OK;
+}
+
+/* Nonces kept in the store: the unique key, loading into a new cache (a restart), purging. */
+static void test_kept_nonces(void)
+{
+	char dir[] = "/tmp/suishen-sign-XXXXXX", cmd[64];
+	struct ss_store *s = NULL;
+	CHECK(mkdtemp(dir) && ss_store_open("sqlite", dir, true, &s) == SS_OK);
+	struct ss_signed_request req = {.nonce = KA_NONCE,
+	                                .timestamp = TS,
+	                                .signature = KA_SIG,
+	                                .method = KA_METHOD,
+	                                .path = KA_PATH,
+	                                .body = KA_BODY,
+	                                .body_len = strlen(KA_BODY)};
+	struct ss_nonce_cache *c = ss_nonce_cache_new(64);
+	struct ss_nonce_row n = {0};
+	CHECK(ss_sign_accept(c, 7, key, &req, NOW, &n) == SS_OK);
+	CHECK(s->ops->nonce_put(s, &n) == SS_OK);
+	CHECK(s->ops->nonce_put(s, &n) == SS_CONFLICT); /* the key another node would meet */
+	ss_nonce_cache_free(c);
+
+	/* after a restart: what was kept is refused, anything else accepted */
+	c = ss_nonce_cache_new(64);
+	CHECK(ss_nonce_cache_load(c, s, NOW + 10) == SS_OK);
+	CHECK(ss_sign_accept(c, 7, key, &req, NOW + 10, NULL) == SS_UNAUTHENTICATED);
+	CHECK(ss_sign_accept(c, 8, key, &req, NOW + 10, NULL) == SS_OK);
+	ss_nonce_cache_free(c);
+	/* one loaded when it is no longer live is not loaded */
+	c = ss_nonce_cache_new(64);
+	CHECK(ss_nonce_cache_load(c, s, NOW + 2 * SS_SIGN_WINDOW) == SS_OK);
+	CHECK(ss_nonce_cache_add(c, 7, KA_NONCE, NOW + 1, NOW + 1) == SS_OK);
+	ss_nonce_cache_free(c);
+
+	/* purged once dead, not before */
+	int kept = 0;
+	CHECK(ss_nonce_purge(s, NOW + 2 * SS_SIGN_WINDOW - 1) == SS_OK);
+	CHECK(s->ops->nonces_after(s, 0, count_nonce, &kept) == SS_OK && kept == 1);
+	kept = 0;
+	CHECK(ss_nonce_purge(s, NOW + 2 * SS_SIGN_WINDOW) == SS_OK);
+	CHECK(s->ops->nonces_after(s, 0, count_nonce, &kept) == SS_OK && kept == 0);
+	ss_store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
 }
 
 int main(void)
@@ -507,5 +561,6 @@ int main(void)
 	RUN(test_dead_in_chains);
 	RUN(test_threads);
 	RUN(test_client_id_and_accept);
+	RUN(test_kept_nonces);
 	return check_done();
 }

@@ -138,14 +138,17 @@ static struct ss_json *batch(const char *prefix, int n, int bad1, int bad2)
 	return obj;
 }
 
-static enum ss_err put(struct ss_app *app, struct ss_json *obj, struct bad *b, size_t *acc, size_t *dup)
+/* Puts a batch as a signed request with nonce key nonce_key at ts 1000 would (0: none, as a command would). */
+static enum ss_err put(struct ss_app *app, struct ss_json *obj, uint64_t nonce_key, struct bad *b, size_t *acc,
+                       size_t *dup)
 {
 	const struct ss_json *arr = NULL;
 	size_t nbad;
 	memset(b, 0, sizeof(*b));
 	if (!obj || ss_json_get_arr(obj, "records", true, 100000, &arr))
 		return SS_INTERNAL;
-	enum ss_err err = ss_source_batch_put(app, "lab", arr, ss_time_now(), on_bad, b, &nbad, acc, dup);
+	struct ss_nonce_row nonce = {nonce_key ? 1000 : 0, nonce_key};
+	enum ss_err err = ss_source_batch_put(app, "lab", arr, ss_time_now(), &nonce, on_bad, b, &nbad, acc, dup);
 	CHECK(nbad == b->n);
 	return err;
 }
@@ -159,16 +162,25 @@ static void test_batches(void)
 	if (!app)
 		return;
 	struct ss_json *bad = batch("a", 5, 1, 3), *good = batch("a", 5, -1, -1), *big = batch("b", 10001, -1, -1);
-	CHECK(put(app, bad, &b, &acc, &dup) == SS_INVALID);
+	CHECK(put(app, bad, 11, &b, &acc, &dup) == SS_INVALID);
 	CHECK(b.n == 2 && b.index[0] == 1 && b.index[1] == 3);
 	CHECK_STR(b.field[0], "kind");
 	CHECK(acc == 0 && dup == 0);
-	CHECK(put(app, good, &b, &acc, &dup) == SS_OK); /* nothing of the bad batch was kept */
+	CHECK(put(app, good, 12, &b, &acc, &dup) == SS_OK); /* nothing of the bad batch was kept */
 	CHECK(acc == 5 && dup == 0 && b.n == 0);
-	CHECK(put(app, good, &b, &acc, &dup) == SS_OK);
+	CHECK(put(app, good, 0, &b, &acc, &dup) == SS_OK);
 	CHECK(acc == 0 && dup == 5);
+	/* the nonce of the kept batch is kept with it (the same transaction); the refused one's is not */
+	struct ss_nonce_row kept = {1000, 12}, refused = {1000, 11};
+	CHECK(app->store->ops->nonce_put(app->store, &kept) == SS_CONFLICT);
+	CHECK(app->store->ops->nonce_put(app->store, &refused) == SS_OK);
+	/* a nonce kept already (by another process, or node) refuses the batch, which keeps nothing */
+	struct ss_json *other = batch("c", 2, -1, -1);
+	CHECK(put(app, other, 11, &b, &acc, &dup) == SS_UNAUTHENTICATED && acc == 0 && dup == 0);
+	CHECK(put(app, other, 0, &b, &acc, &dup) == SS_OK && acc == 2);
+	ss_json_free(other);
 	ss_err_clear();
-	CHECK(put(app, big, &b, &acc, &dup) == SS_INVALID);
+	CHECK(put(app, big, 13, &b, &acc, &dup) == SS_INVALID);
 	CHECK_STR(ss_err_field(), "records");
 	ss_json_free(bad);
 	ss_json_free(good);
