@@ -33,6 +33,7 @@
 #include "core/assign.h"
 #include "core/audit.h"
 #include "core/holders.h"
+#include "core/identity.h"
 #include "http/pages.h"
 #include "http/server.h"
 
@@ -159,7 +160,8 @@ int ss_cmd_serve(int argc, char **argv)
 		next_housekeeping = ss_time_now() + HOUSEKEEPING_SECONDS;
 		if (ss_app_reload_keys(app))
 			ss_log_warn("key_reload_failed", "msg=\"%s\"", ss_err_message());
-		(void)app->store->ops->session_purge(app->store, ss_time_now());
+		if (ss_identity_purge(app, ss_time_now_ms()))
+			ss_log_warn("purge_failed", "msg=\"%s\"", ss_err_message());
 		follow_statuses(&follow);
 		if (ss_assign_follow_rules(app, NULL))
 			ss_log_warn("rules_follow_failed", "msg=\"%s\"", ss_err_message());
