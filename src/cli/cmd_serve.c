@@ -39,6 +39,7 @@
 #include "core/assign.h"
 #include "core/audit.h"
 #include "core/holders.h"
+#include "core/identity.h"
 #include "core/sign.h"
 #include "http/pages.h"
 #include "http/server.h"
@@ -204,7 +205,8 @@ int ss_cmd_serve(int argc, char **argv)
 		if (!housekeeping)
 			continue;
 		next_housekeeping = now + housekeeping_s;
-		(void)app->store->ops->session_purge(app->store, now);
+		if (ss_identity_purge(app, ss_time_now_ms()))
+			ss_log_warn("purge_failed", "msg=\"%s\"", ss_err_message());
 		int raised = 0;
 		if (ss_alerts_run(app, app->alerts, ss_time_now_ms(), &raised))
 			ss_log_warn("alerts_failed", "msg=\"%s\"", ss_err_message());

@@ -2,6 +2,7 @@
 #include "core/identity.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -153,7 +154,7 @@ static enum ss_err wrong_credentials(void)
 	return ss_fail(SS_UNAUTHENTICATED, NULL, "wrong ID number, password or one-time code");
 }
 
-/* The throttle after one more failure: how long the account must wait (ms from now). */
+/* The throttle after one more failure: how long the number must wait (ms from now). */
 static int64_t delay_after(const struct ss_app *app, int64_t failures)
 {
 	if (failures >= SS_LOGIN_LOCK_AFTER)
@@ -166,13 +167,63 @@ static int64_t delay_after(const struct ss_app *app, int64_t failures)
 	return d < SS_LOGIN_LOCK_SECONDS * 1000 ? d : (int64_t)SS_LOGIN_LOCK_SECONDS * 1000;
 }
 
+static int64_t delay_policy(void *ctx, int64_t failures)
+{
+	return delay_after(ctx, failures);
+}
+
+/*
+ * The password hash of the stand-in for a number no resident has: of a random
+ * password nobody knows, made once per process by ss_password_hash(), so that
+ * checking a password against it costs what checking one against a resident's
+ * hash does, with whatever parameters new hashes get.
+ */
+static enum ss_err stand_in_hash(const char **out)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char hash[SS_PASSWORD_HASH_MAX]; /* "" until made */
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&lock);
+	if (!hash[0]) {
+		uint8_t pw[16];
+		char hex[2 * sizeof(pw) + 1];
+		if (!(err = ss_random(pw, sizeof(pw)))) {
+			ss_hex_encode(pw, sizeof(pw), hex);
+			err = ss_password_hash(hex, strlen(hex), hash);
+			ss_wipe(hex, sizeof(hex));
+		}
+		ss_wipe(pw, sizeof(pw));
+		if (err)
+			hash[0] = '\0';
+	}
+	pthread_mutex_unlock(&lock);
+	*out = hash;
+	return err;
+}
+
+/*
+ * A resident's row for a number without one: citizen and person id 0, the
+ * stand-in password hash and a sealed TOTP secret (zeros), so that the check
+ * below does the same work for it (argon2id, opening a sealed secret, TOTP)
+ * as for a resident. Nothing can log in with it: no account has id 0.
+ */
+static enum ss_err stand_in(struct ss_app *app, const char *hash, struct ss_arena *a, struct ss_citizen_row *c)
+{
+	static const char zeros[2 * SS_TOTP_SECRET_LEN + 1] = "0000000000000000000000000000000000000000";
+	const char *fields[] = {zeros};
+	memset(c, 0, sizeof(*c));
+	c->password_hash = hash;
+	c->totp_last_step = -1;
+	return ss_pii_seal(app, SS_PII_TOTP, fields, 1, a, &c->totp_sealed);
+}
+
 /* The TOTP step otp matches for this resident, or -1; a step already used does not match (RFC 6238 5.2). */
 static int64_t totp_step(struct ss_app *app, const struct ss_citizen_row *c, const char *otp, struct ss_arena *a)
 {
 	const char *fields[1];
 	uint8_t secret[SS_TOTP_SECRET_LEN];
 	int64_t step = -1;
-	if (!otp || ss_pii_open(app, SS_PII_TOTP, c->totp_sealed, a, fields, 1) ||
+	if (ss_pii_open(app, SS_PII_TOTP, c->totp_sealed, a, fields, 1) ||
 	    !ss_hex_decode(fields[0], strlen(fields[0]), secret, sizeof(secret)))
 		return -1;
 	if (!ss_totp_check(secret, ss_time_now(), otp, c->totp_last_step, &step))
@@ -180,11 +231,6 @@ static int64_t totp_step(struct ss_app *app, const struct ss_citizen_row *c, con
 	ss_wipe(secret, sizeof(secret));
 	ss_wipe((char *)fields[0], strlen(fields[0]));
 	return step;
-}
-
-static int64_t delay_policy(void *ctx, int64_t failures)
-{
-	return delay_after(ctx, failures);
 }
 
 /* The audit entry of a log-in attempt: the account (0 if none), the channel and a keyed hash of the source. */
@@ -200,11 +246,20 @@ static enum ss_err audit_login(struct ss_app *app, const char *action, const str
 	snprintf(detail, sizeof(detail), "{\"channel\":\"%s\",\"source\":\"%s\"}",
 	         ss_channel_is_valid(channel) ? channel : "", src);
 	struct ss_audit_event e = {.actor = SS_ACTOR_CITIZEN,
-	                           .actor_id = c ? c->citizen_id : 0,
+	                           .actor_id = c->citizen_id,
 	                           .action = action,
-	                           .subject = c ? c->person_id : 0,
+	                           .subject = c->person_id,
 	                           .detail = detail};
 	return ss_audit(app, &e);
+}
+
+/* A checked attempt that failed: the same log line, audit entry and answer whether or not there is an account. */
+static enum ss_err login_failed(struct ss_app *app, const struct ss_citizen_row *c, int64_t failures,
+                                const char *channel, const char *source)
+{
+	ss_log_info("login_failed", "citizen_id=%lld failures=%lld", (long long)c->citizen_id, (long long)failures);
+	(void)audit_login(app, "login.failed", c, channel, source);
+	return wrong_credentials();
 }
 
 enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const char *password, const char *otp,
@@ -213,77 +268,85 @@ enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const c
 	struct ss_idcard id;
 	struct ss_citizen_row c;
 	struct ss_arena a;
-	enum ss_err err;
-
-	/* a dummy hash keeps an unknown number as slow as a known one */
-	static const char dummy[] = "$argon2id$v=19$m=19456,t=2,p=1$c3Vpc2hlbmR1bW15c2FsdA$"
-	                            "zJ0iGjmU0dyvQ8y4gE6c2cGXJxqFQyI4xW0Qm1l5o9k";
-	memset(out, 0, sizeof(*out));
-	if (!id_number || !password || ss_idcard_parse(id_number, strlen(id_number), ss_time_now(), &id)) {
-		(void)ss_password_verify(dummy, "x", 1);
-		(void)audit_login(app, "login.failed", NULL, channel, source);
-		return wrong_credentials();
-	}
-	ss_arena_init(&a);
 	uint8_t idx[SS_INDEX_LEN];
-	ss_pii_index(app, id.number, idx);
-	err = app->store->ops->citizen_by_idx(app->store, idx, &a, &c);
-	if (err == SS_NOT_FOUND) {
-		/* an unknown number costs what a known one does: a hash and an audit entry */
-		(void)ss_password_verify(dummy, password, strlen(password));
-		(void)audit_login(app, "login.failed", NULL, channel, source);
-		err = wrong_credentials();
-		goto out;
-	}
+	const char *hash;
+	int64_t failures = 0, blocked_until = 0, now_ms = ss_time_now_ms();
+	bool well_formed = id_number && !ss_idcard_parse(id_number, strlen(id_number), ss_time_now(), &id);
+	enum ss_err err = stand_in_hash(&hash);
+
+	memset(out, 0, sizeof(*out));
+	if (!password)
+		password = "";
 	if (err)
-		goto out;
-	/* the attempt is counted (and the account slowed) before anything is checked */
-	int64_t failures, blocked_until, now_ms = ss_time_now_ms();
-	err = app->store->ops->citizen_login_claim(app->store, c.citizen_id, now_ms, delay_policy, app, &failures,
-	                                           &blocked_until);
+		return err;
+	ss_arena_init(&a);
+	err = SS_NOT_FOUND; /* no account found yet */
+	if (well_formed) {
+		ss_pii_index(app, id.number, idx);
+		err = app->store->ops->citizen_by_idx(app->store, idx, &a, &c);
+	}
+	if (err == SS_NOT_FOUND)
+		err = stand_in(app, hash, &a, &c);
+	/* counted (and the number slowed) before anything is checked, account or not; a malformed one is no one's */
+	if (!err && well_formed)
+		err = app->store->ops->login_claim(app->store, idx, now_ms,
+		                                   now_ms - (int64_t)SS_LOGIN_FORGET_SECONDS * 1000, delay_policy, app,
+		                                   &failures, &blocked_until);
 	if (err == SS_RATE_LIMITED) {
 		out->retry_after = (blocked_until - now_ms + 999) / 1000;
 		ss_log_info("login_throttled", "citizen_id=%lld", (long long)c.citizen_id);
 		(void)audit_login(app, "login.throttled", &c, channel, source);
-		err = ss_fail(SS_RATE_LIMITED, NULL, "too many failed log-ins for this account: try again in %lld s",
+		err = ss_fail(SS_RATE_LIMITED, NULL, "too many failed log-ins for this ID number: try again in %lld s",
 		              (long long)out->retry_after);
 		goto out;
 	}
 	if (err)
 		goto out;
-	bool ok = ss_password_verify(c.password_hash, password, strlen(password));
+	bool ok = ss_password_verify(c.password_hash, password, strlen(password)) && c.citizen_id != 0;
 	int64_t step = totp_step(app, &c, otp, &a);
+	if (!ok || step < 0) {
+		err = login_failed(app, &c, failures, channel, source);
+		goto out;
+	}
+	/* success: the code's step, the count's end, the session and the audit entry are one transaction */
 	struct ss_store *st = app->store;
 	struct ss_session_row s = {.citizen_id = c.citizen_id, .channel = channel, .created_at = ss_time_now()};
 	s.expires_at = s.created_at + app->cfg.session_ttl;
-	if (ok && step >= 0 && (err = ss_app_new_token(out->token, s.token_hash)))
-		goto out;
-	/* success: the attempt's end, the session and the audit entry are one transaction */
-	if (ok && step >= 0 && (err = st->ops->begin(st)))
-		goto out;
-	if (!ok || step < 0 || (err = st->ops->citizen_login_done(st, c.citizen_id, step)) == SS_CONFLICT) {
-		if (ok && step >= 0)
-			st->ops->rollback(st);
-		ss_log_info("login_failed", "citizen_id=%lld failures=%lld", (long long)c.citizen_id,
-		            (long long)failures);
-		(void)audit_login(app, "login.failed", &c, channel, source);
-		memset(out->token, 0, sizeof(out->token));
-		err = wrong_credentials();
-		goto out;
-	}
-	if (err || (err = st->ops->session_insert(st, &s)) || (err = audit_login(app, "login", &c, channel, source))) {
+	if ((err = ss_app_new_token(out->token, s.token_hash)) || (err = st->ops->begin(st)))
+		goto failed;
+	err = st->ops->citizen_login_done(st, c.citizen_id, step);
+	if (err == SS_CONFLICT) { /* the code was used meanwhile: a failure like any other */
 		st->ops->rollback(st);
-		memset(out->token, 0, sizeof(out->token));
-		goto out;
+		err = login_failed(app, &c, failures, channel, source);
+		goto failed;
 	}
-	if ((err = st->ops->commit(st))) {
-		memset(out->token, 0, sizeof(out->token));
-		goto out;
+	if (err || (err = st->ops->login_clear(st, idx)) || (err = st->ops->session_insert(st, &s)) ||
+	    (err = audit_login(app, "login", &c, channel, source))) {
+		st->ops->rollback(st);
+		goto failed;
 	}
+	if ((err = st->ops->commit(st)))
+		goto failed;
 	out->expires_at = s.expires_at;
 	ss_log_info("login", "citizen_id=%lld channel=%s", (long long)c.citizen_id, channel);
+	goto out;
+failed:
+	ss_wipe(out->token, sizeof(out->token));
 out:
 	ss_arena_release_secret(&a);
+	return err;
+}
+
+enum ss_err ss_identity_purge(struct ss_app *app, int64_t now_ms)
+{
+	struct ss_store *s = app->store;
+	int64_t forgotten = 0;
+	enum ss_err err = s->ops->session_purge(s, now_ms / 1000);
+	if (!err)
+		err = s->ops->login_forget(s, now_ms - (int64_t)SS_LOGIN_FORGET_SECONDS * 1000, now_ms,
+		                           SS_LOGIN_COUNTS_MAX, &forgotten);
+	if (!err && forgotten)
+		ss_log_info("login_counts_forgotten", "rows=%lld", (long long)forgotten);
 	return err;
 }
 

@@ -13,14 +13,20 @@
  * number, wrong password, wrong, missing or already used OTP), with the same
  * message. A one-time code is accepted for the 30-second step before, at and
  * after now, and only once (RFC 6238 5.2): a second log-in needs the next
- * code. Consecutive failures of one account slow it down, then lock it: each
- * attempt is counted before it is checked (atomically in the store, so
- * concurrent attempts cannot outrun the count); from the 5th each next
- * attempt must wait (login_delay_ms, doubling each time, at most 15 minutes),
- * and at the 10th the account is locked for 15 minutes; an attempt that comes
- * too early gets SS_RATE_LIMITED with the seconds to wait, and is not checked.
- * The counts are stored, so a restart does not reset them. A success resets
- * them.
+ * code. Consecutive failures of one ID number slow it down, then lock it,
+ * whether or not anyone registered the number, so that the answers do not
+ * tell who is registered: each attempt is counted, under the number's blind
+ * index, before it is checked (atomically in the store, so concurrent
+ * attempts cannot outrun the count); from the 5th each next attempt must wait
+ * (login_delay_ms, doubling each time, at most 15 minutes), and at the 10th
+ * the number is locked for 15 minutes; an attempt that comes too early gets
+ * SS_RATE_LIMITED with the seconds to wait, and is not checked. A number
+ * without an account is checked against a stand-in that costs the same
+ * (argon2id, a sealed TOTP secret), and is logged and audited the same way.
+ * The counts are stored, so a restart does not reset them; a success resets
+ * them, and a count is forgotten SS_LOGIN_FORGET_SECONDS after its last
+ * attempt. A number that fails GB 11643 cannot be anyone's: it is answered
+ * as a wrong credential after the same argon2id work, and never counted.
  *
  * Sessions: opaque 64-hex-character tokens, stored only as SM3 hashes, with
  * the channel and an expiry (session_ttl). Thread-safe.
@@ -41,6 +47,14 @@
 #define SS_LOGIN_SLOW_AFTER   5
 #define SS_LOGIN_LOCK_AFTER   10
 #define SS_LOGIN_LOCK_SECONDS (15 * 60)
+/*
+ * A count is forgotten this long after its last attempt: as long as ten lock
+ * periods, so a guesser who waits for it to go gets no more tries per hour
+ * than one who is locked again after each (one per lock period).
+ */
+#define SS_LOGIN_FORGET_SECONDS (SS_LOGIN_LOCK_AFTER * SS_LOGIN_LOCK_SECONDS)
+/* At most this many counts are kept (about 100 bytes each); past it the oldest that no longer block go first. */
+#define SS_LOGIN_COUNTS_MAX 1000000
 
 /* True if channel is one of app, wechat, alipay, web. */
 bool ss_channel_is_valid(const char *channel);
@@ -85,12 +99,19 @@ struct ss_login {
 
 /*
  * Logs a resident in (otp may be NULL: that fails like a wrong one). Every
- * attempt on an account is audited (login, login.failed, login.throttled)
- * with a keyed hash of source (the peer's address, or NULL), so that failures
- * from one source can be counted without keeping the address.
+ * attempt is audited (login, login.failed, login.throttled; naming the
+ * account, or none) with a keyed hash of source (the peer's address, or
+ * NULL), so that failures from one source can be counted without keeping
+ * the address.
  */
 enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const char *password, const char *otp,
                               const char *channel, const char *source, struct ss_login *out) SS_MUST;
+
+/*
+ * Housekeeping: removes the sessions that expired and the log-in counts that
+ * are forgotten (see above), then the oldest counts past SS_LOGIN_COUNTS_MAX.
+ */
+enum ss_err ss_identity_purge(struct ss_app *app, int64_t now_ms) SS_MUST;
 
 /* The citizen a bearer token belongs to; SS_UNAUTHENTICATED if unknown or expired. */
 enum ss_err ss_identity_authenticate(struct ss_app *app, const char *token, int64_t *citizen_id) SS_MUST;

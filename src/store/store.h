@@ -64,9 +64,6 @@ struct ss_citizen_row {
 	const char *password_hash;  /* PHC string */
 	const char *channel;        /* where the resident registered */
 	int64_t created_at;
-	/* login throttling */
-	int64_t failures;       /* consecutive failed logins */
-	int64_t blocked_until;  /* no login attempt is checked before this time (unix ms) */
 	int64_t totp_last_step; /* the TOTP step of the last log-in (-1: none): a code is used once */
 };
 
@@ -297,21 +294,33 @@ struct ss_store_ops {
 	enum ss_err (*citizen_by_id)(struct ss_store *s, int64_t citizen_id, struct ss_arena *a,
 	                             struct ss_citizen_row *out);
 	/*
-	 * Claims one log-in attempt, atomically: unless the account is blocked at
-	 * now_ms, counts the attempt as a failure in advance and blocks the
-	 * account until now_ms + delay_ms(ctx, new count) (0: not blocked), so
-	 * concurrent attempts cannot outrun the count. SS_OK with the new count;
-	 * SS_RATE_LIMITED with *blocked_until if blocked.
-	 */
-	enum ss_err (*citizen_login_claim)(struct ss_store *s, int64_t citizen_id, int64_t now_ms,
-	                                   int64_t (*delay_ms)(void *ctx, int64_t failures), void *ctx,
-	                                   int64_t *failures, int64_t *blocked_until);
-	/*
-	 * Ends a claimed attempt that succeeded with the TOTP step totp_step:
-	 * resets the count, records the step. SS_CONFLICT (and no change) if a
-	 * step at or above it was used already (a replayed code).
+	 * Ends a successful log-in with the TOTP step totp_step: records the step.
+	 * SS_CONFLICT (and no change) if a step at or above it was used already
+	 * (a replayed code).
 	 */
 	enum ss_err (*citizen_login_done)(struct ss_store *s, int64_t citizen_id, int64_t totp_step);
+	/*
+	 * Log-in throttling, kept per blind index of an ID number, whether or not
+	 * anyone registered it (core/identity.h). login_claim claims one attempt,
+	 * atomically: unless the number is blocked at now_ms, counts the attempt
+	 * as a failure in advance (a count last claimed before forget_before_ms
+	 * starts again from 0) and blocks the number until now_ms + delay_ms(ctx,
+	 * new count) (0: not blocked), so concurrent attempts cannot outrun the
+	 * count. SS_OK with the new count; SS_RATE_LIMITED with *blocked_until if
+	 * blocked. login_clear forgets the count of idx (a success).
+	 */
+	enum ss_err (*login_claim)(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], int64_t now_ms,
+	                           int64_t forget_before_ms, int64_t (*delay_ms)(void *ctx, int64_t failures),
+	                           void *ctx, int64_t *failures, int64_t *blocked_until);
+	enum ss_err (*login_clear)(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN]);
+	/*
+	 * Forgets the counts last claimed before forget_before_ms that no longer
+	 * block at now_ms, then, while more than max_rows are kept, the oldest
+	 * (by last claim) that no longer block; *forgotten gets how many. Deletes
+	 * in batches, letting other operations in between.
+	 */
+	enum ss_err (*login_forget)(struct ss_store *s, int64_t forget_before_ms, int64_t now_ms, int64_t max_rows,
+	                            int64_t *forgotten);
 	/* Replaces a citizen's sealed particulars and TOTP secret (re-encryption under a new key). */
 	enum ss_err (*citizen_reseal)(struct ss_store *s, int64_t citizen_id, struct ss_blob sealed,
 	                              struct ss_blob totp_sealed);

@@ -46,9 +46,12 @@ enum stmt_id {
 	ST_CITIZEN_INSERT,
 	ST_CITIZEN_BY_IDX,
 	ST_CITIZEN_BY_ID,
-	ST_CITIZEN_CLAIM_GET,
-	ST_CITIZEN_CLAIM_SET,
 	ST_CITIZEN_LOGIN_DONE,
+	ST_LOGIN_CLAIM_GET,
+	ST_LOGIN_CLAIM_SET,
+	ST_LOGIN_CLEAR,
+	ST_LOGIN_FORGET,
+	ST_LOGIN_COUNT,
 	ST_CITIZEN_RESEAL,
 	ST_SESSION_INSERT,
 	ST_SESSION_GET,
@@ -167,13 +170,21 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_CITIZEN_INSERT] = "INSERT INTO citizens (person_id, idx, sealed, totp_sealed, password_hash, channel, "
                               "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         [ST_CITIZEN_BY_IDX] = "SELECT citizen_id, person_id, idx, sealed, totp_sealed, password_hash, channel, "
-                              "created_at, failures, blocked_until, totp_last_step FROM citizens WHERE idx = ?1",
+                              "created_at, totp_last_step FROM citizens WHERE idx = ?1",
         [ST_CITIZEN_BY_ID] = "SELECT citizen_id, person_id, idx, sealed, totp_sealed, password_hash, channel, "
-                             "created_at, failures, blocked_until, totp_last_step FROM citizens WHERE citizen_id = ?1",
-        [ST_CITIZEN_CLAIM_GET] = "SELECT failures, blocked_until FROM citizens WHERE citizen_id = ?1",
-        [ST_CITIZEN_CLAIM_SET] = "UPDATE citizens SET failures = ?2, blocked_until = ?3 WHERE citizen_id = ?1",
-        [ST_CITIZEN_LOGIN_DONE] = "UPDATE citizens SET failures = 0, blocked_until = 0, totp_last_step = ?2 "
-                                  "WHERE citizen_id = ?1 AND totp_last_step < ?2",
+                             "created_at, totp_last_step FROM citizens WHERE citizen_id = ?1",
+        [ST_CITIZEN_LOGIN_DONE] =
+                "UPDATE citizens SET totp_last_step = ?2 WHERE citizen_id = ?1 AND totp_last_step < ?2",
+        [ST_LOGIN_CLAIM_GET] = "SELECT failures, blocked_until, last_ms FROM login_throttle WHERE idx = ?1",
+        [ST_LOGIN_CLAIM_SET] =
+                "INSERT INTO login_throttle (idx, failures, blocked_until, last_ms) VALUES (?1, ?2, ?3, ?4) "
+                "ON CONFLICT (idx) DO UPDATE SET failures = excluded.failures, "
+                "blocked_until = excluded.blocked_until, last_ms = excluded.last_ms",
+        [ST_LOGIN_CLEAR] = "DELETE FROM login_throttle WHERE idx = ?1",
+        /* one batch, oldest first, through the index on last_ms */
+        [ST_LOGIN_FORGET] = "DELETE FROM login_throttle WHERE idx IN (SELECT idx FROM login_throttle "
+                            "WHERE last_ms < ?1 AND blocked_until <= ?2 ORDER BY last_ms LIMIT ?3)",
+        [ST_LOGIN_COUNT] = "SELECT count(*) FROM login_throttle",
         [ST_CITIZEN_RESEAL] = "UPDATE citizens SET sealed = ?2, totp_sealed = ?3 WHERE citizen_id = ?1",
         [ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, citizen_id, channel, created_at, expires_at) "
                               "VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -728,9 +739,7 @@ static void read_citizen(sqlite3_stmt *st, struct ss_arena *a, struct ss_citizen
 	out->password_hash = col_text(st, 5, a);
 	out->channel = col_text(st, 6, a);
 	out->created_at = sqlite3_column_int64(st, 7);
-	out->failures = sqlite3_column_int64(st, 8);
-	out->blocked_until = sqlite3_column_int64(st, 9);
-	out->totp_last_step = sqlite3_column_int64(st, 10);
+	out->totp_last_step = sqlite3_column_int64(st, 8);
 }
 
 static enum ss_err citizen_get(struct sq *q, enum stmt_id id, const uint8_t *idx, int64_t citizen_id,
@@ -767,49 +776,6 @@ static enum ss_err sq_citizen_by_id(struct ss_store *s, int64_t citizen_id, stru
 	return citizen_get(SQ(s), ST_CITIZEN_BY_ID, NULL, citizen_id, a, out);
 }
 
-static enum ss_err sq_citizen_login_claim(struct ss_store *s, int64_t citizen_id, int64_t now_ms,
-                                          int64_t (*delay_ms)(void *ctx, int64_t failures), void *ctx,
-                                          int64_t *failures, int64_t *blocked_until)
-{
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = NULL;
-	enum ss_err err = sq_begin(s);
-	if (err)
-		return err;
-	if ((err = stmt(q, ST_CITIZEN_CLAIM_GET, &st)))
-		goto fail;
-	sqlite3_bind_int64(st, 1, citizen_id);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "citizen_login_claim");
-		done(st);
-		goto fail;
-	}
-	int64_t count = sqlite3_column_int64(st, 0), until = sqlite3_column_int64(st, 1);
-	done(st);
-	if (until > now_ms) {
-		*blocked_until = until;
-		err = SS_RATE_LIMITED;
-		goto fail;
-	}
-	count++;
-	int64_t delay = delay_ms(ctx, count);
-	until = delay ? now_ms + delay : 0;
-	if ((err = stmt(q, ST_CITIZEN_CLAIM_SET, &st)))
-		goto fail;
-	sqlite3_bind_int64(st, 1, citizen_id);
-	sqlite3_bind_int64(st, 2, count);
-	sqlite3_bind_int64(st, 3, until);
-	if ((err = run(q, st, "citizen_login_claim")))
-		goto fail;
-	*failures = count;
-	*blocked_until = until;
-	return sq_commit(s);
-fail:
-	sq_rollback(s);
-	return err;
-}
-
 static enum ss_err sq_citizen_login_done(struct ss_store *s, int64_t citizen_id, int64_t totp_step)
 {
 	struct sq *q = SQ(s);
@@ -824,6 +790,109 @@ static enum ss_err sq_citizen_login_done(struct ss_store *s, int64_t citizen_id,
 			err = SS_CONFLICT;
 	}
 	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_login_claim(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], int64_t now_ms,
+                                  int64_t forget_before_ms, int64_t (*delay_ms)(void *ctx, int64_t failures), void *ctx,
+                                  int64_t *failures, int64_t *blocked_until)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = sq_begin(s);
+	if (err)
+		return err;
+	if ((err = stmt(q, ST_LOGIN_CLAIM_GET, &st)))
+		goto fail;
+	bind_blob(st, 1, idx, SS_INDEX_LEN);
+	int64_t count = 0, until = 0;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 2) >= forget_before_ms) {
+		count = sqlite3_column_int64(st, 0);
+		until = sqlite3_column_int64(st, 1);
+	}
+	done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		err = translate(q, rc, "login_claim");
+		goto fail;
+	}
+	if (until > now_ms) {
+		*blocked_until = until;
+		err = SS_RATE_LIMITED;
+		goto fail;
+	}
+	count++;
+	int64_t delay = delay_ms(ctx, count);
+	until = delay ? now_ms + delay : 0;
+	if ((err = stmt(q, ST_LOGIN_CLAIM_SET, &st)))
+		goto fail;
+	bind_blob(st, 1, idx, SS_INDEX_LEN);
+	sqlite3_bind_int64(st, 2, count);
+	sqlite3_bind_int64(st, 3, until);
+	sqlite3_bind_int64(st, 4, now_ms);
+	if ((err = run(q, st, "login_claim")))
+		goto fail;
+	*failures = count;
+	*blocked_until = until;
+	return sq_commit(s);
+fail:
+	sq_rollback(s);
+	return err;
+}
+
+static enum ss_err sq_login_clear(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN])
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_LOGIN_CLEAR, &st);
+	if (!err) {
+		bind_blob(st, 1, idx, SS_INDEX_LEN);
+		err = run(q, st, "login_clear");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+/* Deletes, a batch at a time, the rows last claimed before before_ms that do not block at now_ms, at most max. */
+static enum ss_err forget_batches(struct sq *q, int64_t before_ms, int64_t now_ms, int64_t max, int64_t *forgotten)
+{
+	enum { BATCH = 10000 };
+	enum ss_err err = SS_OK;
+	int64_t n = BATCH;
+	while (!err && max > 0 && n == BATCH) {
+		sqlite3_stmt *st = NULL;
+		pthread_mutex_lock(&q->lock);
+		if (!(err = stmt(q, ST_LOGIN_FORGET, &st))) {
+			sqlite3_bind_int64(st, 1, before_ms);
+			sqlite3_bind_int64(st, 2, now_ms);
+			sqlite3_bind_int64(st, 3, max < BATCH ? max : BATCH);
+			err = run(q, st, "login_forget");
+			n = err ? 0 : sqlite3_changes(q->db);
+		}
+		pthread_mutex_unlock(&q->lock);
+		*forgotten += n;
+		max -= n;
+	}
+	return err;
+}
+
+static enum ss_err sq_login_forget(struct ss_store *s, int64_t forget_before_ms, int64_t now_ms, int64_t max_rows,
+                                   int64_t *forgotten)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	int64_t kept = 0;
+	*forgotten = 0;
+	enum ss_err err = forget_batches(q, forget_before_ms, now_ms, INT64_MAX, forgotten);
+	if (err)
+		return err;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_LOGIN_COUNT, &st)))
+		err = get_id(q, st, &kept, "login_count");
+	pthread_mutex_unlock(&q->lock);
+	if (!err && kept > max_rows)
+		err = forget_batches(q, INT64_MAX, now_ms, kept - max_rows, forgotten);
 	return err;
 }
 
@@ -2401,8 +2470,10 @@ static const struct ss_store_ops sqlite_ops = {
         .citizen_insert = sq_citizen_insert,
         .citizen_by_idx = sq_citizen_by_idx,
         .citizen_by_id = sq_citizen_by_id,
-        .citizen_login_claim = sq_citizen_login_claim,
         .citizen_login_done = sq_citizen_login_done,
+        .login_claim = sq_login_claim,
+        .login_clear = sq_login_clear,
+        .login_forget = sq_login_forget,
         .citizen_reseal = sq_citizen_reseal,
         .session_insert = sq_session_insert,
         .session_get = sq_session_get,

@@ -1,5 +1,6 @@
 /* Unit tests of the core over a real SQLite store in a temporary directory: app open and init, keys, masking,
  * registry import, registration, log-in throttling, staff. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "check.h"
 #include "core/app.h"
 #include "core/holders.h"
+#include "core/idcard.h"
 #include "core/identity.h"
 #include "core/mask.h"
 #include "core/pii.h"
@@ -171,6 +173,80 @@ static void test_register_and_login(void)
 	ss_app_close(app);
 }
 
+/* A number no one registered is slowed after five failures like a resident's; a lowercase x is the same number. */
+static void test_unregistered_number_throttled(void)
+{
+	struct ss_app *app = open_app(false);
+	struct ss_login login;
+	char number[19] = "11010519900101";
+	for (int seq = 0; seq < 1000 && number[17] != 'X'; seq++) {
+		snprintf(number + 14, 4, "%03d", seq);
+		number[17] = ss_idcard_check_char(number);
+	}
+	CHECK(number[17] == 'X');
+	app->cfg.login_delay_ms = 5000;
+	for (int i = 0; i < 5; i++) {
+		number[17] = i % 2 ? 'X' : 'x';
+		CHECK(ss_identity_login(app, number, "wrong-password", "123456", "app", NULL, &login) ==
+		      SS_UNAUTHENTICATED);
+	}
+	CHECK(ss_identity_login(app, number, "wrong-password", "123456", "app", NULL, &login) == SS_RATE_LIMITED);
+	CHECK(login.retry_after >= 1 && login.retry_after <= 5);
+	ss_app_close(app);
+}
+
+static int64_t block_from_third(void *ctx, int64_t failures)
+{
+	return failures >= 3 ? 5000 : 0;
+}
+
+/* The store's counts per blind index: counted before the check, restarted when old, forgotten oldest first. */
+static void test_login_counts(void)
+{
+	struct ss_app *app = open_app(false);
+	struct ss_store *s = app->store;
+	uint8_t idx[7][SS_INDEX_LEN];
+	int64_t failures, until, forgotten;
+	for (int i = 0; i < 7; i++)
+		memset(idx[i], 0xa0 + i, SS_INDEX_LEN);
+	CHECK(s->ops->login_forget(s, INT64_MAX, INT64_MAX, 0, &forgotten) == SS_OK); /* the tests' before */
+	CHECK(s->ops->login_claim(s, idx[0], 1000, 0, block_from_third, NULL, &failures, &until) == SS_OK);
+	CHECK(failures == 1 && until == 0);
+	CHECK(s->ops->login_claim(s, idx[0], 1100, 0, block_from_third, NULL, &failures, &until) == SS_OK);
+	CHECK(failures == 2 && until == 0);
+	CHECK(s->ops->login_claim(s, idx[0], 1200, 0, block_from_third, NULL, &failures, &until) == SS_OK);
+	CHECK(failures == 3 && until == 6200);
+	CHECK(s->ops->login_claim(s, idx[0], 6199, 0, block_from_third, NULL, &failures, &until) == SS_RATE_LIMITED);
+	CHECK(until == 6200);
+	/* a count last claimed before forget_before_ms starts again, blocked or not */
+	CHECK(s->ops->login_claim(s, idx[0], 6200, 1201, block_from_third, NULL, &failures, &until) == SS_OK);
+	CHECK(failures == 1 && until == 0);
+	/* a success clears it */
+	CHECK(s->ops->login_clear(s, idx[0]) == SS_OK);
+	CHECK(s->ops->login_claim(s, idx[0], 6300, 0, block_from_third, NULL, &failures, &until) == SS_OK);
+	CHECK(failures == 1);
+	CHECK(s->ops->login_clear(s, idx[0]) == SS_OK);
+
+	/* idx[1..5] claimed at 100 .. 500, idx[6] blocked (claimed three times) since 50 */
+	for (int i = 1; i <= 5; i++)
+		CHECK(s->ops->login_claim(s, idx[i], 100 * i, 0, block_from_third, NULL, &failures, &until) == SS_OK);
+	for (int i = 0; i < 3; i++)
+		CHECK(s->ops->login_claim(s, idx[6], 48 + i, 0, block_from_third, NULL, &failures, &until) == SS_OK);
+	CHECK(until == 5050);
+	/* by age: the two claimed before 250; the blocked one stays though older */
+	CHECK(s->ops->login_forget(s, 250, 1000, 100, &forgotten) == SS_OK && forgotten == 2);
+	/* by number: four kept, two allowed: the oldest two that do not block */
+	CHECK(s->ops->login_forget(s, 0, 1000, 2, &forgotten) == SS_OK && forgotten == 2);
+	CHECK(s->ops->login_forget(s, 0, 1000, 2, &forgotten) == SS_OK && forgotten == 0);
+	/* what is left: idx[5] with its count, idx[6] still blocked; the others start again */
+	CHECK(s->ops->login_claim(s, idx[5], 1000, 0, block_from_third, NULL, &failures, &until) == SS_OK);
+	CHECK(failures == 2);
+	CHECK(s->ops->login_claim(s, idx[6], 1000, 0, block_from_third, NULL, &failures, &until) == SS_RATE_LIMITED);
+	CHECK(s->ops->login_claim(s, idx[4], 1000, 0, block_from_third, NULL, &failures, &until) == SS_OK);
+	CHECK(failures == 1);
+	ss_app_close(app);
+}
+
 static void test_staff(void)
 {
 	struct ss_app *app = open_app(false);
@@ -284,6 +360,8 @@ int main(void)
 	RUN(test_wrong_master_refused);
 	RUN(test_registry_all_or_nothing);
 	RUN(test_register_and_login);
+	RUN(test_unregistered_number_throttled);
+	RUN(test_login_counts);
 	RUN(test_staff);
 	RUN(test_rotate_keeps_data);
 	RUN(test_nested_transactions);
