@@ -61,5 +61,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ss_code_open(kr, code, strlen(code), &again) != SS_OK || again.key_id != 1 ||
 	    again.person_id != c.person_id || again.presenter_id != c.presenter_id || again.issued_at != c.issued_at)
 		abort();
+	/* another code of the same claims has another fingerprint; the same code keeps its own */
+	if (!c.fingerprint || again.fingerprint == c.fingerprint)
+		abort();
+	if (ss_code_open(kr, (const char *)data, size, &again) != SS_OK || again.fingerprint != c.fingerprint)
+		abort();
 	return 0;
 }

@@ -4,6 +4,7 @@
  */
 #include "api/api.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -522,11 +523,43 @@ static enum ss_err audit_search(struct ss_api_call *c)
 
 #define ALERTS_PAGE_DEFAULT 100
 #define ALERTS_PAGE_MAX     500
+#define ALERTS_AUDIT_PEOPLE 256 /* people named in a read's audit entry, at most (its alert ids bound the rest) */
 
-static enum ss_err write_alert(void *ctx, const struct ss_alert_row *r)
+struct alert_page {
+	struct ss_jw *w;
+	int n;
+	int64_t first, last;
+	int64_t people[ALERTS_AUDIT_PEOPLE];
+	size_t npeople;
+};
+
+/* A person an alert names, masked, and remembered for the read's audit entry. */
+static void write_alert_person(struct alert_page *p, const char *key, int64_t person_id,
+                               const struct ss_alert_person *who)
 {
-	struct audit_page *p = ctx;
+	if (!person_id)
+		return;
+	size_t i = 0;
+	while (i < p->npeople && p->people[i] != person_id)
+		i++;
+	if (i == p->npeople && p->npeople < ALERTS_AUDIT_PEOPLE)
+		p->people[p->npeople++] = person_id;
+	ss_jw_key(p->w, key);
+	if (!who->known) {
+		ss_jw_null(p->w);
+		return;
+	}
+	ss_jw_obj_begin(p->w);
+	ss_jw_kstr(p->w, "name", who->name);
+	ss_jw_kstr(p->w, "id_number", who->id_number);
+	ss_jw_obj_end(p->w);
+}
+
+static enum ss_err write_alert(void *ctx, const struct ss_alert_view *v)
+{
+	struct alert_page *p = ctx;
 	struct ss_jw *w = p->w;
+	const struct ss_alert_row *r = v->row;
 	ss_jw_obj_begin(w);
 	ss_jw_kint(w, "alert_id", r->alert_id);
 	ss_jw_kstr(w, "kind", r->kind);
@@ -534,25 +567,64 @@ static enum ss_err write_alert(void *ctx, const struct ss_alert_row *r)
 	ss_jw_kstr(w, "subject", r->subject);
 	ss_jw_key(w, "detail");
 	ss_jw_raw(w, r->detail, strlen(r->detail));
+	write_alert_person(p, "person", r->person_id, &v->person);
+	write_alert_person(p, "presenter", r->presenter_id, &v->presenter);
+	ss_jw_key(w, "places");
+	ss_jw_arr_begin(w);
+	for (int i = 0; i < 2; i++)
+		if (r->place_id[i]) {
+			ss_jw_obj_begin(w);
+			ss_jw_kint(w, "place_id", r->place_id[i]);
+			ss_jw_kstr(w, "org", r->org[i]);
+			ss_jw_kstr(w, "place", r->place[i]);
+			ss_jw_obj_end(w);
+		}
+	ss_jw_arr_end(w);
+	if (r->staff_id) {
+		ss_jw_key(w, "staff");
+		ss_jw_obj_begin(w);
+		ss_jw_kint(w, "staff_id", r->staff_id);
+		ss_jw_kstr(w, "name", r->staff_name);
+		ss_jw_kstr(w, "role", r->staff_role);
+		ss_jw_obj_end(w);
+	}
 	ss_jw_key(w, "acknowledged");
 	if (r->acknowledged_by) {
 		ss_jw_obj_begin(w);
 		ss_jw_kint(w, "by", r->acknowledged_by);
+		ss_jw_kstr(w, "name", r->acknowledged_name);
 		ss_jw_ktime(w, "at", r->acknowledged_at_ms / 1000);
 		ss_jw_obj_end(w);
 	} else {
 		ss_jw_null(w);
 	}
 	ss_jw_obj_end(w);
-	p->n++;
+	if (!p->n++)
+		p->first = r->alert_id;
 	p->last = r->alert_id;
 	return SS_OK;
+}
+
+/* What a read of alerts showed, for its audit entry: which alerts, and the people they named (masked). */
+static const char *alerts_audit_detail(struct ss_api_call *c, const struct alert_page *p)
+{
+	size_t cap = 96 + 21 * p->npeople, n;
+	char *text = ss_arena_alloc(c->req->arena, cap);
+	n = (size_t)snprintf(text, cap, "{\"alerts\":%d,\"alert_ids\":[", p->n);
+	if (p->n)
+		n += (size_t)snprintf(text + n, cap - n, "%lld,%lld", (long long)p->first, (long long)p->last);
+	n += (size_t)snprintf(text + n, cap - n, "],\"people\":[");
+	for (size_t i = 0; i < p->npeople; i++)
+		n += (size_t)snprintf(text + n, cap - n, "%s%lld", i ? "," : "", (long long)p->people[i]);
+	snprintf(text + n, cap - n, "]}");
+	return text;
 }
 
 /*
  * GET /v1/staff/alerts (security): the security alerts (core/alerts.h),
  * newest first; the watcher first catches up with the logs, so an alert
- * is here as soon as what raises it is on disk.
+ * is here as soon as what raises it is on disk. Places and staff are named,
+ * people masked; the read is audited with the people it showed.
  */
 static enum ss_err alerts_list(struct ss_api_call *c)
 {
@@ -582,20 +654,23 @@ static enum ss_err alerts_list(struct ss_api_call *c)
 	}
 	if (c->app->alerts && (err = ss_alerts_run(c->app, c->app->alerts, ss_time_now_ms(), NULL)))
 		return err;
-	struct audit_page p = {.w = &c->w};
+	struct alert_page *p = ss_arena_alloc(c->req->arena, sizeof(*p));
+	memset(p, 0, sizeof(*p));
+	p->w = &c->w;
+	c->audit.why = "alerts";
 	ss_api_cache(c, 0);
 	ss_jw_obj_begin(&c->w);
 	ss_jw_key(&c->w, "alerts");
 	ss_jw_arr_begin(&c->w);
-	err = c->app->store->ops->alerts_list(c->app->store, since, kind, before, limit, c->req->arena, write_alert,
-	                                      &p);
+	err = ss_alerts_list(c->app, since, kind, before, limit, c->req->arena, write_alert, p);
 	ss_jw_arr_end(&c->w);
 	ss_jw_key(&c->w, "next_before");
-	if (p.n == limit && p.last > 1)
-		ss_jw_int(&c->w, p.last);
+	if (p->n == limit && p->last > 1)
+		ss_jw_int(&c->w, p->last);
 	else
 		ss_jw_null(&c->w);
 	ss_jw_obj_end(&c->w);
+	c->audit.detail = alerts_audit_detail(c, p);
 	return err;
 }
 

@@ -10,7 +10,9 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/time.h"
 #include "core/codes.h"
+#include "core/pii.h"
 
 #define SLOTS        60    /* a window is counted in SLOTS slots */
 #define BATCH        10000 /* rows read per store call */
@@ -98,10 +100,10 @@ static uint64_t window_sum(const struct window *w, int64_t len_ms, int64_t now_m
 /* What is counted about one subject: a terminal, a code, a source of log-ins, a member of staff. */
 struct subject {
 	uint64_t k1, k2;
-	struct window a, b;  /* terminal: scans, invalid ones; source: failures; staff: reads */
-	uint64_t all, bad;   /* terminal: every scan and invalid one seen since the watcher started */
-	int64_t place, t_ms; /* code: where and when first seen */
-	int64_t quiet_until; /* no new alert of this subject before */
+	struct window a, b;            /* terminal: scans, invalid ones; source: failures; staff: reads */
+	uint64_t all, bad;             /* terminal: every scan and invalid one seen since the watcher started */
+	int64_t place, terminal, t_ms; /* code: where, by which terminal and when first seen */
+	int64_t quiet_until;           /* no new alert of this subject before */
 };
 
 struct table {
@@ -212,19 +214,18 @@ void ss_alerts_free(struct ss_alerts *w)
 	free(w);
 }
 
-/* Keeps an alert about subject (text) of kind with a JSON detail, unless the subject is quiet. */
-static void raise_alert(struct ss_alerts *w, struct subject *s, int64_t quiet_ms, const char *kind, const char *subject,
-                        const char *detail)
+/* Keeps row (kind, subject, detail and the ids it is about) as an alert raised now, unless the subject is quiet. */
+static void raise_alert(struct ss_alerts *w, struct subject *s, int64_t quiet_ms, struct ss_alert_row row)
 {
 	if (w->err || w->now_ms < s->quiet_until)
 		return;
-	struct ss_alert_row row = {.kind = kind, .raised_at_ms = w->now_ms, .subject = subject, .detail = detail};
+	row.raised_at_ms = w->now_ms;
 	w->err = w->app->store->ops->alert_put(w->app->store, &row);
 	if (w->err)
 		return;
 	s->quiet_until = w->now_ms + quiet_ms;
 	w->raised++;
-	ss_log_warn("alert", "kind=%s subject=%s alert_id=%lld", kind, subject, (long long)row.alert_id);
+	ss_log_warn("alert", "kind=%s subject=%s alert_id=%lld", row.kind, row.subject, (long long)row.alert_id);
 }
 
 static int64_t ms(double seconds)
@@ -261,25 +262,46 @@ static enum ss_err on_scan(void *ctx, const struct ss_scan_row *r)
 			         "\"share_before\":%.3f,\"window_seconds\":%.0f}",
 			         (long long)r->terminal_id, (long long)r->place_id, (unsigned long long)n,
 			         (unsigned long long)bad, share, base, c->probe_window);
-			raise_alert(w, t, ms(c->probe_window), "probing", subject, detail);
+			raise_alert(w, t, ms(c->probe_window),
+			            (struct ss_alert_row){.kind = "probing",
+			                                  .subject = subject,
+			                                  .detail = detail,
+			                                  .place_id = {r->place_id}});
 		}
 	}
-	if (r->person_id > 0 && r->code_issued_at > 0) {
-		/* a code is its holder, its issue time and who presented it (two guardians may fetch one each) */
-		uint64_t issued = (uint64_t)r->code_issued_at | (uint64_t)r->presenter_id << 34;
-		struct subject *code = table_get(&w->codes, (uint64_t)r->person_id, issued, &fresh);
+	if (r->person_id > 0 && r->code_fingerprint) {
+		/*
+		 * A code is its fingerprint (crypto/code.h): two codes of one holder
+		 * are two codes, even when issued in the same second or fetched by two
+		 * guardians. A scan without one (written before scans kept it) is not
+		 * judged: no alert is better than a false one.
+		 */
+		struct subject *code = table_get(&w->codes, (uint64_t)r->person_id, r->code_fingerprint, &fresh);
 		if (fresh) {
 			code->place = r->place_id;
+			code->terminal = r->terminal_id;
 			code->t_ms = r->scanned_at_ms;
 		} else if (code->place != r->place_id && r->scanned_at_ms - code->t_ms <= ms(c->shared_lifetime)) {
-			char subject[48], detail[256];
+			char subject[48], detail[400], presenter[40] = "", first[SS_TIME_TEXT], then[SS_TIME_TEXT];
 			snprintf(subject, sizeof(subject), "person:%lld", (long long)r->person_id);
+			if (r->presenter_id)
+				snprintf(presenter, sizeof(presenter), "\"presenter_id\":%lld,",
+				         (long long)r->presenter_id);
+			ss_time_format(code->t_ms / 1000, first);
+			ss_time_format(r->scanned_at_ms / 1000, then);
 			snprintf(detail, sizeof(detail),
-			         "{\"person_id\":%lld,\"places\":[%lld,%lld],\"terminal_id\":%lld,\"seconds_apart\":%."
-			         "1f}",
-			         (long long)r->person_id, (long long)code->place, (long long)r->place_id,
+			         "{\"person_id\":%lld,%s\"places\":[%lld,%lld],\"terminals\":[%lld,%lld],"
+			         "\"scanned_at\":[\"%s\",\"%s\"],\"terminal_id\":%lld,\"seconds_apart\":%.1f}",
+			         (long long)r->person_id, presenter, (long long)code->place, (long long)r->place_id,
+			         (long long)code->terminal, (long long)r->terminal_id, first, then,
 			         (long long)r->terminal_id, (double)(r->scanned_at_ms - code->t_ms) / 1000.0);
-			raise_alert(w, code, ms(c->shared_lifetime) * 2 + 60000, "shared_code", subject, detail);
+			raise_alert(w, code, ms(c->shared_lifetime) * 2 + 60000,
+			            (struct ss_alert_row){.kind = "shared_code",
+			                                  .subject = subject,
+			                                  .detail = detail,
+			                                  .person_id = r->person_id,
+			                                  .presenter_id = r->presenter_id,
+			                                  .place_id = {code->place, r->place_id}});
 		}
 	}
 	return w->err;
@@ -313,7 +335,9 @@ static enum ss_err on_entry(void *ctx, const struct ss_audit_row *r)
 			snprintf(detail, sizeof(detail),
 			         "{\"source\":\"%016llx\",\"failures\":%llu,\"window_seconds\":%.0f}",
 			         (unsigned long long)key, (unsigned long long)n, c->login_window);
-			raise_alert(w, s, ms(c->login_window), "login_failures", subject, detail);
+			raise_alert(
+			        w, s, ms(c->login_window),
+			        (struct ss_alert_row){.kind = "login_failures", .subject = subject, .detail = detail});
 		}
 	} else if (!strcmp(r->actor, "staff") && r->subject > 0) {
 		struct subject *s = table_get(&w->staff, (uint64_t)r->actor_id, 0, &fresh);
@@ -357,7 +381,11 @@ static void check_staff(struct ss_alerts *w)
 		         "{\"staff_id\":%llu,\"reads\":%llu,\"peers\":%zu,\"peers_median\":%.1f,\"window_seconds\":%."
 		         "0f}",
 		         (unsigned long long)s->k1, (unsigned long long)counts[i], m, median, c->reads_window);
-		raise_alert(w, s, ms(c->reads_window), "staff_reads", subject, detail);
+		raise_alert(w, s, ms(c->reads_window),
+		            (struct ss_alert_row){.kind = "staff_reads",
+		                                  .subject = subject,
+		                                  .detail = detail,
+		                                  .staff_id = (int64_t)s->k1});
 	}
 	free(counts);
 	free(others);
@@ -462,4 +490,43 @@ out:
 		*raised = w->raised;
 	pthread_mutex_unlock(&w->lock);
 	return err;
+}
+
+struct listing {
+	struct ss_app *app;
+	enum ss_err (*fn)(void *ctx, const struct ss_alert_view *v);
+	void *ctx;
+};
+
+/* Masks the registry particulars sealed (ID number, name, ...: SS_PII_PERSON) into p. */
+static void mask_person(struct ss_app *app, struct ss_blob sealed, struct ss_alert_person *p)
+{
+	struct ss_arena a;
+	const char *f[6];
+	memset(p, 0, sizeof(*p));
+	if (sealed.n == 0)
+		return;
+	ss_arena_init(&a);
+	if (ss_pii_open(app, SS_PII_PERSON, sealed, &a, f, 6) == SS_OK) {
+		ss_mask_id(f[0], p->id_number);
+		ss_mask_name(f[1], p->name);
+		p->known = true;
+	}
+	ss_arena_release_secret(&a);
+}
+
+static enum ss_err on_alert(void *ctx, const struct ss_alert_row *row)
+{
+	struct listing *l = ctx;
+	struct ss_alert_view v = {.row = row};
+	mask_person(l->app, row->person_sealed, &v.person);
+	mask_person(l->app, row->presenter_sealed, &v.presenter);
+	return l->fn(l->ctx, &v);
+}
+
+enum ss_err ss_alerts_list(struct ss_app *app, int64_t since_ms, const char *kind, int64_t before, int limit,
+                           struct ss_arena *a, enum ss_err (*fn)(void *ctx, const struct ss_alert_view *v), void *ctx)
+{
+	struct listing l = {.app = app, .fn = fn, .ctx = ctx};
+	return app->store->ops->alerts_list(app->store, since_ms, kind, before, limit, a, on_alert, &l);
 }

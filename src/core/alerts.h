@@ -8,17 +8,20 @@
  *                   jumps: at least min_invalid invalid codes, a share of at
  *                   least rate, and at least factor times the terminal's own
  *                   share before (someone feeding it forged codes);
- *   shared_code     one code (a holder and its issue time) is scanned at two
- *                   different places within its lifetime (a screenshot passed
- *                   on). Places carry no coordinates, so "too far apart" is
- *                   "another place";
+ *   shared_code     one code (told from every other, even its holder's of the
+ *                   same second, by its fingerprint: crypto/code.h) is scanned
+ *                   at two different places within its lifetime (a screenshot
+ *                   passed on). Places carry no coordinates, so "too far
+ *                   apart" is "another place";
  *   staff_reads     a member of staff reads far more people's records in the
  *                   window than their peers: at least min, and more than
  *                   factor times the median of the others who read any;
  *   login_failures  failed log-ins from one source (a keyed hash of the
  *                   address, core/identity.h) reach failures in the window.
  *
- * Each subject raises one alert of a kind per window. Thresholds come from
+ * Each subject raises one alert of a kind per window. An alert keeps the ids
+ * of what it is about (store.h), so that it is read with the places and staff
+ * named and the people masked (ss_alerts_list). Thresholds come from
  * the data directory's settings file (base/conf.h), keys below with their
  * defaults; docs/operations.md lists them. The watcher starts at the end of
  * the logs (history is not replayed) and remembers its place in the store's
@@ -33,6 +36,7 @@
 #include "base/conf.h"
 #include "base/err.h"
 #include "core/app.h"
+#include "core/mask.h"
 
 struct ss_alert_config {
 	double probe_window;      /* alerts.probe.window_seconds = 600 */
@@ -64,5 +68,26 @@ void ss_alerts_free(struct ss_alerts *w);
  * (if not NULL) counts them.
  */
 enum ss_err ss_alerts_run(struct ss_app *app, struct ss_alerts *w, int64_t now_ms, int *raised) SS_MUST;
+
+/* A person an alert names, as the security team sees them: masked (core/mask.h). */
+struct ss_alert_person {
+	bool known; /* false: no one, or particulars that do not open (logged) */
+	char name[SS_MASK_MAX], id_number[SS_MASK_MAX];
+};
+
+/* An alert as it is read: the stored row (names of places and staff included) and its people, masked. */
+struct ss_alert_view {
+	const struct ss_alert_row *row;
+	struct ss_alert_person person, presenter; /* of row->person_id, row->presenter_id */
+};
+
+/*
+ * Calls fn for the alerts raised at or after since_ms (0: any), of kind
+ * (NULL: any), with alert_id < before (0: any), newest first, at most limit.
+ * Nothing unmasked leaves this function: opened particulars are wiped.
+ */
+enum ss_err ss_alerts_list(struct ss_app *app, int64_t since_ms, const char *kind, int64_t before, int limit,
+                           struct ss_arena *a, enum ss_err (*fn)(void *ctx, const struct ss_alert_view *v),
+                           void *ctx) SS_MUST;
 
 #endif

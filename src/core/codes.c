@@ -56,6 +56,7 @@ void ss_codes_check(struct ss_app *app, const char *code, size_t n, int64_t now,
 		return;
 	out->person_id = claims.person_id;
 	out->presenter_id = claims.presenter_id;
+	out->fingerprint = claims.fingerprint;
 	if (now >= claims.issued_at + app->cfg.code_ttl)
 		out->result = SS_RESULT_EXPIRED;
 	else if (!app->holders || !ss_holders_get(app->holders, claims.person_id, &color, &since))
@@ -143,6 +144,7 @@ enum ss_err ss_codes_scan(struct ss_app *app, const struct ss_terminal *t, const
 	        .presenter_id = check.result == SS_RESULT_INVALID ? 0 : check.presenter_id,
 	        .key_id = check.key_id,
 	        .code_issued_at = check.result == SS_RESULT_INVALID ? 0 : check.issued_at,
+	        .code_fingerprint = check.result == SS_RESULT_INVALID ? 0 : check.fingerprint,
 	        .scanned_at_ms = now_ms,
 	        .nonce = t->nonce, /* kept with the scan: a replay after a restart is refused (core/sign.h) */
 	};

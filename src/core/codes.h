@@ -56,7 +56,8 @@ struct ss_code_check {
 	int64_t person_id, presenter_id; /* 0 when the code named no one */
 	int64_t key_id;
 	int64_t issued_at;
-	int relation; /* a relative's valid code: how the presenter is related (core/dependents.h); else -1 */
+	uint64_t fingerprint; /* tells the code from every other (crypto/code.h); 0 for an invalid one */
+	int relation;         /* a relative's valid code: how the presenter is related (core/dependents.h); else -1 */
 };
 
 /* What a scan of code (n bytes) would answer at unix time now. Needs ss_app_start(). */

@@ -11,11 +11,13 @@
 #define NONCE_LEN  10
 #define PLAIN_LEN  12 /* person_id | issued_at | presenter_id */
 #define TAG_LEN    10
+#define FP_LEN     8 /* the fingerprint: the HMAC's bytes after the tag, which no code carries */
 #define RAW_LEN    (KEY_ID_LEN + NONCE_LEN + PLAIN_LEN + TAG_LEN)
 #define MACED_LEN  (KEY_ID_LEN + NONCE_LEN + PLAIN_LEN)
 #define TEXT_LEN   (SS_CODE_LEN - 1) /* base32 characters after the version character */
 
 _Static_assert(TEXT_LEN == (RAW_LEN * 8 + 4) / 5, "SS_CODE_LEN does not match the layout");
+_Static_assert(TAG_LEN + FP_LEN <= SS_SM3_LEN, "the fingerprint does not fit the HMAC");
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -77,6 +79,7 @@ out:
 	ss_wipe(enc, sizeof(enc));
 	ss_wipe(mac, sizeof(mac));
 	ss_wipe(plain, sizeof(plain));
+	ss_wipe(tag, sizeof(tag));
 	return err;
 }
 
@@ -153,9 +156,11 @@ enum ss_err ss_code_open(const struct ss_keyring *kr, const char *code, size_t n
 		out->person_id = get32(plain);
 		out->issued_at = get32(plain + 4);
 		out->presenter_id = get32(plain + 8);
+		out->fingerprint = (uint64_t)get32(tag + TAG_LEN) << 32 | get32(tag + TAG_LEN + 4) | 1;
 	}
 	ss_wipe(enc, sizeof(enc));
 	ss_wipe(mac, sizeof(mac));
 	ss_wipe(plain, sizeof(plain));
+	ss_wipe(tag, sizeof(tag));
 	return err;
 }

@@ -16,6 +16,15 @@
  * version 3 at level M. Other versions (signed offline codes) may come later
  * under other version characters.
  *
+ * A code's fingerprint tells it from every other code without revealing
+ * it: 64 more bits of the HMAC-SM3 whose first 80 the code carries as its
+ * tag (bits 80..143, lowest bit set so that 0 means "none"). Without the
+ * code key it cannot be computed from a code's text, so a stored fingerprint
+ * does not let whoever holds a photo of a code find its scans; the code
+ * cannot be rebuilt from it (that needs the 80-bit nonce); and the
+ * fingerprints of one holder's codes are unrelated to each other, so they
+ * link nothing that the holder's id beside them does not.
+ *
  * Thread-safe; no allocation. Expiry is the caller's business (the claims
  * carry issued_at).
  */
@@ -36,6 +45,7 @@ struct ss_code_claims {
 	uint32_t person_id;
 	uint32_t presenter_id; /* 0: presented by the holder */
 	int64_t issued_at;     /* unix seconds */
+	uint64_t fingerprint;  /* tells this code from every other (never 0); see above */
 };
 
 /*

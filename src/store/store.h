@@ -130,8 +130,9 @@ struct ss_scan_row {
 	int scene, result;
 	int64_t person_id, presenter_id; /* 0: none */
 	int64_t key_id;
-	int64_t code_issued_at; /* when the code scanned was issued (unix seconds; 0 for an invalid code): with
-	                           person_id, it tells one code from another (core/alerts.h) */
+	int64_t code_issued_at;    /* when the code scanned was issued (unix seconds; 0 for an invalid code) */
+	uint64_t code_fingerprint; /* tells the code scanned from every other, revealing nothing (crypto/code.h);
+	                              0 for an invalid code: what the watcher keys a code by (core/alerts.h) */
 	int64_t scanned_at_ms;
 	/* read back only: */
 	const char *place;
@@ -201,6 +202,15 @@ struct ss_alert_row {
 	const char *subject;
 	const char *detail;                          /* a JSON object */
 	int64_t acknowledged_by, acknowledged_at_ms; /* 0 while open */
+	/* what it is about, by id (0: nothing), so that a read can name it */
+	int64_t person_id, presenter_id; /* shared_code: the code's holder, and the relative presenting it */
+	int64_t staff_id;                /* staff_reads */
+	int64_t place_id[2];             /* probing: the terminal's place; shared_code: where seen first, then */
+	/* read back only by alerts_list ("" or empty when there is none) */
+	struct ss_blob person_sealed, presenter_sealed; /* their registry particulars, sealed (core/pii.h) */
+	const char *org[2], *place[2];                  /* of place_id[i] */
+	const char *staff_name, *staff_role;
+	const char *acknowledged_name; /* of acknowledged_by */
 };
 
 /* What audit_query selects; zero or NULL members do not filter. */
@@ -486,7 +496,8 @@ struct ss_store_ops {
 	enum ss_err (*alert_put)(struct ss_store *s, struct ss_alert_row *row);
 	/*
 	 * Calls fn for the alerts raised at or after since_ms (0: any), of kind (NULL:
-	 * any), with alert_id < before (0: any), newest first, at most limit; text copied to a.
+	 * any), with alert_id < before (0: any), newest first, at most limit, with
+	 * the names of what they are about; text and blobs copied to a.
 	 */
 	enum ss_err (*alerts_list)(struct ss_store *s, int64_t since_ms, const char *kind, int64_t before, int limit,
 	                           struct ss_arena *a, enum ss_err (*fn)(void *ctx, const struct ss_alert_row *row),

@@ -217,7 +217,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_STATUS_EACH] = "SELECT person_id, color, since, rule, reason, set_by, review_at, rule_set, fired "
                            "FROM statuses",
         [ST_SCAN_INSERT] = "INSERT INTO scans (scan_id, terminal_id, place_id, scene, person_id, presenter_id, result, "
-                           "key_id, scanned_at, code_issued_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                           "key_id, scanned_at, code_issued_at, code_fingerprint) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         [ST_SCAN_MAX] = "SELECT coalesce(max(scan_id), 0) FROM scans",
         [ST_SCANS_OF_PERSON] = "SELECT s.scan_id, s.terminal_id, s.place_id, s.scene, s.person_id, s.presenter_id, "
                                "s.result, s.key_id, s.scanned_at, p.name FROM scans s JOIN places p USING (place_id) "
@@ -262,11 +263,26 @@ static const char *const stmt_sql[ST_COUNT] = {
                                     "ON CONFLICT (seq) DO NOTHING",
         [ST_AUDIT_CHECKPOINT_EACH] = "SELECT seq, hash, signature, at FROM audit_checkpoints ORDER BY seq",
         [ST_SCANS_AFTER] = "SELECT scan_id, terminal_id, place_id, scene, person_id, presenter_id, result, key_id, "
-                           "scanned_at, code_issued_at FROM scans WHERE scan_id > ?1 ORDER BY scan_id LIMIT ?2",
-        [ST_ALERT_PUT] = "INSERT INTO alerts (kind, raised_at, subject, detail) VALUES (?1, ?2, ?3, ?4)",
-        [ST_ALERTS_LIST] = "SELECT alert_id, kind, raised_at, subject, detail, coalesce(acknowledged_by, 0), "
-                           "coalesce(acknowledged_at, 0) FROM alerts WHERE raised_at >= ?1 AND (?2 IS NULL OR "
-                           "kind = ?2) AND (?3 = 0 OR alert_id < ?3) ORDER BY alert_id DESC LIMIT ?4",
+                           "scanned_at, code_issued_at, code_fingerprint FROM scans WHERE scan_id > ?1 "
+                           "ORDER BY scan_id LIMIT ?2",
+        [ST_ALERT_PUT] = "INSERT INTO alerts (kind, raised_at, subject, detail, person_id, presenter_id, staff_id, "
+                         "place_id, other_place_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        /* what an alert is about, named: people's sealed particulars, places with their organisations, staff */
+        [ST_ALERTS_LIST] = "SELECT a.alert_id, a.kind, a.raised_at, a.subject, a.detail, "
+                           "coalesce(a.acknowledged_by, 0), coalesce(a.acknowledged_at, 0), "
+                           "coalesce(a.person_id, 0), coalesce(a.presenter_id, 0), coalesce(a.staff_id, 0), "
+                           "coalesce(a.place_id, 0), coalesce(a.other_place_id, 0), pp.sealed, pr.sealed, "
+                           "o1.name, p1.name, o2.name, p2.name, st.name, st.role, ack.name FROM alerts a "
+                           "LEFT JOIN population pp ON pp.person_id = a.person_id "
+                           "LEFT JOIN population pr ON pr.person_id = a.presenter_id "
+                           "LEFT JOIN places p1 ON p1.place_id = a.place_id "
+                           "LEFT JOIN orgs o1 ON o1.org_id = p1.org_id "
+                           "LEFT JOIN places p2 ON p2.place_id = a.other_place_id "
+                           "LEFT JOIN orgs o2 ON o2.org_id = p2.org_id "
+                           "LEFT JOIN staff st ON st.staff_id = a.staff_id "
+                           "LEFT JOIN staff ack ON ack.staff_id = a.acknowledged_by "
+                           "WHERE a.raised_at >= ?1 AND (?2 IS NULL OR a.kind = ?2) AND (?3 = 0 OR a.alert_id < ?3) "
+                           "ORDER BY a.alert_id DESC LIMIT ?4",
         [ST_ALERT_ACK] = "UPDATE alerts SET acknowledged_by = coalesce(acknowledged_by, ?2), "
                          "acknowledged_at = coalesce(acknowledged_at, ?3) WHERE alert_id = ?1 "
                          "RETURNING acknowledged_by = ?2 AND acknowledged_at = ?3",
@@ -1271,6 +1287,7 @@ static enum ss_err sq_scan_append(struct ss_store *s, const struct ss_scan_row *
 		bind_id_or_null(st, 8, r->key_id);
 		sqlite3_bind_int64(st, 9, r->scanned_at_ms);
 		bind_id_or_null(st, 10, r->code_issued_at);
+		bind_id_or_null(st, 11, (int64_t)r->code_fingerprint);
 		if ((err = run(q, st, "scan_insert")))
 			goto fail;
 		if (r->nonce.ts && (err = put_nonce(q, &r->nonce)))
@@ -1877,6 +1894,7 @@ static enum ss_err sq_scans_after(struct ss_store *s, int64_t after, int limit,
 		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 			struct ss_scan_row row = scan_row(st);
 			row.code_issued_at = sqlite3_column_int64(st, 9);
+			row.code_fingerprint = (uint64_t)sqlite3_column_int64(st, 10);
 			err = fn(ctx, &row);
 		}
 		if (!err && rc != SQLITE_DONE)
@@ -1898,6 +1916,11 @@ static enum ss_err sq_alert_put(struct ss_store *s, struct ss_alert_row *row)
 		sqlite3_bind_int64(st, 2, row->raised_at_ms);
 		bind_text(st, 3, row->subject);
 		bind_text(st, 4, row->detail);
+		bind_id_or_null(st, 5, row->person_id);
+		bind_id_or_null(st, 6, row->presenter_id);
+		bind_id_or_null(st, 7, row->staff_id);
+		bind_id_or_null(st, 8, row->place_id[0]);
+		bind_id_or_null(st, 9, row->place_id[1]);
 		if (!(err = run(q, st, "alert_put")))
 			row->alert_id = sqlite3_last_insert_rowid(q->db);
 	}
@@ -1929,6 +1952,17 @@ static enum ss_err sq_alerts_list(struct ss_store *s, int64_t since_ms, const ch
 			        .detail = col_text(st, 4, a),
 			        .acknowledged_by = sqlite3_column_int64(st, 5),
 			        .acknowledged_at_ms = sqlite3_column_int64(st, 6),
+			        .person_id = sqlite3_column_int64(st, 7),
+			        .presenter_id = sqlite3_column_int64(st, 8),
+			        .staff_id = sqlite3_column_int64(st, 9),
+			        .place_id = {sqlite3_column_int64(st, 10), sqlite3_column_int64(st, 11)},
+			        .person_sealed = col_blob(st, 12, a),
+			        .presenter_sealed = col_blob(st, 13, a),
+			        .org = {col_text(st, 14, a), col_text(st, 16, a)},
+			        .place = {col_text(st, 15, a), col_text(st, 17, a)},
+			        .staff_name = col_text(st, 18, a),
+			        .staff_role = col_text(st, 19, a),
+			        .acknowledged_name = col_text(st, 20, a),
 			};
 			err = fn(ctx, &row);
 		}

@@ -802,6 +802,16 @@ def set_status(city, id_number, color, reason, token=MISSING):
     return city.post("/v1/staff/status", {"id_number": id_number, "color": color, "reason": reason}, token=token)
 
 
+def mask_name(name):
+    """A name as the API masks it: its first character, then a * for each other (张三 -> 张*)."""
+    return name[0] + "*" * (len(name) - 1)
+
+
+def mask_id(id_number):
+    """An ID number as the API masks it: its first 2 and last 2 characters."""
+    return id_number[:2] + "*" * (len(id_number) - 4) + id_number[-2:]
+
+
 def records_count(city):
     """How many records the data directory keeps (read-only, beside the running server)."""
     db = sqlite3.connect(f"file:{city.data / 'suishen.db'}?mode=ro", uri=True)

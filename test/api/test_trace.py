@@ -23,8 +23,8 @@ import itertools
 import json
 import sqlite3
 
-from conftest import (ROLES, assert_error, get_code, make_terminal, my_status, parse_time, records_count, resident,
-                      scan_ok, scan_result)
+from conftest import (ROLES, assert_error, get_code, make_terminal, mask_id, mask_name, my_status, parse_time,
+                      records_count, resident, scan_ok, scan_result)
 
 EPI = "epidemiologist"
 HOUR = 3600
@@ -75,14 +75,6 @@ def trace_ok(city, id_number, t_from, t_to, **more):
     assert b["count"] >= len(b["companions"]), b
     r.body = b
     return b
-
-
-def mask_name(name):
-    return name[0] + "*" * (len(name) - 1)
-
-
-def mask_id(id_number):
-    return id_number[:2] + "*" * (len(id_number) - 4) + id_number[-2:]
 
 
 def masked(p):

@@ -75,16 +75,24 @@ static void test_format(void)
 	ss_keyring_free(kr);
 }
 
+/* Codes of one holder and second differ, and so do their fingerprints (what tells one from another in a scan row). */
 static void test_same_second_differ(void)
 {
 	struct ss_keyring *kr = ring();
 	enum { N = 64 };
 	char codes[N][SS_CODE_LEN + 1];
-	for (int i = 0; i < N; i++)
+	uint64_t fp[N];
+	struct ss_code_claims c;
+	for (int i = 0; i < N; i++) {
 		CHECK(ss_code_issue(kr, 7, 0, NOW, codes[i]) == SS_OK);
+		CHECK(open_str(kr, codes[i], &c) == SS_OK && c.issued_at == NOW);
+		fp[i] = c.fingerprint;
+		CHECK(fp[i] != 0);
+		CHECK(open_str(kr, codes[i], &c) == SS_OK && c.fingerprint == fp[i]); /* a code keeps its own */
+	}
 	for (int i = 0; i < N; i++)
 		for (int j = i + 1; j < N; j++)
-			CHECK(strcmp(codes[i], codes[j]) != 0);
+			CHECK(strcmp(codes[i], codes[j]) != 0 && fp[i] != fp[j]);
 	ss_keyring_free(kr);
 }
 

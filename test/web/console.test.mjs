@@ -387,7 +387,7 @@ test('tracing: an epidemiologist finds the companion of a case, masked', async (
 	await page.context().close();
 });
 
-test('security: a shared code raises an alert that is acknowledged; the audit search finds staff calls', async () => {
+test('security: a shared code raises an alert that names places and the person masked, and is acknowledged; the audit search finds staff calls', async () => {
 	const r = await city.resident();
 	const t1 = await city.terminal('checkpoint', '外滩入口', '黄浦公安');
 	const t2 = await city.terminal('checkpoint', '虹桥站', '长宁公安');
@@ -404,11 +404,23 @@ test('security: a shared code raises an alert that is acknowledged; the audit se
 		return false;
 	});
 	assert.equal(await page.getAttribute(row, 'data-acknowledged'), 'false');
-	assert.match(await text(page, `${row} pre.json`), /"seconds_apart"/);
+	// What an officer acts on, as a person reads it: the holder masked, both places with their organisations in the
+	// order the code was seen, what happened in words; no raw id, no full name or ID number on the page.
+	assert.equal(await text(page, `${row} .alert-person`), `${maskName(r.p.name)}（${maskId(r.p.id_number)}）`);
+	const places = await page.$$eval(`${row} .alert-place`, (lis) => lis.map((li) => li.innerText));
+	assert.equal(places.length, 2);
+	assert.match(places[0], /^外滩入口 · 黄浦公安 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+	assert.match(places[1], /^虹桥站 · 长宁公安 /);
+	assert.match(await text(page, `${row} .alert-what`), /同一个码在两处被扫，相隔 [\d.]+ 秒/);
+	const seen = await page.innerText(row);
+	assert.ok(!/person:|terminal:|place_id|person_id/.test(seen), `raw ids on the page: ${seen}`);
+	const whole = await page.textContent('main');
+	assert.ok(!whole.includes(r.p.name) && !whole.includes(r.p.id_number), 'the name or ID number in full');
+	assert.match(await text(page, `${row} pre.json`), /"seconds_apart"/, 'the ids are there, folded, for the audit search');
 	await shot(page, 'console-alerts');
 	await page.click(`${row} .alert-ack`);
 	await page.waitForSelector(`${row}[data-acknowledged="true"]`);
-	assert.match(await text(page, `${row} .acked`), /确认/);
+	assert.match(await text(page, `${row} .acked`), /已由 security 1 于 .* 确认/);
 
 	// The audit log: the trace above, by action; then this resident's entries, named by ID number in the body.
 	await page.click('#nav-audit');
