@@ -13,7 +13,7 @@ static const struct {
         {"serve", ss_cmd_serve, "--data DIR [--listen HOST:PORT] ...  serve the HTTP API"},
         {"import", ss_cmd_import, "population|records --data DIR FILE  load the registry, or records"},
         {"staff", ss_cmd_staff, "create --data DIR --name N --role R  create a member of staff"},
-        {"keys", ss_cmd_keys, "rotate|list|retire --data DIR ...     manage the key ring"},
+        {"keys", ss_cmd_keys, "rotate|list|retire|reseal|master ...  manage the key ring and the master key"},
         {"code", ss_cmd_code, "--data DIR --id-number N            print a resident's code as a QR"},
         {"verify", ss_cmd_verify, "--data DIR CODE                     what a scan of CODE would answer"},
         {"rules", ss_cmd_rules, "load|diff|show --data DIR [FILE]     load a rule set, compare one, or show it"},

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,13 +20,15 @@
 #include "core/audit.h"
 #include "core/dependents.h"
 #include "core/holders.h"
+#include "core/pii.h"
 #include "core/rules.h"
 #include "core/scanlog.h"
 #include "core/sign.h"
 #include "core/terminal.h"
 #include "crypto/crypto.h"
 
-#define MASTER_FILE "master.key"
+#define MASTER_FILE  "master.key"
+#define PENDING_FILE MASTER_FILE ".new" /* the new master key while it replaces the old one */
 
 /* Reads 64 hex characters (and optional trailing white space) into key. */
 static bool parse_master(const char *text, size_t n, uint8_t key[SS_MASTER_KEY_LEN])
@@ -35,53 +38,53 @@ static bool parse_master(const char *text, size_t n, uint8_t key[SS_MASTER_KEY_L
 	return ss_hex_decode(text, n, key, SS_MASTER_KEY_LEN);
 }
 
-static enum ss_err write_master(const char *path, uint8_t key[SS_MASTER_KEY_LEN])
+/* Writes key as 64 hex characters and a line break to fd, on disk when this returns. */
+static bool put_key(int fd, const uint8_t key[SS_MASTER_KEY_LEN])
 {
 	char hex[2 * SS_MASTER_KEY_LEN + 2];
+	ss_hex_encode(key, SS_MASTER_KEY_LEN, hex);
+	strcat(hex, "\n");
+	size_t len = strlen(hex);
+	bool ok = write(fd, hex, len) == (ssize_t)len && fsync(fd) == 0;
+	ss_wipe(hex, sizeof(hex));
+	return ok;
+}
+
+/* Makes a directory's entries (a file made or renamed) durable. */
+static bool sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool ok = fd >= 0 && fsync(fd) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static enum ss_err write_master(const char *dir, const char *path, uint8_t key[SS_MASTER_KEY_LEN])
+{
 	enum ss_err err = ss_random(key, SS_MASTER_KEY_LEN);
 	if (err)
 		return err;
-	ss_hex_encode(key, SS_MASTER_KEY_LEN, hex);
-	strcat(hex, "\n");
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return ss_fail(SS_INTERNAL, "data", "cannot create master key '%s': %s", path, strerror(errno));
-	size_t len = strlen(hex);
-	bool ok = write(fd, hex, len) == (ssize_t)len && fsync(fd) == 0;
+	bool ok = put_key(fd, key);
 	close(fd);
-	ss_wipe(hex, sizeof(hex));
-	if (!ok)
+	if (!ok || !sync_dir(dir))
 		return ss_fail(SS_INTERNAL, "data", "cannot write master key '%s'", path);
 	ss_log_info("master_key_created", "path=%s", path);
 	return SS_OK;
 }
 
-static enum ss_err read_master(const char *dir, bool create, uint8_t key[SS_MASTER_KEY_LEN])
+/* Reads a key file (mode 0600, 64 hex characters); SS_NOT_FOUND if there is none. */
+static enum ss_err read_key_file(const char *path, uint8_t key[SS_MASTER_KEY_LEN])
 {
-	char path[4096], text[256];
-	const char *env = getenv("SUISHEN_MASTER_KEY");
-
-	if (env && *env) {
-		if (!parse_master(env, strlen(env), key))
-			return ss_fail(SS_INVALID, "SUISHEN_MASTER_KEY",
-			               "master key in SUISHEN_MASTER_KEY must be 64 hex characters");
-		/* read once; child processes and /proc/PID/environ readers need not see it */
-		ss_wipe((char *)env, strlen(env));
-		unsetenv("SUISHEN_MASTER_KEY");
-		return SS_OK;
-	}
-	snprintf(path, sizeof(path), "%s/%s", dir, MASTER_FILE);
+	char text[256];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char db[4096];
-	snprintf(db, sizeof(db), "%s/suishen.db", dir);
-	/* a new key only for a new directory: a lost key must be restored, not replaced */
-	if (fd < 0 && errno == ENOENT && create && access(db, F_OK) != 0)
-		return write_master(path, key);
 	if (fd < 0)
-		return ss_fail(
-		        SS_INVALID, "data",
-		        "no master key: set SUISHEN_MASTER_KEY or restore '%s' (without it the data cannot be read)",
-		        path);
+		return errno == ENOENT
+		               ? SS_NOT_FOUND
+		               : ss_fail(SS_INVALID, "data", "cannot read master key '%s': %s", path, strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) == 0 && (st.st_mode & 077)) {
 		close(fd);
@@ -96,21 +99,60 @@ static enum ss_err read_master(const char *dir, bool create, uint8_t key[SS_MAST
 	return SS_OK;
 }
 
-/* Compares the master key with the check value stored at init (storing it on a new directory). */
-static enum ss_err check_master(struct ss_app *app, bool create)
+/* Reads a key from the environment variable name (then wiped and unset); SS_NOT_FOUND if it is not set. */
+static enum ss_err read_key_env(const char *name, uint8_t key[SS_MASTER_KEY_LEN])
+{
+	const char *env = getenv(name);
+	if (!env || !*env)
+		return SS_NOT_FOUND;
+	bool ok = parse_master(env, strlen(env), key);
+	/* read once; child processes and /proc/PID/environ readers need not see it */
+	ss_wipe((char *)env, strlen(env));
+	unsetenv(name);
+	return ok ? SS_OK : ss_fail(SS_INVALID, name, "master key in %s must be 64 hex characters", name);
+}
+
+static enum ss_err read_master(const char *dir, bool create, uint8_t key[SS_MASTER_KEY_LEN], bool *from_env)
+{
+	char path[4096], db[4096];
+	enum ss_err err = read_key_env("SUISHEN_MASTER_KEY", key);
+	*from_env = err != SS_NOT_FOUND;
+	if (err != SS_NOT_FOUND)
+		return err;
+	snprintf(path, sizeof(path), "%s/%s", dir, MASTER_FILE);
+	snprintf(db, sizeof(db), "%s/suishen.db", dir);
+	err = read_key_file(path, key);
+	/* a new key only for a new directory: a lost key must be restored, not replaced */
+	if (err == SS_NOT_FOUND && create && access(db, F_OK) != 0)
+		return write_master(dir, path, key);
+	if (err == SS_NOT_FOUND)
+		return ss_fail(
+		        SS_INVALID, "data",
+		        "no master key: set SUISHEN_MASTER_KEY or restore '%s' (without it the data cannot be read)",
+		        path);
+	return err;
+}
+
+/*
+ * Compares kr's master key with the check value stored at init (storing it on
+ * a new directory); *wrong tells a key that is not the directory's apart from
+ * other failures.
+ */
+static enum ss_err check_master(struct ss_app *app, const struct ss_keyring *kr, bool create, bool *wrong)
 {
 	uint8_t check[32];
 	struct ss_blob stored;
 	struct ss_arena a;
 	ss_arena_init(&a);
-	ss_keyring_master_check(app->keys, check);
+	ss_keyring_master_check(kr, check);
+	*wrong = false;
 	enum ss_err err = app->store->ops->meta_get(app->store, "master_check", &a, &stored);
 	if (err == SS_NOT_FOUND && create)
 		err = app->store->ops->meta_set(app->store, "master_check", (struct ss_blob){check, sizeof(check)});
 	else if (err == SS_NOT_FOUND)
 		err = ss_fail(SS_INVALID, "data", "data directory '%s' is not initialised: run 'suishen init'",
 		              app->data_dir);
-	else if (!err && (stored.n != sizeof(check) || !ss_ct_equal(stored.p, check, sizeof(check))))
+	else if (!err && (*wrong = stored.n != sizeof(check) || !ss_ct_equal(stored.p, check, sizeof(check))))
 		err = ss_fail(SS_INVALID, "data",
 		              "wrong master key: it is not the key data directory '%s' was initialised with "
 		              "(check SUISHEN_MASTER_KEY or %s/" MASTER_FILE ")",
@@ -119,35 +161,84 @@ static enum ss_err check_master(struct ss_app *app, bool create)
 	return err;
 }
 
+/*
+ * A replacement of the master key that stopped after its commit but before
+ * master.key.new took the place of master.key (ss_app_replace_master) leaves
+ * the new key in master.key.new: if that is the key the store now names, it
+ * is moved into place and used. True if it was.
+ */
+static bool recover_master(struct ss_app *app)
+{
+	char path[4096], pending[4096];
+	uint8_t key[SS_MASTER_KEY_LEN];
+	bool wrong = true;
+	snprintf(path, sizeof(path), "%s/%s", app->data_dir, MASTER_FILE);
+	snprintf(pending, sizeof(pending), "%s/%s", app->data_dir, PENDING_FILE);
+	if (read_key_file(pending, key) != SS_OK)
+		return false;
+	struct ss_keyring *kr = ss_keyring_new(key);
+	bool ok = check_master(app, kr, false, &wrong) == SS_OK;
+	/* ENOENT: the replacing process moved it itself meanwhile */
+	ok = ok && (rename(pending, path) == 0 || errno == ENOENT) && sync_dir(app->data_dir);
+	if (ok) {
+		ss_keyring_set_master(app->keys, key);
+		ss_log_warn("master_key_recovered", "path=%s msg=\"a replacement of the master key is completed\"",
+		            path);
+	}
+	ss_keyring_free(kr);
+	ss_wipe(key, sizeof(key));
+	return ok;
+}
+
 struct load_ctx {
 	struct ss_app *app;
+	bool reload; /* the ring was loaded before */
 	bool has[SS_KEY_PURPOSES];
-	uint32_t seen[1024];
-	size_t nseen;
+	enum ss_err err; /* the first key that did not unwrap (the others were loaded) */
+	/* data keys the ring holds that the store has retired: they leave it after the walk */
+	uint32_t retired[64];
+	size_t nretired;
 };
 
 static enum ss_err load_key(void *ctx, const struct ss_key_row *row)
 {
 	struct load_ctx *lc = ctx;
+	struct ss_keyring *kr = lc->app->keys;
 	enum ss_key_purpose purpose;
 	enum ss_key_state state;
 	uint8_t secret[SS_KEY_LEN];
+	uint32_t id = (uint32_t)row->key_id;
 
 	if (!ss_key_purpose_parse(row->purpose, &purpose) || !ss_key_state_parse(row->state, &state))
 		return ss_fail(SS_INTERNAL, NULL, "key %lld has an unknown purpose or state", (long long)row->key_id);
-	if (lc->nseen < sizeof(lc->seen) / sizeof(lc->seen[0]))
-		lc->seen[lc->nseen++] = (uint32_t)row->key_id;
+	bool held = ss_keyring_contains(kr, id);
 	if (state == SS_KEY_RETIRED) {
-		ss_keyring_remove(lc->app->keys, (uint32_t)row->key_id);
+		if (held && purpose == SS_KEY_DATA && lc->nretired < sizeof(lc->retired) / sizeof(lc->retired[0]))
+			lc->retired[lc->nretired++] = id;
+		else if (purpose != SS_KEY_DATA)
+			ss_keyring_remove(kr, id);
 		return SS_OK;
 	}
-	if (ss_keyring_unwrap(lc->app->keys, purpose, row->wrapped.p, row->wrapped.n, secret))
-		return ss_fail(SS_INVALID, "data", "key %lld does not unwrap under this master key",
-		               (long long)row->key_id);
-	ss_keyring_add(lc->app->keys, (uint32_t)row->key_id, purpose, secret, state);
-	ss_wipe(secret, sizeof(secret));
 	if (state == SS_KEY_CURRENT)
 		lc->has[purpose] = true;
+	/*
+	 * A key held already is not unwrapped again: its state in the ring follows
+	 * from the keys added after it, and a process whose master key was
+	 * replaced meanwhile keeps working with the keys it has.
+	 */
+	if (held)
+		return SS_OK;
+	if (ss_keyring_unwrap(kr, purpose, row->wrapped.p, row->wrapped.n, secret)) {
+		if (!lc->err)
+			lc->err = ss_fail(SS_INVALID, "data", "key %lld does not unwrap under this master key",
+			                  (long long)row->key_id);
+		return SS_OK;
+	}
+	/* a retiring key still opens what it sealed: for this ring it is active */
+	ss_keyring_add(kr, id, purpose, secret, state == SS_KEY_RETIRING ? SS_KEY_ACTIVE : state);
+	ss_wipe(secret, sizeof(secret));
+	if (lc->reload) /* a key another process made: an operator waits for this after a rotation */
+		ss_log_info("key_loaded", "key_id=%u purpose=%s state=%s", id, row->purpose, row->state);
 	return SS_OK;
 }
 
@@ -183,16 +274,44 @@ out:
 	return err;
 }
 
+/* Walks the store's keys into the ring (lc); a retired data key leaves it once nothing in memory needs it. */
+static enum ss_err walk_keys(struct ss_app *app, struct load_ctx *lc)
+{
+	enum ss_err err = app->store->ops->key_each(app->store, load_key, lc);
+	for (size_t i = 0; i < lc->nretired; i++) {
+		uint32_t id = lc->retired[i];
+		/* a ring that could not load the key that replaced it keeps it */
+		if (ss_keyring_current_id(app->keys, SS_KEY_DATA) == id)
+			continue;
+		/* the holders' particulars in memory are re-sealed first: the store's were, before it retired */
+		int64_t n = app->holders ? ss_holders_reseal(app->holders, app->keys, SS_PII_CITIZEN, id) : 0;
+		ss_keyring_remove(app->keys, id);
+		ss_log_info("key_dropped", "key_id=%u purpose=data resealed_in_memory=%lld", id, (long long)n);
+	}
+	return err ? err : lc->err;
+}
+
 enum ss_err ss_app_reload_keys(struct ss_app *app)
 {
-	struct load_ctx lc = {.app = app};
-	return app->store->ops->key_each(app->store, load_key, &lc);
+	struct load_ctx lc = {.app = app, .reload = true};
+	bool wrong;
+	enum ss_err master = check_master(app, app->keys, false, &wrong);
+	if (master && !wrong)
+		return master;
+	enum ss_err err = walk_keys(app, &lc);
+	if (wrong)
+		return ss_fail(
+		        SS_INVALID, "data",
+		        "the master key of data directory '%s' was replaced: this process keeps the keys it has but "
+		        "can load no new one; restart it with the new master key",
+		        app->data_dir);
+	return err;
 }
 
 static enum ss_err load_keys(struct ss_app *app, bool create)
 {
 	struct load_ctx lc = {.app = app};
-	enum ss_err err = app->store->ops->key_each(app->store, load_key, &lc);
+	enum ss_err err = walk_keys(app, &lc);
 	for (int p = 0; !err && p < SS_KEY_PURPOSES; p++) {
 		if (lc.has[p])
 			continue;
@@ -207,6 +326,7 @@ static enum ss_err load_keys(struct ss_app *app, bool create)
 enum ss_err ss_app_open(const char *dir, bool create, struct ss_app **out)
 {
 	uint8_t master[SS_MASTER_KEY_LEN];
+	bool from_env, wrong;
 	enum ss_err err;
 
 	if ((err = ss_crypto_init()))
@@ -216,13 +336,14 @@ enum ss_err ss_app_open(const char *dir, bool create, struct ss_app **out)
 	struct stat st;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return ss_fail(SS_INVALID, "data", "no data directory '%s': run 'suishen init --data %s'", dir, dir);
-	if ((err = read_master(dir, create, master)))
+	if ((err = read_master(dir, create, master, &from_env)))
 		return err;
 
 	struct ss_app *app = ss_calloc(1, sizeof(*app));
 	pthread_mutex_init(&app->rules_lock, NULL);
 	pthread_mutex_init(&app->apply_lock, NULL);
 	app->data_dir = ss_strdup(dir);
+	app->master_from_env = from_env;
 	app->cfg = (struct ss_app_config){.session_ttl = 12 * 3600, .code_ttl = 60, .login_delay_ms = 1000};
 	app->keys = ss_keyring_new(master);
 	ss_wipe(master, sizeof(master));
@@ -232,7 +353,10 @@ enum ss_err ss_app_open(const char *dir, bool create, struct ss_app **out)
 			              dir);
 		goto fail;
 	}
-	if ((err = check_master(app, create)) || (err = load_keys(app, create)))
+	err = check_master(app, app->keys, create, &wrong);
+	if (err && wrong && !from_env) /* if master.key.new does not do either, the message is about master.key */
+		err = recover_master(app) ? SS_OK : check_master(app, app->keys, create, &wrong);
+	if (err || (err = load_keys(app, create)))
 		goto fail;
 	char conf[4096];
 	snprintf(conf, sizeof(conf), "%s/%s", dir, SS_APP_CONF);
@@ -385,9 +509,13 @@ enum ss_err ss_app_retire_key(struct ss_app *app, uint32_t key_id)
 		return err;
 	if (!fc.found)
 		return ss_fail(SS_NOT_FOUND, "id", "no key %u", key_id);
+	if (!strcmp(fc.purpose, "data"))
+		return ss_fail(SS_INVALID, "id",
+		               "data key %u retires through 'suishen keys reseal', which first re-seals what it sealed",
+		               key_id);
 	if (strcmp(fc.purpose, "code") != 0)
-		return ss_fail(SS_INVALID, "id", "only code keys can be retired; %s key %u still opens stored data",
-		               fc.purpose, key_id);
+		return ss_fail(SS_INVALID, "id", "the %s key cannot be retired: stored blind indexes depend on it",
+		               fc.purpose);
 	if (!strcmp(fc.state, "current"))
 		return ss_fail(SS_INVALID, "id", "key %u is current: rotate first", key_id);
 	if ((err = app->store->ops->key_set_state(app->store, key_id, "retired")))
@@ -395,6 +523,141 @@ enum ss_err ss_app_retire_key(struct ss_app *app, uint32_t key_id)
 	ss_keyring_remove(app->keys, key_id);
 	ss_log_info("key_retired", "key_id=%u", key_id);
 	return audit_key(app, "key.retire", key_id, fc.purpose);
+}
+
+enum ss_err ss_app_next_master(uint8_t key[SS_MASTER_KEY_LEN], bool *given)
+{
+	enum ss_err err = read_key_env("SUISHEN_NEW_MASTER_KEY", key);
+	*given = err != SS_NOT_FOUND;
+	return *given ? err : ss_random(key, SS_MASTER_KEY_LEN);
+}
+
+/*
+ * Writes the new master key to master.key.new, held under an exclusive lock
+ * (*fd, set once the file is this replacement's) until the replacement ends,
+ * so that two replacements cannot mix their keys.
+ */
+static enum ss_err write_pending(const char *dir, const char *pending, const uint8_t key[SS_MASTER_KEY_LEN], int *fd)
+{
+	int f = open(pending, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (f < 0)
+		return ss_fail(SS_INTERNAL, "data", "cannot create '%s': %s", pending, strerror(errno));
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		close(f);
+		return ss_fail(SS_CONFLICT, "data", "another replacement of the master key of '%s' is running", dir);
+	}
+	*fd = f; /* from here the file is this replacement's, to remove if it fails */
+	if (fchmod(*fd, 0600) != 0 || ftruncate(*fd, 0) != 0 || !put_key(*fd, key) || !sync_dir(dir))
+		return ss_fail(SS_INTERNAL, "data", "cannot write '%s': %s", pending, strerror(errno));
+	return SS_OK;
+}
+
+/* A key row as read for re-wrapping: the whole ring is read before any row is written. */
+struct wrapped_key {
+	int64_t key_id;
+	enum ss_key_purpose purpose;
+	uint8_t wrapped[SS_KEY_WRAPPED_LEN];
+	bool well_formed;
+};
+
+struct wrapped_keys {
+	struct wrapped_key *k;
+	size_t n, cap;
+};
+
+static enum ss_err collect_key(void *ctx, const struct ss_key_row *row)
+{
+	struct wrapped_keys *wk = ctx;
+	if (wk->n == wk->cap) {
+		wk->cap = wk->cap ? 2 * wk->cap : 16;
+		wk->k = ss_realloc(wk->k, wk->cap * sizeof(*wk->k));
+	}
+	struct wrapped_key *k = &wk->k[wk->n++];
+	k->key_id = row->key_id;
+	k->well_formed = ss_key_purpose_parse(row->purpose, &k->purpose) && row->wrapped.n == SS_KEY_WRAPPED_LEN;
+	if (k->well_formed)
+		memcpy(k->wrapped, row->wrapped.p, SS_KEY_WRAPPED_LEN);
+	return SS_OK;
+}
+
+/* Inside the replacement's transaction: every key re-wrapped under next, the check value, the audit entry. */
+static enum ss_err rewrap_all(struct ss_app *app, const struct ss_keyring *next, int *rewrapped)
+{
+	struct ss_store *s = app->store;
+	struct wrapped_keys wk = {0};
+	uint8_t secret[SS_KEY_LEN], check[32];
+	bool wrong;
+	/* the store's check is read again under the write lock: another replacement may have committed since open */
+	enum ss_err err = check_master(app, app->keys, false, &wrong);
+	if (err && wrong)
+		err = ss_fail(SS_CONFLICT, "data", "the master key of '%s' was replaced meanwhile", app->data_dir);
+	if (!err)
+		err = s->ops->key_each(s, collect_key, &wk);
+	for (size_t i = 0; !err && i < wk.n; i++) {
+		struct wrapped_key *k = &wk.k[i];
+		/* retired keys too: nothing the store keeps is left wrapped under the old key */
+		if (!k->well_formed ||
+		    ss_keyring_unwrap(app->keys, k->purpose, k->wrapped, sizeof(k->wrapped), secret) != SS_OK) {
+			err = ss_fail(SS_INVALID, "data", "key %lld does not unwrap under the master key",
+			              (long long)k->key_id);
+			break;
+		}
+		ss_keyring_wrap(next, k->purpose, secret, k->wrapped);
+		err = s->ops->key_rewrap(s, k->key_id, (struct ss_blob){k->wrapped, sizeof(k->wrapped)});
+	}
+	ss_wipe(secret, sizeof(secret));
+	ss_keyring_master_check(next, check);
+	if (!err)
+		err = s->ops->meta_set(s, "master_check", (struct ss_blob){check, sizeof(check)});
+	if (!err) {
+		char detail[64];
+		snprintf(detail, sizeof(detail), "{\"keys\":%zu}", wk.n);
+		struct ss_audit_event e = {.actor = SS_ACTOR_SYSTEM, .action = "key.master", .detail = detail};
+		err = ss_audit(app, &e);
+	}
+	*rewrapped = (int)wk.n;
+	free(wk.k);
+	return err;
+}
+
+enum ss_err ss_app_replace_master(struct ss_app *app, const uint8_t master[SS_MASTER_KEY_LEN], int *rewrapped)
+{
+	char path[4096], pending[4096];
+	struct ss_store *s = app->store;
+	int fd = -1;
+	snprintf(path, sizeof(path), "%s/%s", app->data_dir, MASTER_FILE);
+	snprintf(pending, sizeof(pending), "%s/%s", app->data_dir, PENDING_FILE);
+	struct ss_keyring *next = ss_keyring_new(master);
+	/*
+	 * The new key is on disk before the store names it, and in place only
+	 * after: a crash between the two leaves master.key.new, which the next
+	 * open adopts (recover_master). Before the commit it is just removed.
+	 */
+	enum ss_err err = app->master_from_env ? SS_OK : write_pending(app->data_dir, pending, master, &fd);
+	if (!err && !(err = s->ops->begin(s))) {
+		if ((err = rewrap_all(app, next, rewrapped)))
+			s->ops->rollback(s);
+		else
+			err = s->ops->commit(s);
+	}
+	if (err) {
+		if (fd >= 0)
+			unlink(pending);
+		goto out;
+	}
+	ss_keyring_set_master(app->keys, master);
+	ss_log_info("master_key_replaced", "keys=%d", *rewrapped);
+	/* ENOENT: an open by another process adopted it meanwhile (recover_master) */
+	if (fd >= 0 && ((rename(pending, path) != 0 && errno != ENOENT) || !sync_dir(app->data_dir)))
+		err = ss_fail(SS_INTERNAL, "data",
+		              "the master key was replaced, but '%s' could not be renamed to '%s' (%s): the next start "
+		              "does it, or do it by hand",
+		              pending, path, strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	ss_keyring_free(next);
+	return err;
 }
 
 enum ss_err ss_app_new_token(char token[65], uint8_t hash[32])

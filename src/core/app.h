@@ -43,6 +43,7 @@ struct ss_app {
 	char *data_dir;
 	struct ss_store *store;
 	struct ss_keyring *keys;
+	bool master_from_env; /* the master key came from SUISHEN_MASTER_KEY, not DIR/master.key */
 	struct ss_app_config cfg;
 	/* what serving needs (ss_app_start): NULL until then */
 	struct ss_holders *holders;     /* colours and particulars of code holders, in memory */
@@ -78,11 +79,38 @@ void ss_app_close(struct ss_app *app);
 /* Makes a new current key of purpose (code or data); the previous one stays active. */
 enum ss_err ss_app_rotate_key(struct ss_app *app, enum ss_key_purpose purpose, uint32_t *key_id) SS_MUST;
 
-/* Retires a code key that is not current: codes made with it stop verifying. */
+/* Retires a code key that is not current: codes made with it stop verifying (data keys: core/reseal.h). */
 enum ss_err ss_app_retire_key(struct ss_app *app, uint32_t key_id) SS_MUST;
 
-/* Brings the key ring in step with the store (keys rotated or retired by another process). */
+/*
+ * Brings the key ring in step with the store (keys rotated or retired by
+ * another process): a data key that retired leaves the ring once the holders'
+ * particulars in memory are re-sealed under the current key. A process whose
+ * master key was replaced keeps the keys it has (SS_INVALID says so: it must
+ * restart with the new one to load any other).
+ */
 enum ss_err ss_app_reload_keys(struct ss_app *app) SS_MUST;
+
+/*
+ * The master key that is to replace the current one: the 64 hex characters
+ * of SUISHEN_NEW_MASTER_KEY (then wiped from the environment; *given set), or
+ * a random one.
+ */
+enum ss_err ss_app_next_master(uint8_t key[SS_MASTER_KEY_LEN], bool *given) SS_MUST;
+
+/*
+ * Replaces the master key with master, all or nothing: every key of the store
+ * (retired ones too) is re-wrapped under it and the check value replaced in
+ * one transaction, with its audit entry (key.master); *rewrapped says how
+ * many keys. If the master key came from DIR/master.key, the new one takes
+ * its place there atomically (written to master.key.new before the commit,
+ * renamed after; an open completes a rename a crash cut short). If it came
+ * from SUISHEN_MASTER_KEY, the caller hands the new one over. On failure the
+ * old master key goes on opening everything. Running processes keep their
+ * keys; they need the new master key only to start, or to load a key made
+ * after the replacement.
+ */
+enum ss_err ss_app_replace_master(struct ss_app *app, const uint8_t master[SS_MASTER_KEY_LEN], int *rewrapped) SS_MUST;
 
 /* Makes a random token (64 hex characters) and its SM3 hash for storing. */
 enum ss_err ss_app_new_token(char token[65], uint8_t hash[32]) SS_MUST;

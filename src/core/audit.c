@@ -13,9 +13,9 @@
 
 #define CHAIN_DOMAIN      "suishen-audit-1"
 #define CHECKPOINT_DOMAIN "suishen-audit-checkpoint-1"
-#define KEY_AD            "audit-key"
-#define META_KEY          "audit.key" /* the private half, sealed */
-#define META_PUB          "audit.pub" /* the public half */
+#define KEY_AD            SS_AUDIT_KEY_USE
+#define META_KEY          SS_AUDIT_KEY_META /* the private half, sealed */
+#define META_PUB          "audit.pub"       /* the public half */
 #define VERIFY_BATCH      10000
 
 static const char *const actors[] = {[SS_ACTOR_SYSTEM] = "system",

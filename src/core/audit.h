@@ -28,6 +28,10 @@
 #include "core/app.h"
 #include "store/store.h"
 
+/* Where the audit key's private half is kept (meta), and the use it is sealed for (core/reseal.c re-seals it). */
+#define SS_AUDIT_KEY_META "audit.key"
+#define SS_AUDIT_KEY_USE  "audit-key"
+
 /* Who acted. */
 enum ss_actor { SS_ACTOR_SYSTEM, SS_ACTOR_STAFF, SS_ACTOR_CITIZEN, SS_ACTOR_TERMINAL, SS_ACTOR_SOURCE };
 

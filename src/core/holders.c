@@ -187,6 +187,27 @@ int64_t ss_holders_count(const struct ss_holders *h)
 	return n;
 }
 
+#define RESEAL_SLICE 4096 /* person ids per hold of the write lock: a few milliseconds at most */
+
+int64_t ss_holders_reseal(struct ss_holders *h, const struct ss_keyring *kr, const char *ad, uint32_t key_id)
+{
+	int64_t resealed = 0;
+	for (size_t from = 1;; from += RESEAL_SLICE) {
+		pthread_rwlock_wrlock(&h->lock);
+		size_t cap = h->cap, to = from + RESEAL_SLICE < cap ? from + RESEAL_SLICE : cap;
+		for (size_t i = from; i < to; i++) {
+			struct sealed *s = h->sealed[i];
+			/* in place: a blob re-sealed has the same size */
+			if (s && ss_keyring_sealed_key_id(s->p, s->n) == key_id &&
+			    ss_keyring_reseal(kr, ad, s->p, s->n, s->p) == SS_OK)
+				resealed++;
+		}
+		pthread_rwlock_unlock(&h->lock);
+		if (to >= cap)
+			return resealed;
+	}
+}
+
 struct load_ctx {
 	struct ss_holders *h;
 };

@@ -20,6 +20,7 @@
 
 #include "base/arena.h"
 #include "base/err.h"
+#include "crypto/keyring.h"
 #include "store/store.h"
 
 enum ss_color { SS_GREEN = 0, SS_YELLOW = 1, SS_RED = 2 };
@@ -62,5 +63,14 @@ bool ss_holders_sealed(const struct ss_holders *h, int64_t person_id, uint8_t *b
 
 /* How many people hold a code. */
 int64_t ss_holders_count(const struct ss_holders *h);
+
+/*
+ * Re-seals in memory, under kr's current data key, the particulars (sealed for
+ * ad) of every holder that name key_id, so that key_id can leave the key ring
+ * when it retires (core/reseal.h); the store's copies are re-sealed apart.
+ * The table is locked a slice at a time, so scans go on meanwhile. Returns
+ * how many were re-sealed; one that does not open stays as it was.
+ */
+int64_t ss_holders_reseal(struct ss_holders *h, const struct ss_keyring *kr, const char *ad, uint32_t key_id);
 
 #endif

@@ -33,7 +33,7 @@ struct ss_keyring {
 };
 
 static const char *const purpose_names[] = {"code", "data", "index"};
-static const char *const state_names[] = {"current", "active", "retired"};
+static const char *const state_names[] = {"current", "active", "retiring", "retired"};
 
 const char *ss_key_purpose_name(enum ss_key_purpose p)
 {
@@ -70,13 +70,18 @@ static void derive(struct key *k)
 	ss_wipe(out, sizeof(out));
 }
 
+static void set_master(struct ss_keyring *kr, const uint8_t master[SS_MASTER_KEY_LEN])
+{
+	memcpy(kr->master.secret, master, SS_KEY_LEN);
+	derive(&kr->master);
+	ss_hmac_sm3(master, SS_MASTER_KEY_LEN, "suishen master key check v1", 27, kr->check);
+}
+
 struct ss_keyring *ss_keyring_new(const uint8_t master[SS_MASTER_KEY_LEN])
 {
 	struct ss_keyring *kr = ss_calloc(1, sizeof(*kr));
 	pthread_rwlock_init(&kr->lock, NULL);
-	memcpy(kr->master.secret, master, SS_KEY_LEN);
-	derive(&kr->master);
-	ss_hmac_sm3(master, SS_MASTER_KEY_LEN, "suishen master key check v1", 27, kr->check);
+	set_master(kr, master);
 	return kr;
 }
 
@@ -91,7 +96,17 @@ void ss_keyring_free(struct ss_keyring *kr)
 
 void ss_keyring_master_check(const struct ss_keyring *kr, uint8_t out[32])
 {
+	struct ss_keyring *w = (struct ss_keyring *)kr;
+	pthread_rwlock_rdlock(&w->lock);
 	memcpy(out, kr->check, 32);
+	pthread_rwlock_unlock(&w->lock);
+}
+
+void ss_keyring_set_master(struct ss_keyring *kr, const uint8_t master[SS_MASTER_KEY_LEN])
+{
+	pthread_rwlock_wrlock(&kr->lock);
+	set_master(kr, master);
+	pthread_rwlock_unlock(&kr->lock);
 }
 
 /* Seals with key k: the layout of keyring.h. */
@@ -128,9 +143,13 @@ static enum ss_err open_with(const struct key *k, const char *ad, const uint8_t 
 void ss_keyring_wrap(const struct ss_keyring *kr, enum ss_key_purpose purpose, const uint8_t secret[SS_KEY_LEN],
                      uint8_t out[SS_KEY_WRAPPED_LEN])
 {
+	struct ss_keyring *w = (struct ss_keyring *)kr;
 	char ad[32];
 	snprintf(ad, sizeof(ad), "key:%s", ss_key_purpose_name(purpose));
-	if (seal_with(&kr->master, ad, secret, SS_KEY_LEN, out) != SS_OK) {
+	pthread_rwlock_rdlock(&w->lock);
+	enum ss_err err = seal_with(&kr->master, ad, secret, SS_KEY_LEN, out);
+	pthread_rwlock_unlock(&w->lock);
+	if (err != SS_OK) {
 		ss_log_error("keyring", "msg=\"cannot wrap a key: no randomness\"");
 		abort();
 	}
@@ -144,7 +163,11 @@ enum ss_err ss_keyring_unwrap(const struct ss_keyring *kr, enum ss_key_purpose p
 	if (n != SS_KEY_WRAPPED_LEN || wrapped[0] != VERSION)
 		return ss_fail(SS_INVALID, NULL, "wrapped key has the wrong size or version");
 	snprintf(ad, sizeof(ad), "key:%s", ss_key_purpose_name(purpose));
-	return open_with(&kr->master, ad, wrapped, n, secret, &len);
+	struct ss_keyring *w = (struct ss_keyring *)kr;
+	pthread_rwlock_rdlock(&w->lock);
+	enum ss_err err = open_with(&kr->master, ad, wrapped, n, secret, &len);
+	pthread_rwlock_unlock(&w->lock);
+	return err;
 }
 
 static struct key *find(const struct ss_keyring *kr, uint32_t id)
@@ -210,6 +233,15 @@ void ss_keyring_remove(struct ss_keyring *kr, uint32_t key_id)
 	pthread_rwlock_unlock(&kr->lock);
 }
 
+bool ss_keyring_contains(const struct ss_keyring *kr, uint32_t key_id)
+{
+	struct ss_keyring *w = (struct ss_keyring *)kr;
+	pthread_rwlock_rdlock(&w->lock);
+	bool found = find(kr, key_id) != NULL;
+	pthread_rwlock_unlock(&w->lock);
+	return found;
+}
+
 bool ss_keyring_has(const struct ss_keyring *kr, enum ss_key_purpose purpose)
 {
 	return ss_keyring_current_id(kr, purpose) != 0;
@@ -260,6 +292,31 @@ enum ss_err ss_keyring_open(const struct ss_keyring *kr, const char *ad, const u
 	else
 		err = ss_fail(SS_INVALID, NULL, "sealed with a key that is not in the key ring");
 	pthread_rwlock_unlock(&w->lock);
+	return err;
+}
+
+enum ss_err ss_keyring_reseal(const struct ss_keyring *kr, const char *ad, const uint8_t *blob, size_t n, uint8_t *out)
+{
+	struct ss_keyring *w = (struct ss_keyring *)kr;
+	if (n < SS_SEAL_OVERHEAD || blob[0] != VERSION)
+		return ss_fail(SS_INVALID, NULL, "sealed data is malformed");
+	size_t len = 0;
+	/* the clear text, then the new blob: out changes only once the whole of it is made */
+	uint8_t *plain = ss_malloc(2 * n), *sealed = plain + n;
+	enum ss_err err;
+	/* one read lock for both halves: the current key cannot change between them */
+	pthread_rwlock_rdlock(&w->lock);
+	struct key *from = find(kr, ss_keyring_sealed_key_id(blob, n)), *to = current(kr, SS_KEY_DATA);
+	if (!from || from->purpose != SS_KEY_DATA)
+		err = ss_fail(SS_INVALID, NULL, "sealed with a key that is not in the key ring");
+	else if (!to)
+		err = ss_fail(SS_INTERNAL, NULL, "no current data key");
+	else if (!(err = open_with(from, ad, blob, n, plain, &len)))
+		err = seal_with(to, ad, plain, len, sealed);
+	pthread_rwlock_unlock(&w->lock);
+	if (!err)
+		memcpy(out, sealed, n);
+	ss_free_secret(plain, 2 * n);
 	return err;
 }
 

@@ -9,7 +9,9 @@
  *   data  - sealing personal data at rest; rotated; old ones keep opening;
  *   index - the blind index of ID numbers; one for the life of the data.
  * Each purpose has at most one current key (used for new work); active keys
- * still open and verify; retired keys are not loaded.
+ * still open and verify; a retiring data key still opens, but no new blob may
+ * name it (a re-seal is moving what it sealed to the current key: the store
+ * refuses such a blob, core/reseal.h); retired keys are not loaded.
  *
  * A sealed blob is: version (1 byte, 1) | key id (4 bytes, big-endian) |
  * IV (16) | SM4-CTR ciphertext | HMAC-SM3 tag (first 16 bytes) over all before
@@ -35,9 +37,9 @@
 #define SS_BLIND_LEN       32
 
 enum ss_key_purpose { SS_KEY_CODE, SS_KEY_DATA, SS_KEY_INDEX, SS_KEY_PURPOSES };
-enum ss_key_state { SS_KEY_CURRENT, SS_KEY_ACTIVE, SS_KEY_RETIRED };
+enum ss_key_state { SS_KEY_CURRENT, SS_KEY_ACTIVE, SS_KEY_RETIRING, SS_KEY_RETIRED };
 
-/* "code", "data", "index" / "current", "active", "retired", and back (false if unknown). */
+/* "code", "data", "index" / "current", "active", "retiring", "retired", and back (false if unknown). */
 const char *ss_key_purpose_name(enum ss_key_purpose p);
 const char *ss_key_state_name(enum ss_key_state s);
 bool ss_key_purpose_parse(const char *name, enum ss_key_purpose *out);
@@ -51,6 +53,9 @@ void ss_keyring_free(struct ss_keyring *kr);
 
 /* A value that identifies the master key without revealing it, stored at init to catch a wrong master key. */
 void ss_keyring_master_check(const struct ss_keyring *kr, uint8_t out[32]);
+
+/* Makes master (copied) the key that wraps and unwraps keys from now on; ss_keyring_master_check follows it. */
+void ss_keyring_set_master(struct ss_keyring *kr, const uint8_t master[SS_MASTER_KEY_LEN]);
 
 /* Wraps a key's secret for storage (out: SS_KEY_WRAPPED_LEN bytes). */
 void ss_keyring_wrap(const struct ss_keyring *kr, enum ss_key_purpose purpose, const uint8_t secret[SS_KEY_LEN],
@@ -70,6 +75,9 @@ void ss_keyring_add(struct ss_keyring *kr, uint32_t key_id, enum ss_key_purpose 
 
 /* Forgets a key (retired): what was sealed or made with it no longer opens. */
 void ss_keyring_remove(struct ss_keyring *kr, uint32_t key_id);
+
+/* True if the ring holds key_id (of any purpose). */
+bool ss_keyring_contains(const struct ss_keyring *kr, uint32_t key_id);
 
 /* True if purpose has a current key. */
 bool ss_keyring_has(const struct ss_keyring *kr, enum ss_key_purpose purpose);
@@ -92,6 +100,15 @@ enum ss_err ss_keyring_seal(const struct ss_keyring *kr, const char *ad, const v
  */
 enum ss_err ss_keyring_open(const struct ss_keyring *kr, const char *ad, const uint8_t *blob, size_t n, uint8_t *out,
                             size_t *outlen) SS_MUST;
+
+/*
+ * Re-seals a blob made for ad under the current data key: out (n bytes, the
+ * same size; it may be blob itself) opens to what blob opened to. SS_INVALID
+ * if blob does not open (as ss_keyring_open), SS_INTERNAL if there is no
+ * current data key. The clear text never leaves the function.
+ */
+enum ss_err ss_keyring_reseal(const struct ss_keyring *kr, const char *ad, const uint8_t *blob, size_t n,
+                              uint8_t *out) SS_MUST;
 
 /* The id of the key a sealed blob was made with (0 if the blob is too short). */
 uint32_t ss_keyring_sealed_key_id(const uint8_t *blob, size_t n);

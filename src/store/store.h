@@ -16,7 +16,9 @@
  * Blobs read back are copied into the arena the caller passes.
  *
  * Errors: SS_CONFLICT for a unique key already taken, SS_NOT_FOUND for a
- * missing row, SS_BUSY when the database stays locked past the busy timeout,
+ * missing row, SS_BUSY when the database stays locked past the busy timeout
+ * or a blob names a data key that is retiring or retired (the caller's key
+ * ring is behind the store's: it catches up within seconds, core/app.h),
  * SS_INTERNAL for anything else (logged once by the back end).
  */
 #ifndef SS_STORE_STORE_H
@@ -43,6 +45,36 @@ struct ss_key_row {
 	const char *state;   /* "current", "active", "retired" */
 	struct ss_blob wrapped;
 	int64_t created_at;
+};
+
+/*
+ * Every column that holds sealed blobs (crypto/keyring.h), as
+ * X(table, id column, blob column, use): the id column is the table's integer
+ * key, and use is the associated data the blobs were sealed for (core/pii.h).
+ * Re-sealing under a new data key (core/reseal.h) walks them all, and each
+ * back end refuses a blob in them that names a data key being retired: a
+ * table or column that keeps sealed data is one more line here. (Sealed values
+ * in meta are listed in core/reseal.c.)
+ */
+#define SS_STORE_SEALED(X)                                           \
+	X(population, person_id, sealed, "person")                   \
+	X(citizens, citizen_id, sealed, "citizen")                   \
+	X(citizens, citizen_id, totp_sealed, "citizen-totp")         \
+	X(terminals, terminal_id, secret_sealed, "terminal")         \
+	X(source_clients, client_id, secret_sealed, "source_client") \
+	X(records, record_seq, sealed, "record")                     \
+	X(dependent_links, link_id, sealed, "citizen")               \
+	X(appeals, appeal_id, sealed, "appeal")                      \
+	X(appeals, appeal_id, data_check, "appeal-check")            \
+	X(appeals, appeal_id, grass_check, "appeal-check")           \
+	X(appeals, appeal_id, decision_sealed, "appeal-decision")
+
+/* The sealed columns by number, in the order of SS_STORE_SEALED. */
+enum ss_sealed_column {
+#define SS_SEALED_ENUM(table, id, column, use) SS_SEALED_##table##_##column,
+	SS_STORE_SEALED(SS_SEALED_ENUM)
+#undef SS_SEALED_ENUM
+	        SS_SEALED_COLUMNS
 };
 
 /* A person of the population registry. */
@@ -286,6 +318,21 @@ struct ss_store_ops {
 	/* Calls fn for every key, oldest first; stops at the first error fn returns. */
 	enum ss_err (*key_each)(struct ss_store *s, enum ss_err (*fn)(void *ctx, const struct ss_key_row *row),
 	                        void *ctx);
+	/* Replaces a key's wrapped secret (the master key was replaced). */
+	enum ss_err (*key_rewrap)(struct ss_store *s, int64_t key_id, struct ss_blob wrapped);
+
+	/*
+	 * Re-sealing (core/reseal.h). sealed_rows: the rows of sealed column col
+	 * with id > after that hold a blob (not NULL, not empty), in id order, at
+	 * most limit; blobs copied to a. sealed_replace: sets row id's blob to
+	 * blob if it still is old; SS_NOT_FOUND (and no change) if it is not (it
+	 * changed meanwhile, or the row is gone).
+	 */
+	enum ss_err (*sealed_rows)(struct ss_store *s, enum ss_sealed_column col, int64_t after, int limit,
+	                           struct ss_arena *a, enum ss_err (*fn)(void *ctx, int64_t id, struct ss_blob blob),
+	                           void *ctx);
+	enum ss_err (*sealed_replace)(struct ss_store *s, enum ss_sealed_column col, int64_t id, struct ss_blob old,
+	                              struct ss_blob blob);
 
 	/* Inserts a person, or replaces the particulars of the person with the same idx. */
 	enum ss_err (*person_put)(struct ss_store *s, const struct ss_person_row *row, int64_t *person_id);
@@ -331,9 +378,6 @@ struct ss_store_ops {
 	 */
 	enum ss_err (*login_forget)(struct ss_store *s, int64_t forget_before_ms, int64_t now_ms, int64_t max_rows,
 	                            int64_t *forgotten);
-	/* Replaces a citizen's sealed particulars and TOTP secret (re-encryption under a new key). */
-	enum ss_err (*citizen_reseal)(struct ss_store *s, int64_t citizen_id, struct ss_blob sealed,
-	                              struct ss_blob totp_sealed);
 
 	enum ss_err (*session_insert)(struct ss_store *s, const struct ss_session_row *row);
 	enum ss_err (*session_get)(struct ss_store *s, const uint8_t token_hash[32], struct ss_arena *a,

@@ -38,6 +38,7 @@ enum stmt_id {
 	ST_KEY_STATE,
 	ST_KEY_EACH,
 	ST_KEY_DEMOTE,
+	ST_KEY_REWRAP,
 	ST_PERSON_PUT,
 	ST_PERSON_GET,
 	ST_PERSON_COUNT,
@@ -52,7 +53,6 @@ enum stmt_id {
 	ST_LOGIN_CLEAR,
 	ST_LOGIN_FORGET,
 	ST_LOGIN_COUNT,
-	ST_CITIZEN_RESEAL,
 	ST_SESSION_INSERT,
 	ST_SESSION_GET,
 	ST_SESSION_PURGE,
@@ -160,6 +160,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_KEY_STATE] = "UPDATE keys SET state = ?2 WHERE key_id = ?1",
         [ST_KEY_EACH] = "SELECT key_id, purpose, state, wrapped, created_at FROM keys ORDER BY key_id",
         [ST_KEY_DEMOTE] = "UPDATE keys SET state = 'active' WHERE purpose = ?1 AND state = 'current'",
+        [ST_KEY_REWRAP] = "UPDATE keys SET wrapped = ?2 WHERE key_id = ?1",
         [ST_PERSON_PUT] = "INSERT INTO population (idx, division, sealed, updated_at) VALUES (?1, ?2, ?3, ?4) "
                           "ON CONFLICT (idx) DO UPDATE SET division = excluded.division, sealed = excluded.sealed, "
                           "updated_at = excluded.updated_at RETURNING person_id",
@@ -185,7 +186,6 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_LOGIN_FORGET] = "DELETE FROM login_throttle WHERE idx IN (SELECT idx FROM login_throttle "
                             "WHERE last_ms < ?1 AND blocked_until <= ?2 ORDER BY last_ms LIMIT ?3)",
         [ST_LOGIN_COUNT] = "SELECT count(*) FROM login_throttle",
-        [ST_CITIZEN_RESEAL] = "UPDATE citizens SET sealed = ?2, totp_sealed = ?3 WHERE citizen_id = ?1",
         [ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, citizen_id, channel, created_at, expires_at) "
                               "VALUES (?1, ?2, ?3, ?4, ?5)",
         [ST_SESSION_GET] = "SELECT citizen_id, channel, created_at, expires_at FROM sessions WHERE token_hash = ?1",
@@ -338,12 +338,49 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
+/*
+ * Re-sealing (store.h, SS_STORE_SEALED): per sealed column, its rows in id
+ * order and a compare-and-set of one blob. Prepared when first used (a
+ * re-seal is rare) and kept, as the others are.
+ */
+#define SEALED_ROWS(table, id, column, use)                                                                        \
+	"SELECT " #id ", " #column " FROM " #table " WHERE " #id " > ?1 AND length(" #column ") > 0 ORDER BY " #id \
+	" LIMIT ?2",
+#define SEALED_REPLACE(table, id, column, use) \
+	"UPDATE " #table " SET " #column " = ?3 WHERE " #id " = ?1 AND " #column " = ?2",
+static const char *const sealed_rows_sql[SS_SEALED_COLUMNS] = {SS_STORE_SEALED(SEALED_ROWS)};
+static const char *const sealed_replace_sql[SS_SEALED_COLUMNS] = {SS_STORE_SEALED(SEALED_REPLACE)};
+
+/*
+ * The fence: no blob that names a retiring or retired data key enters a
+ * sealed column (a new one, or a changed one), whoever writes it. A process
+ * whose key ring has not caught up with a rotation would otherwise seal under
+ * the old key after a re-seal has emptied it (core/reseal.h): once that key
+ * retired, its row would be unreadable. Temporary triggers, made by each
+ * connection at open from SS_STORE_SEALED, so that the list has one place;
+ * the key id is bytes 2-5 of a blob (crypto/keyring.h). Such a write fails
+ * with FENCE_MESSAGE, which translate() makes SS_BUSY: the writer tries again
+ * once its key ring has caught up.
+ */
+#define FENCE_MESSAGE "sealed under a retiring data key"
+#define FENCED(column)                                                                                     \
+	"EXISTS (SELECT 1 FROM main.keys WHERE purpose = 'data' AND state IN ('retiring', 'retired') AND " \
+	"printf('%08X', key_id) = hex(substr(NEW." #column ", 2, 4)))"
+#define FENCE(table, id, column, use)                                                                               \
+	"CREATE TEMP TRIGGER fence_" #table "_" #column "_insert BEFORE INSERT ON main." #table                     \
+	" WHEN " FENCED(column) " BEGIN SELECT RAISE(ABORT, '" FENCE_MESSAGE "'); END; "                            \
+	                        "CREATE TEMP TRIGGER fence_" #table "_" #column "_update BEFORE UPDATE OF " #column \
+	                        " ON main." #table " WHEN NEW." #column " IS NOT OLD." #column                      \
+	                        " AND " FENCED(column) " BEGIN SELECT RAISE(ABORT, '" FENCE_MESSAGE "'); END; "
+static const char fence_sql[] = SS_STORE_SEALED(FENCE);
+
 struct sq {
 	struct ss_store base;
 	sqlite3 *db;
 	pthread_mutex_t lock; /* recursive */
 	int depth;            /* transactions begun and not ended, by the thread holding lock */
 	sqlite3_stmt *stmts[ST_COUNT];
+	sqlite3_stmt *sealed_stmts[SS_SEALED_COLUMNS][2]; /* sealed_rows_sql, sealed_replace_sql */
 };
 
 static struct sq *SQ(struct ss_store *s)
@@ -360,6 +397,11 @@ static enum ss_err translate(struct sq *q, int rc, const char *what)
 	case SQLITE_ROW:
 		return SS_OK;
 	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_TRIGGER && strstr(sqlite3_errmsg(q->db), FENCE_MESSAGE)) {
+			ss_log_warn("store_fenced",
+			            "op=%s msg=\"a blob names a retiring data key: keys are reloading\"", what);
+			return ss_fail(SS_BUSY, NULL, "the data keys are changing; try again");
+		}
 		return ss_fail(SS_CONFLICT, NULL, "already exists");
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
@@ -438,6 +480,9 @@ static void sq_close(struct ss_store *s)
 	struct sq *q = SQ(s);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(q->stmts[i]);
+	for (int i = 0; i < SS_SEALED_COLUMNS; i++)
+		for (int j = 0; j < 2; j++)
+			sqlite3_finalize(q->sealed_stmts[i][j]);
 	sqlite3_close(q->db);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
@@ -575,6 +620,86 @@ static enum ss_err sq_key_demote_current(struct ss_store *s, const char *purpose
 	if (!(err = stmt(q, ST_KEY_DEMOTE, &st))) {
 		bind_text(st, 1, purpose);
 		err = run(q, st, "key_demote_current");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_key_rewrap(struct ss_store *s, int64_t key_id, struct ss_blob wrapped)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = SS_OK;
+	pthread_mutex_lock(&q->lock);
+	if (!(err = stmt(q, ST_KEY_REWRAP, &st))) {
+		sqlite3_bind_int64(st, 1, key_id);
+		bind_blob(st, 2, wrapped.p, wrapped.n);
+		err = run(q, st, "key_rewrap");
+		if (!err && sqlite3_changes(q->db) == 0)
+			err = ss_fail(SS_NOT_FOUND, "id", "no key %lld", (long long)key_id);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+/* The statement of sealed column col: its rows (replace false) or the replacement of one blob. */
+static enum ss_err sealed_stmt(struct sq *q, enum ss_sealed_column col, bool replace, sqlite3_stmt **out)
+{
+	sqlite3_stmt **st = &q->sealed_stmts[col][replace];
+	if (!*st) {
+		const char *sql = replace ? sealed_replace_sql[col] : sealed_rows_sql[col];
+		int rc = sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+		if (rc != SQLITE_OK)
+			return translate(q, rc, "prepare");
+	}
+	*out = *st;
+	return SS_OK;
+}
+
+static enum ss_err sq_sealed_rows(struct ss_store *s, enum ss_sealed_column col, int64_t after, int limit,
+                                  struct ss_arena *a, enum ss_err (*fn)(void *ctx, int64_t id, struct ss_blob blob),
+                                  void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	int64_t *ids = ss_malloc((size_t)(limit > 0 ? limit : 1) * sizeof(*ids));
+	struct ss_blob *blobs = ss_malloc((size_t)(limit > 0 ? limit : 1) * sizeof(*blobs));
+	int n = 0, rc;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = sealed_stmt(q, col, false, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, after);
+		sqlite3_bind_int(st, 2, limit);
+		while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			ids[n] = sqlite3_column_int64(st, 0);
+			blobs[n++] = col_blob(st, 1, a);
+		}
+		err = n == limit ? SS_OK : translate(q, rc, "sealed_rows");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	/* the batch is read before fn is called, so fn may write to the store */
+	for (int i = 0; !err && i < n; i++)
+		err = fn(ctx, ids[i], blobs[i]);
+	free(ids);
+	free(blobs);
+	return err;
+}
+
+static enum ss_err sq_sealed_replace(struct ss_store *s, enum ss_sealed_column col, int64_t id, struct ss_blob old,
+                                     struct ss_blob blob)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = sealed_stmt(q, col, true, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, id);
+		bind_blob(st, 2, old.p, old.n);
+		bind_blob(st, 3, blob.p, blob.n);
+		err = run(q, st, "sealed_replace");
+		if (!err && sqlite3_changes(q->db) == 0)
+			err = SS_NOT_FOUND;
 	}
 	pthread_mutex_unlock(&q->lock);
 	return err;
@@ -909,23 +1034,6 @@ static enum ss_err sq_login_forget(struct ss_store *s, int64_t forget_before_ms,
 	pthread_mutex_unlock(&q->lock);
 	if (!err && kept > max_rows)
 		err = forget_batches(q, INT64_MAX, now_ms, kept - max_rows, forgotten);
-	return err;
-}
-
-static enum ss_err sq_citizen_reseal(struct ss_store *s, int64_t citizen_id, struct ss_blob sealed,
-                                     struct ss_blob totp_sealed)
-{
-	struct sq *q = SQ(s);
-	sqlite3_stmt *st = NULL;
-	enum ss_err err = SS_OK;
-	pthread_mutex_lock(&q->lock);
-	if (!(err = stmt(q, ST_CITIZEN_RESEAL, &st))) {
-		sqlite3_bind_int64(st, 1, citizen_id);
-		bind_blob(st, 2, sealed.p, sealed.n);
-		bind_blob(st, 3, totp_sealed.p, totp_sealed.n);
-		err = run(q, st, "citizen_reseal");
-	}
-	pthread_mutex_unlock(&q->lock);
 	return err;
 }
 
@@ -2496,6 +2604,9 @@ static const struct ss_store_ops sqlite_ops = {
         .key_set_state = sq_key_set_state,
         .key_each = sq_key_each,
         .key_demote_current = sq_key_demote_current,
+        .key_rewrap = sq_key_rewrap,
+        .sealed_rows = sq_sealed_rows,
+        .sealed_replace = sq_sealed_replace,
         .person_put = sq_person_put,
         .person_get = sq_person_get,
         .person_by_id = sq_person_by_id,
@@ -2508,7 +2619,6 @@ static const struct ss_store_ops sqlite_ops = {
         .login_claim = sq_login_claim,
         .login_clear = sq_login_clear,
         .login_forget = sq_login_forget,
-        .citizen_reseal = sq_citizen_reseal,
         .session_insert = sq_session_insert,
         .session_get = sq_session_get,
         .session_purge = sq_session_purge,
@@ -2651,7 +2761,8 @@ enum ss_err ss_store_sqlite_open(const char *path, bool create, struct ss_store 
 	if ((err = exec(q, "PRAGMA journal_mode = WAL", "enable WAL")) ||
 	    (err = exec(q, "PRAGMA synchronous = FULL", "set synchronous")) ||
 	    (err = exec(q, "PRAGMA foreign_keys = ON", "enable foreign keys")) ||
-	    (err = exec(q, "PRAGMA secure_delete = ON", "enable secure delete")) || (err = migrate(q)))
+	    (err = exec(q, "PRAGMA secure_delete = ON", "enable secure delete")) || (err = migrate(q)) ||
+	    (err = exec(q, fence_sql, "fence retiring data keys")))
 		goto fail;
 	/* prepare every statement now: one with missing or wrong SQL stops the start, not a request */
 	for (int id = 0; id < ST_COUNT; id++) {

@@ -102,6 +102,52 @@ static void test_rotation_keeps_old(void)
 	ss_keyring_free(kr);
 }
 
+/* A re-seal moves a blob to the current key whole: same size, same clear text, same use, in place if asked. */
+static void test_reseal(void)
+{
+	struct ss_keyring *kr = ring();
+	uint8_t blob[5 + SS_SEAL_OVERHEAD], copy[sizeof(blob)], out[5], next[32] = {99};
+	size_t n;
+	CHECK(ss_keyring_seal(kr, "person", "hello", 5, blob) == SS_OK);
+	memcpy(copy, blob, sizeof(blob));
+	ss_keyring_add(kr, 3, SS_KEY_DATA, next, SS_KEY_CURRENT);
+	CHECK(ss_keyring_reseal(kr, "person", blob, sizeof(blob), blob) == SS_OK);
+	CHECK(ss_keyring_sealed_key_id(blob, sizeof(blob)) == 3);
+	ss_keyring_remove(kr, 1);
+	CHECK(ss_keyring_open(kr, "person", blob, sizeof(blob), out, &n) == SS_OK && n == 5 &&
+	      !memcmp(out, "hello", 5));
+	CHECK(ss_keyring_open(kr, "citizen", blob, sizeof(blob), out, &n) == SS_INVALID);
+	/* what does not open (a key not in the ring, another use, an altered byte) is left as it was */
+	uint8_t before[sizeof(copy)];
+	memcpy(before, copy, sizeof(copy));
+	CHECK(ss_keyring_reseal(kr, "person", copy, sizeof(copy), copy) == SS_INVALID);
+	CHECK(memcmp(before, copy, sizeof(copy)) == 0);
+	CHECK(ss_keyring_reseal(kr, "citizen", blob, sizeof(blob), copy) == SS_INVALID);
+	blob[sizeof(blob) - 1] ^= 1;
+	CHECK(ss_keyring_reseal(kr, "person", blob, sizeof(blob), copy) == SS_INVALID);
+	ss_keyring_free(kr);
+}
+
+/* After ss_keyring_set_master the ring wraps under the new key, opens only what it wraps, and says so by its check. */
+static void test_set_master(void)
+{
+	uint8_t other[32] = {9}, secret[32] = {5}, wrapped[SS_KEY_WRAPPED_LEN], back[32], c1[32], c2[32];
+	struct ss_keyring *kr = ss_keyring_new(master), *fresh = ss_keyring_new(other);
+	ss_keyring_wrap(kr, SS_KEY_CODE, secret, wrapped);
+	ss_keyring_master_check(kr, c1);
+	ss_keyring_set_master(kr, other);
+	ss_keyring_master_check(kr, c2);
+	CHECK(memcmp(c1, c2, 32) != 0);
+	ss_keyring_master_check(fresh, c1);
+	CHECK(memcmp(c1, c2, 32) == 0);
+	CHECK(ss_keyring_unwrap(kr, SS_KEY_CODE, wrapped, sizeof(wrapped), back) == SS_INVALID);
+	ss_keyring_wrap(kr, SS_KEY_CODE, secret, wrapped);
+	CHECK(ss_keyring_unwrap(fresh, SS_KEY_CODE, wrapped, sizeof(wrapped), back) == SS_OK &&
+	      !memcmp(back, secret, 32));
+	ss_keyring_free(kr);
+	ss_keyring_free(fresh);
+}
+
 static void test_reload_never_leaves_no_current(void)
 {
 	/* a reload after a rotation meets the old key, now active, before the new current one */
@@ -135,6 +181,8 @@ static void test_names(void)
 	CHECK(ss_key_purpose_parse("code", &p) && p == SS_KEY_CODE);
 	CHECK(!ss_key_purpose_parse("codes", &p));
 	CHECK(ss_key_state_parse("retired", &s) && s == SS_KEY_RETIRED);
+	CHECK(ss_key_state_parse("retiring", &s) && s == SS_KEY_RETIRING);
+	CHECK_STR(ss_key_state_name(SS_KEY_RETIRING), "retiring");
 	CHECK_STR(ss_key_purpose_name(SS_KEY_INDEX), "index");
 }
 
@@ -147,6 +195,8 @@ int main(void)
 	RUN(test_seal_open);
 	RUN(test_two_seals_differ);
 	RUN(test_rotation_keeps_old);
+	RUN(test_reseal);
+	RUN(test_set_master);
 	RUN(test_reload_never_leaves_no_current);
 	RUN(test_blind_index);
 	RUN(test_names);
