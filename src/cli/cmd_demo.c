@@ -16,8 +16,8 @@
  * residents; the 2nd is yellow and the 3rd red), demo-terminals.json and
  * demo-staff.json. The people are synthetic, so their particulars may appear
  * in those files and on standard output; log lines carry none of them, as
- * everywhere. Routine log lines (one per resident registered) are dropped
- * unless SUISHEN_LOG asks for them.
+ * everywhere. Routine log lines (one per resident registered) are printed
+ * only with --verbose, as for any command.
  *
  * The store's meta key "demo" marks a directory that holds a demo: "building"
  * while it is made, "ready" once it is complete. A run on a ready directory
@@ -1210,9 +1210,6 @@ int ss_cmd_demo(int argc, char **argv)
 		fprintf(stderr, "suishen demo: --registered must not be more than --residents\n");
 		return ss_cli_usage("demo", usage);
 	}
-	if (!getenv("SUISHEN_LOG"))
-		ss_log_set_level(SS_LOG_WARN); /* not a line per resident made: the output is the instructions */
-
 	int64_t started = ss_time_mono_us();
 	struct ss_app *app = ss_cli_open("demo", values[0], true);
 	if (!app)
