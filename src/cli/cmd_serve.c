@@ -69,7 +69,7 @@ int ss_cmd_serve(int argc, char **argv)
 {
 	static const char *const names[] = {"data",        "listen",         "code-ttl", "threads",
 	                                    "session-ttl", "login-delay-ms", "web",      NULL};
-	const char *values[7] = {NULL, "127.0.0.1:8080", "60", "0", "43200", "1000", SS_WEB_DIR}, *rest[1];
+	const char *values[7] = {NULL, "127.0.0.1:8080", "60", "0", "43200", "1000", ss_cli_web_dir()}, *rest[1];
 	const char *usage = "--data DIR [--listen HOST:PORT] [--code-ttl SECONDS] [--threads N] "
 	                    "[--session-ttl SECONDS] [--login-delay-ms MS] [--web DIR]";
 	long long code_ttl, threads, session_ttl, delay;
