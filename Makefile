@@ -2,8 +2,9 @@
 BUILD ?= build
 DATA ?= var/demo
 LISTEN ?= 127.0.0.1:8080
+PREFIX ?= /usr/local
 
-.PHONY: all deps build web run test bench fuzz format clean
+.PHONY: all deps build web run install uninstall test bench fuzz format clean
 
 all: build
 
@@ -24,6 +25,14 @@ web: deps
 # Install, build, initialise a data directory (with a small population registry the first time) and serve.
 run: build
 	@scripts/run-local $(BUILD)/suishen $(DATA) $(LISTEN)
+
+# Build, then put suishen on PATH: PREFIX/bin/suishen and the pages it serves, PREFIX/share/suishen/web
+# (make install PREFIX=~/.local needs no root; DESTDIR stages a package).
+install: build
+	@scripts/install $(BUILD)/suishen "$(DESTDIR)$(PREFIX)"
+
+uninstall:
+	rm -rf "$(DESTDIR)$(PREFIX)/bin/suishen" "$(DESTDIR)$(PREFIX)/share/suishen"
 
 # Install, build, run every suite (also under ASan and UBSan); ends with "N passed, N failed".
 test: deps

@@ -23,10 +23,8 @@
 /* The {id} of the route: an appeal id, else 404 (an id that cannot exist names nothing). */
 static enum ss_err param_id(struct ss_api_call *c, int64_t *id)
 {
-	long long n;
-	if (!ss_str_to_ll(c->params[0], 1, INT64_MAX, &n))
+	if (!ss_str_to_id(c->params[0], id))
 		return ss_fail(SS_NOT_FOUND, NULL, "no such appeal");
-	*id = n;
 	return SS_OK;
 }
 

@@ -161,12 +161,95 @@ static enum ss_err code_png(struct ss_api_call *c)
 	return my_code(c, SS_API_CODE_PNG);
 }
 
+/* Writes a kept reason's "records" member: the kinds and dates of the records behind it. */
+static void write_records(struct ss_jw *w, const struct ss_json *records)
+{
+	ss_jw_key(w, "records");
+	ss_jw_arr_begin(w);
+	for (size_t j = 0; records && j < ss_json_arr_len(records); j++) {
+		const struct ss_json *r = ss_json_arr_at(records, j);
+		const char *kind = NULL, *at = NULL;
+		if (ss_json_get_str(r, "kind", true, 64, &kind) || ss_json_get_str(r, "occurred_at", true, 64, &at))
+			continue;
+		ss_jw_obj_begin(w);
+		ss_jw_kstr(w, "kind", kind);
+		ss_jw_kstr(w, "occurred_at", at);
+		ss_jw_obj_end(w);
+	}
+	ss_jw_arr_end(w);
+}
+
 /*
- * The reasons of a colour: the rules that fired as they were kept
- * (core/assign.h), each {"rule","text","text_en","records":[{"kind",
- * "occurred_at"}]}, an override also with its "until"; or, for a colour set by hand
- * before colours came from rules, its one rule and reason;
- * none for green by default or by rules that found nothing.
+ * Writes one kept reason f (core/assign.h) as {"rule","text","text_en",
+ * "records"}, an override also with its "until" and its own words, and with
+ * "overrides": {"color","reasons"}, what it set aside. *shown is false for
+ * an override that has ended (see write_reasons), which is not written.
+ */
+static enum ss_err write_reason(struct ss_api_call *c, struct ss_jw *w, int64_t person_id, const struct ss_json *f,
+                                int64_t now, struct ss_arena *a, bool *shown)
+{
+	const struct ss_json *records = NULL, *overrides = NULL, *aside = NULL;
+	const char *id = NULL, *zh = NULL, *en = NULL, *until = NULL, *color = NULL;
+	enum ss_err err;
+	*shown = false;
+	if (ss_json_get_str(f, "rule", true, 1000, &id) || ss_json_get_str(f, "text_zh", true, 1000, &zh) ||
+	    ss_json_get_str(f, "text_en", true, 1000, &en) || ss_json_get_str(f, "until", false, 64, &until) ||
+	    ss_json_get_arr(f, "records", false, 1000, &records) ||
+	    ss_json_get_obj(f, "overrides", false, &overrides) ||
+	    (overrides && (ss_json_get_str(overrides, "color", true, 16, &color) ||
+	                   ss_json_get_arr(overrides, "reasons", true, SS_RULES_MAX_FIRED, &aside))))
+		return ss_fail(SS_INTERNAL, NULL, "a kept status does not parse");
+	/*
+	 * An override that has ended and left the colour as it was (a green one
+	 * over green rules) changes nothing to look at again: its reason is
+	 * no longer shown as a reason of the colour now (now 0: a past change).
+	 */
+	int64_t end;
+	if (now && until && ss_time_parse(until, &end) && end <= now)
+		return SS_OK;
+	/* an override's own words are opened from its sealed record (core/status.h) */
+	const struct ss_json *first = records && ss_json_arr_len(records) ? ss_json_arr_at(records, 0) : NULL;
+	const char *at_text = NULL;
+	int64_t set_at;
+	if (!strcmp(id, "manual_override") && first && !ss_json_get_str(first, "occurred_at", true, 64, &at_text) &&
+	    ss_time_parse(at_text, &set_at)) {
+		const char *words = NULL;
+		if ((err = ss_status_override_reason(c->app, person_id, set_at, a, &words)))
+			return err;
+		if (words)
+			zh = words;
+	}
+	*shown = true;
+	ss_jw_obj_begin(w);
+	ss_jw_kstr(w, "rule", id);
+	ss_jw_kstr(w, "text", zh);
+	ss_jw_kstr(w, "text_en", en);
+	if (until)
+		ss_jw_kstr(w, "until", until);
+	write_records(w, records);
+	if (overrides) {
+		ss_jw_key(w, "overrides");
+		ss_jw_obj_begin(w);
+		ss_jw_kstr(w, "color", color);
+		ss_jw_key(w, "reasons");
+		ss_jw_arr_begin(w);
+		for (size_t i = 0; i < ss_json_arr_len(aside); i++) {
+			bool inner;
+			if ((err = write_reason(c, w, person_id, ss_json_arr_at(aside, i), now, a, &inner)))
+				return err;
+		}
+		ss_jw_arr_end(w);
+		ss_jw_obj_end(w);
+	}
+	ss_jw_obj_end(w);
+	return SS_OK;
+}
+
+/*
+ * The reasons of a colour: those that decide it, as they were kept
+ * (core/assign.h); or, for a colour set by hand before colours came from
+ * rules, its one rule and reason; none for green by default or by rules that
+ * found nothing.
  */
 static enum ss_err write_reasons(struct ss_api_call *c, struct ss_jw *w, int64_t person_id, const char *rule,
                                  const char *reason, const char *rule_set, const char *fired, int64_t now,
@@ -197,55 +280,18 @@ static enum ss_err write_reasons(struct ss_api_call *c, struct ss_jw *w, int64_t
 		goto out;
 	}
 	for (size_t i = 0; i < ss_json_arr_len(arr); i++) {
-		const struct ss_json *f = ss_json_arr_at(arr, i), *records = NULL;
-		const char *id = NULL, *zh = NULL, *en = NULL, *until = NULL;
-		if (ss_json_get_str(f, "rule", true, 1000, &id) || ss_json_get_str(f, "text_zh", true, 1000, &zh) ||
-		    ss_json_get_str(f, "text_en", true, 1000, &en) || ss_json_get_str(f, "until", false, 64, &until) ||
-		    ss_json_get_arr(f, "records", false, 1000, &records)) {
-			err = ss_fail(SS_INTERNAL, NULL, "a kept status does not parse");
+		const struct ss_json *f = ss_json_arr_at(arr, i);
+		const char *id = NULL;
+		bool shown;
+		if ((err = write_reason(c, w, person_id, f, now, a, &shown)))
 			goto out;
-		}
 		/*
-		 * An override that has ended and left the colour as it was (a green one
-		 * over green rules) changes nothing to look at again: its reason is
-		 * no longer shown as a reason of the colour now (now 0: a past change).
+		 * An override in force is the one reason of its colour. A status kept
+		 * before reasons were chosen so also listed the rules it set aside
+		 * after it: they decide nothing now, and are not shown.
 		 */
-		int64_t end;
-		if (now && until && ss_time_parse(until, &end) && end <= now)
-			continue;
-		/* an override's own words are opened from its sealed record (core/status.h) */
-		const struct ss_json *first = records && ss_json_arr_len(records) ? ss_json_arr_at(records, 0) : NULL;
-		const char *at_text = NULL;
-		int64_t set_at;
-		if (!strcmp(id, "manual_override") && first &&
-		    !ss_json_get_str(first, "occurred_at", true, 64, &at_text) && ss_time_parse(at_text, &set_at)) {
-			const char *words = NULL;
-			if ((err = ss_status_override_reason(c->app, person_id, set_at, a, &words)))
-				goto out;
-			if (words)
-				zh = words;
-		}
-		ss_jw_obj_begin(w);
-		ss_jw_kstr(w, "rule", id);
-		ss_jw_kstr(w, "text", zh);
-		ss_jw_kstr(w, "text_en", en);
-		if (until)
-			ss_jw_kstr(w, "until", until);
-		ss_jw_key(w, "records");
-		ss_jw_arr_begin(w);
-		for (size_t j = 0; records && j < ss_json_arr_len(records); j++) {
-			const struct ss_json *r = ss_json_arr_at(records, j);
-			const char *kind = NULL, *at = NULL;
-			if (ss_json_get_str(r, "kind", true, 64, &kind) ||
-			    ss_json_get_str(r, "occurred_at", true, 64, &at))
-				continue;
-			ss_jw_obj_begin(w);
-			ss_jw_kstr(w, "kind", kind);
-			ss_jw_kstr(w, "occurred_at", at);
-			ss_jw_obj_end(w);
-		}
-		ss_jw_arr_end(w);
-		ss_jw_obj_end(w);
+		if (shown && !ss_json_get_str(f, "rule", true, 1000, &id) && !strcmp(id, "manual_override"))
+			break;
 	}
 out:
 	ss_jw_arr_end(w);

@@ -17,11 +17,11 @@
 
 #define SMALL_BODY 4096 /* a name, an ID number and a relation */
 
-/* The link id of a URL: positive decimal digits; anything else names no link (0). */
+/* The link id of a URL: an id (ss_str_to_id); anything else names no link (0). */
 static int64_t link_param(const char *p)
 {
-	long long n;
-	return p && ss_str_to_ll(p, 1, INT64_MAX, &n) ? n : 0;
+	int64_t n;
+	return ss_str_to_id(p, &n) ? n : 0;
 }
 
 static void write_dependent(struct ss_jw *w, const struct ss_dependent *d)

@@ -355,12 +355,12 @@ static enum ss_err audit_actor(const char *text, struct ss_audit_filter *f)
 	const char *colon = strchr(text, ':');
 	size_t n = colon ? (size_t)(colon - text) : strlen(text);
 	enum ss_actor a;
-	long long id = 0;
+	int64_t id = 0;
 	if (n >= sizeof(kind))
 		n = sizeof(kind) - 1;
 	memcpy(kind, text, n);
 	kind[n] = '\0';
-	if (!ss_actor_parse(kind, &a) || (colon && !ss_str_to_ll(colon + 1, 1, INT64_MAX, &id)))
+	if (!ss_actor_parse(kind, &a) || (colon && !ss_str_to_id(colon + 1, &id)))
 		return ss_fail(SS_INVALID, "actor",
 		               "actor must be staff, citizen, terminal, source or system, optionally with :ID");
 	f->actor = ss_actor_name(a);
@@ -391,9 +391,8 @@ static enum ss_err audit_filter_query(struct ss_api_call *c, struct ss_audit_fil
 		f->action = v;
 	}
 	if ((v = ss_http_query(c->req, "subject"))) {
-		if (!ss_str_to_ll(v, 1, INT64_MAX, &n))
+		if (!ss_str_to_id(v, &f->subject))
 			return ss_fail(SS_INVALID, "subject", "subject must be a person id");
-		f->subject = n;
 	}
 	if ((v = ss_http_query(c->req, "from")) && (err = audit_time(v, "from", &f->from_ms)))
 		return err;
@@ -405,9 +404,8 @@ static enum ss_err audit_filter_query(struct ss_api_call *c, struct ss_audit_fil
 		f->unmasked = !strcmp(v, "true");
 	}
 	if ((v = ss_http_query(c->req, "before"))) {
-		if (!ss_str_to_ll(v, 1, INT64_MAX, &n))
+		if (!ss_str_to_id(v, &f->before))
 			return ss_fail(SS_INVALID, "before", "before must be an entry number");
-		f->before = n;
 	}
 	if ((v = ss_http_query(c->req, "limit"))) {
 		if (!ss_str_to_ll(v, 1, AUDIT_PAGE_MAX, &n))
@@ -643,9 +641,8 @@ static enum ss_err alerts_list(struct ss_api_call *c)
 	if ((v = ss_http_query(c->req, "since")) && (err = audit_time(v, "since", &since)))
 		return err;
 	if ((v = ss_http_query(c->req, "before"))) {
-		if (!ss_str_to_ll(v, 1, INT64_MAX, &n))
+		if (!ss_str_to_id(v, &before))
 			return ss_fail(SS_INVALID, "before", "before must be an alert id");
-		before = n;
 	}
 	if ((v = ss_http_query(c->req, "limit"))) {
 		if (!ss_str_to_ll(v, 1, ALERTS_PAGE_MAX, &n))
@@ -677,15 +674,15 @@ static enum ss_err alerts_list(struct ss_api_call *c)
 /* POST /v1/staff/alerts/{alert_id}/ack (security): someone has looked at it. */
 static enum ss_err alert_ack(struct ss_api_call *c)
 {
-	long long id;
-	if (!ss_str_to_ll(c->params[0], 1, INT64_MAX, &id))
+	int64_t id;
+	if (!ss_str_to_id(c->params[0], &id))
 		return ss_fail(SS_NOT_FOUND, NULL, "no such alert");
 	enum ss_err err = c->app->store->ops->alert_ack(c->app->store, id, c->staff.staff_id, ss_time_now_ms());
 	if (err == SS_NOT_FOUND)
 		return ss_fail(SS_NOT_FOUND, NULL, "no such alert");
 	if (err)
 		return err;
-	c->audit.detail = ss_arena_printf(c->req->arena, "{\"alert_id\":%lld}", id);
+	c->audit.detail = ss_arena_printf(c->req->arena, "{\"alert_id\":%lld}", (long long)id);
 	ss_jw_obj_begin(&c->w);
 	ss_jw_kint(&c->w, "alert_id", id);
 	ss_jw_key(&c->w, "acknowledged");

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +14,19 @@
 
 /* the level is read from the environment once, by whichever thread logs first */
 static atomic_int min_level = SS_LOG_INFO;
+static bool env_sets_level; /* SUISHEN_LOG named a level (written once, under env_once) */
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+
+static const char *const names[] = {"debug", "info", "warn", "error"}; /* by enum ss_log_level */
 
 static void read_env_level(void)
 {
 	const char *v = getenv("SUISHEN_LOG");
-	if (!v)
-		return;
-	if (!strcmp(v, "debug"))
-		atomic_store(&min_level, SS_LOG_DEBUG);
-	else if (!strcmp(v, "warn"))
-		atomic_store(&min_level, SS_LOG_WARN);
-	else if (!strcmp(v, "error"))
-		atomic_store(&min_level, SS_LOG_ERROR);
+	for (int i = 0; v && i < 4; i++)
+		if (!strcmp(v, names[i])) {
+			atomic_store(&min_level, i);
+			env_sets_level = true;
+		}
 }
 
 void ss_log_set_level(enum ss_log_level level)
@@ -34,9 +35,15 @@ void ss_log_set_level(enum ss_log_level level)
 	atomic_store(&min_level, (int)level);
 }
 
+void ss_log_set_default(enum ss_log_level level)
+{
+	pthread_once(&env_once, read_env_level);
+	if (!env_sets_level)
+		atomic_store(&min_level, (int)level);
+}
+
 void ss_log(enum ss_log_level level, const char *event, const char *fmt, ...)
 {
-	static const char *names[] = {"debug", "info", "warn", "error"};
 	char line[1024], ts[SS_TIME_TEXT];
 	va_list ap;
 

@@ -14,6 +14,13 @@ enum ss_log_level { SS_LOG_DEBUG, SS_LOG_INFO, SS_LOG_WARN, SS_LOG_ERROR };
 /* Lines below level are dropped (default SS_LOG_INFO; SUISHEN_LOG=debug|info|warn|error sets it). */
 void ss_log_set_level(enum ss_log_level level);
 
+/*
+ * Sets the level unless SUISHEN_LOG names one, which decides over any
+ * default: info for the server, whose log operators read; warn for the
+ * commands, whose output is what they print (`--verbose`: info).
+ */
+void ss_log_set_default(enum ss_log_level level);
+
 /* Writes one line: ts, level, event, then the formatted key=value text. */
 void ss_log(enum ss_log_level level, const char *event, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -35,6 +35,20 @@ void ss_base32_encode(const uint8_t *in, size_t n, char *out);
 /* True if the n bytes at s are well-formed UTF-8 with no control characters (below U+0020, or U+007F). */
 bool ss_utf8_is_clean_text(const char *s, size_t n);
 
+/*
+ * Checks a name that people read (a resident's, a member of staff's, an
+ * organisation's, a place's, a source client's): white space (U+0020, U+3000
+ * and the other Unicode spaces) trimmed from both ends, what is left must be
+ * 1 to max bytes of clean text (as above) with no invisible character that
+ * changes what is shown or makes one name look like another: the
+ * bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069), zero-width characters (U+200B-U+200D, U+2060-U+2064,
+ * U+FEFF), the soft hyphen, fillers and tags. On success out (max + 1 bytes)
+ * holds the trimmed name. SS_INVALID naming field, saying which rule, never
+ * the name.
+ */
+enum ss_err ss_str_check_name(const char *s, size_t n, size_t max, const char *field, char *out) SS_MUST;
+
 /* Number of UTF-8 characters in a well-formed string. */
 size_t ss_utf8_count(const char *s, size_t n);
 
@@ -49,5 +63,12 @@ bool ss_str_is_digits(const char *s, size_t n);
 
 /* Parses the whole of s as a decimal number in [min, max] (an optional sign, digits, nothing else). */
 bool ss_str_to_ll(const char *s, long long min, long long max, long long *out);
+
+/*
+ * Parses an id as a URL names it: decimal digits only (no sign, no space, no
+ * leading zero), 1 to INT64_MAX. "+1", "01" and "1 " name no id: one object,
+ * one spelling.
+ */
+bool ss_str_to_id(const char *s, int64_t *out);
 
 #endif

@@ -37,6 +37,15 @@ int ss_cli_usage(const char *cmd, const char *usage);
 bool ss_cli_options(const char *cmd, int argc, char **argv, const char *const *names, const char **values,
                     const char **rest, int *nrest, int maxrest);
 
+/*
+ * Where serve finds the built pages when --web names none: installed beside
+ * the binary (PREFIX/bin/suishen serves PREFIX/share/suishen/web, as `make
+ * install` lays them out), else the web/dist of the source tree the binary
+ * was built from (SS_WEB_DIR). Not thread-safe (a static buffer; called once
+ * at start).
+ */
+const char *ss_cli_web_dir(void);
+
 /* Opens the data directory (creating it with create), printing the error if it cannot. */
 struct ss_app *ss_cli_open(const char *cmd, const char *data_dir, bool create);
 

@@ -4,20 +4,26 @@
  * prints how to try it: Shanghai's 16 districts with places of every scene and
  * a terminal at each, a population registry of synthetic people, some of them
  * registered residents (a few yellow or red, from records that the rules
- * colour) with a week of scans behind them, and one member of staff per role.
+ * colour) with a week of scans behind them, appeals in every state in the
+ * handlers' queue (the 4th resident green again by an upheld one), and one
+ * member of staff per role; and it names people of the registry who have no
+ * account yet, for a newcomer to register and to add as relatives (adults,
+ * children, an elder).
  *
  * What it makes goes through the same core functions as the server and the
  * other commands (registry import, registration, records and status
- * assignment, terminals, staff), so the demo data has passed the same checks
- * and its colours are the rules' own. The population is generated in
+ * assignment, appeals, terminals, staff), so the demo data has passed the
+ * same checks and its colours are the rules' own. The first child to try is
+ * named in the registry as the 1st resident's child (the registry import's
+ * optional guardian column, the guardian's ID number), the second is not;
+ * with a registry import that has no guardian column both are plain minors. The population is generated in
  * memory, deterministically from the seed; secrets (TOTP secrets, terminal
  * keys, staff tokens) are random. What a person needs to try the city is
  * written to DIR with mode 0600: demo-residents.csv (the first 20 registered
- * residents; the 2nd is yellow and the 3rd red), demo-terminals.json and
- * demo-staff.json. The people are synthetic, so their particulars may appear
- * in those files and on standard output; log lines carry none of them, as
- * everywhere. Routine log lines (one per resident registered) are dropped
- * unless SUISHEN_LOG asks for them.
+ * residents; the 2nd is yellow and the 3rd red), demo-terminals.json,
+ * demo-staff.json and demo-people.json (whom to try, and the appeals). The people are synthetic, so their particulars
+ * may appear in those files and on standard output; log lines carry none of them, as everywhere. Routine log lines (one
+ * per resident registered) are printed only with --verbose, as for any command.
  *
  * The store's meta key "demo" marks a directory that holds a demo: "building"
  * while it is made, "ready" once it is complete. A run on a ready directory
@@ -36,11 +42,11 @@
 #include <unistd.h>
 
 #include "base/buf.h"
-#include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/time.h"
 #include "cli/cli.h"
+#include "core/appeals.h"
 #include "core/assign.h"
 #include "core/codes.h"
 #include "core/division.h"
@@ -71,6 +77,13 @@
 #define FILE_RESIDENTS "demo-residents.csv"
 #define FILE_TERMINALS "demo-terminals.json"
 #define FILE_STAFF     "demo-staff.json"
+#define FILE_PEOPLE    "demo-people.json"
+
+/* People of the registry with no account, picked for a newcomer to try registration and relatives with. */
+#define TRY_REGISTER 3
+#define TRY_CHILDREN 2 /* the first named in the registry as the 1st resident's child, the second not */
+#define TRY_ELDERS   1
+#define APPELLANT    3 /* the 4th resident: yellow from a report, green since an appeal was upheld */
 
 static const char *const usage = "--data DIR [--residents N] [--registered N] [--seed S] [--listen HOST:PORT]";
 
@@ -372,7 +385,22 @@ struct resident {
 	int64_t citizen_id, person_id;
 	int color;
 	int64_t since;
+	int64_t green_at; /* when an upheld appeal made them green again; 0 if none did */
 };
+
+/* A person of the registry with no account, to try registration or to add as a relative. */
+struct unregistered {
+	char id_number[SS_IDCARD_LEN + 1];
+	char name[SS_NAME_MAX + 1];
+	char phone[SS_PHONE_MAX + 1];
+	char sex;
+	char birth_date[11];
+	const char *division;
+};
+
+/* The appeals' states, in the order of the workflow (core/appeals.h). */
+enum { SUBMITTED, ASSIGNED, CHECKING, UPHELD, REJECTED, CLOSED, NSTATES };
+static const char *const state_names[NSTATES] = {"submitted", "assigned", "checking", "upheld", "rejected", "closed"};
 
 struct made_terminal {
 	int64_t terminal_id, place_id;
@@ -394,6 +422,12 @@ struct demo {
 	long long yellow, red, scans;
 	int districts;
 	int64_t phase_us[4]; /* registry, residents, statuses, scans */
+	/* to try: people to register with, children and an elder to add as relatives */
+	struct unregistered reg[TRY_REGISTER], kids[TRY_CHILDREN], elders[TRY_ELDERS];
+	int nreg, nkids, nelders;
+	bool guardian_named; /* the registry took a guardian column and names the 1st resident as kids[0]'s */
+	int appeals[NSTATES];
+	bool upheld_appellant; /* the 4th resident's appeal was upheld */
 };
 
 static const char *district_code(const char *name_zh)
@@ -460,6 +494,78 @@ static bool is_registered(long long i, long long n, long long r, long long *next
 	return true;
 }
 
+/*
+ * Keeps p, a person the registry has and who has no account, if they are of
+ * a kind still wanted: an adult of working age with a phone (to register), a
+ * child of 3 to 15 (to add as a child: still a minor for a while), someone
+ * born before 1950 (to add as an elder).
+ */
+static void maybe_try(struct demo *d, const struct person *p, int64_t now)
+{
+	struct ss_idcard id;
+	struct unregistered *u = NULL;
+	if (ss_idcard_parse(p->id_number, strlen(p->id_number), now, &id))
+		return;
+	int age = ss_idcard_age(&id, now);
+	if (age >= 20 && age <= 60 && p->phone[0] && d->nreg < TRY_REGISTER)
+		u = &d->reg[d->nreg++];
+	else if (age >= 3 && age <= 15 && d->nkids < TRY_CHILDREN)
+		u = &d->kids[d->nkids++];
+	else if (p->year < 1950 && d->nelders < TRY_ELDERS)
+		u = &d->elders[d->nelders++];
+	if (!u)
+		return;
+	memcpy(u->id_number, p->id_number, sizeof(u->id_number));
+	memcpy(u->name, p->name, sizeof(u->name));
+	memcpy(u->phone, p->phone, sizeof(u->phone));
+	u->sex = p->sex;
+	snprintf(u->birth_date, sizeof(u->birth_date), "%04d-%02d-%02d", p->year, p->month, p->day);
+	u->division = p->lives;
+}
+
+struct guardian_report {
+	long bad, line; /* bad lines, and the last one */
+};
+
+static void guardian_bad_line(void *ctx, long line, const char *field, const char *reason)
+{
+	struct guardian_report *g = ctx;
+	g->bad++;
+	g->line = line;
+}
+
+/*
+ * Names the 1st resident (registered by now) in the registry as the guardian
+ * of the first child to try, through the registry import's optional guardian
+ * column (the guardian's ID number), as a household register would: such a child is
+ * linked at once, while one the registry names no guardian for waits for an
+ * operator who has seen the birth certificate. A registry import that has no
+ * guardian column refuses the header (line 1 alone): then no one is named and
+ * every minor is linked as that version links them.
+ */
+static enum ss_err name_guardian(struct demo *d)
+{
+	char csv[512];
+	const struct unregistered *k = &d->kids[0];
+	if (d->nkids == 0 || d->nregistered == 0)
+		return SS_OK;
+	int n = snprintf(csv, sizeof(csv),
+	                 "id_number,name,sex,birth_date,division,phone,guardian\n%s,%s,%c,%s,%s,%s,%s\n", k->id_number,
+	                 k->name, k->sex, k->birth_date, k->division, k->phone, d->res[0].id_number);
+	FILE *in = n > 0 && (size_t)n < sizeof(csv) ? fmemopen(csv, (size_t)n, "r") : NULL;
+	if (!in)
+		return ss_fail(SS_INTERNAL, NULL, "cannot read the demo's guardian from memory");
+	struct guardian_report g = {0};
+	struct ss_import_report rep = {.bad_line = guardian_bad_line, .ctx = &g};
+	enum ss_err err = ss_registry_import(d->app, in, &rep);
+	fclose(in);
+	ss_wipe(csv, sizeof(csv));
+	d->guardian_named = !err;
+	if (err == SS_INVALID && g.bad == 1 && g.line == 1)
+		return SS_OK; /* no guardian column in this version's registry */
+	return err;
+}
+
 /* Generates the registry as CSV in memory and loads it with ss_registry_import (the checks of any import). */
 static enum ss_err make_registry(struct demo *d)
 {
@@ -474,12 +580,15 @@ static enum ss_err make_registry(struct demo *d)
 		return ss_fail(SS_INTERNAL, NULL, "cannot make the population in memory: %s", strerror(errno));
 	population_init(&pop, (size_t)d->nresidents);
 	fputs("id_number,name,sex,birth_date,division,phone\n", out);
+	int64_t now = ss_time_now();
 	for (long long i = 0; i < d->nresidents; i++) {
 		struct person p;
 		bool reg = is_registered(i, d->nresidents, d->nregistered, &next);
 		make_person(&pop, &r, reg, &p);
 		fprintf(out, "%s,%s,%c,%04d-%02d-%02d,%s,%s\n", p.id_number, p.name, p.sex, p.year, p.month, p.day,
 		        p.lives, p.phone);
+		if (!reg)
+			maybe_try(d, &p, now);
 		if (reg) {
 			struct resident *res = &d->res[next - 1];
 			memcpy(res->id_number, p.id_number, sizeof(res->id_number));
@@ -695,23 +804,23 @@ static enum ss_err set_statuses(struct demo *d)
 	for (long long i = 0; i < d->nregistered && !err; i++) {
 		struct resident *res = &d->res[i];
 		uint64_t u = rng_below(&r, 1000);
-		res->color = i == 0   ? SS_GREEN
-		             : i == 1 ? SS_YELLOW
-		             : i == 2 ? SS_RED
-		             : u < 10 ? SS_RED
-		             : u < 40 ? SS_YELLOW
-		                      : SS_GREEN;
+		int drawn = u < 10 ? SS_RED : u < 40 ? SS_YELLOW : SS_GREEN;
+		res->color = i == 0 ? SS_GREEN : i == 1 || i == APPELLANT ? SS_YELLOW : i == 2 ? SS_RED : drawn;
 		/*
 		 * Two more draws, as when colours were set by hand (a start time
 		 * for everyone, a reason for the coloured), so that a seed still
-		 * colours the same residents.
+		 * colours the same residents. The 4th, whose appeal is upheld
+		 * (make_appeals), takes the details of their records from a draw
+		 * of their own unless the seed coloured them anyway.
 		 */
 		uint64_t pick = rng_next(&r);
 		if (res->color == SS_GREEN)
 			continue;
-		struct rng x = {rng_next(&r)}; /* the details of this resident's records */
-		enum evidence kind = res->color == SS_RED ? red[pick % (sizeof(red) / sizeof(red[0]))]
-		                                          : yellow[pick % (sizeof(yellow) / sizeof(yellow[0]))];
+		bool own = i == APPELLANT && drawn == SS_GREEN;
+		struct rng x = {own ? d->seed ^ 0x41505045414c0000ull : rng_next(&r)}; /* the details of the records */
+		enum evidence kind = i == APPELLANT ? HIGH_RISK_AREA /* reported in error, as the appeal finds */
+		                     : res->color == SS_RED ? red[pick % (sizeof(red) / sizeof(red[0]))]
+		                                            : yellow[pick % (sizeof(yellow) / sizeof(yellow[0]))];
 		struct evidence_of e = {d, res->id_number, now, 0, &nrecords, &a};
 		uint8_t idx[SS_INDEX_LEN];
 		struct ss_status_row row;
@@ -740,6 +849,87 @@ static enum ss_err set_statuses(struct demo *d)
 		return err;
 	}
 	return s->ops->commit(s);
+}
+
+/* What the demo's appellants write, and what their handler finds. */
+static const struct {
+	const char *reason, *details, *data, *grassroots, *decision;
+} appeal_texts[] = {
+        {"健康码误判", "我近14天没有离开上海，没有去过外省的中高风险地区，请核实行程数据。",
+         "通信行程数据核查：该时段本人手机位于上海市内", "居委会核实：本人近两周居家办公，情况属实",
+         "行程数据有误，已更正"},
+        {"赋码有误", "我已按要求完成核酸检测，结果为阴性，请复核。", "核酸检测数据核查：检测记录属实",
+         "社区核实：本人仍在健康监测期内", "健康监测期未满，维持原赋码"},
+};
+
+/*
+ * One appeal of res (a coloured resident), filed from the app or (hotline)
+ * by the operator for them as a caller, and taken by the handler up to
+ * state, through the functions the API uses, at times spread between the
+ * start of their colour and now. An upheld one makes them green (their
+ * green_at).
+ */
+static enum ss_err make_appeal(struct demo *d, struct resident *res, bool hotline, int state, int64_t now)
+{
+	bool upheld = state == UPHELD;
+	int64_t step = (now - res->since) / 8, t = res->since, handler = d->staff_ids[2];
+	size_t k = upheld ? 0 : 1;
+	struct ss_appeal_filing f = {.reason = appeal_texts[k].reason, .details = appeal_texts[k].details};
+	enum ss_err err;
+	if (hotline) {
+		f.staff_id = d->staff_ids[1];
+		f.id_number = res->id_number;
+		f.name = res->name;
+	} else {
+		f.citizen_id = res->citizen_id;
+		f.channel = "app";
+	}
+	if ((err = ss_appeal_file(d->app, &f, t += step)) || state == SUBMITTED ||
+	    (err = ss_appeal_claim(d->app, f.appeal_id, handler, t += step, NULL)) || state == ASSIGNED ||
+	    (err = ss_appeal_check(d->app, f.appeal_id, handler, "data", appeal_texts[k].data, t += step, NULL)) ||
+	    state == CHECKING ||
+	    (err = ss_appeal_check(d->app, f.appeal_id, handler, "grassroots", appeal_texts[k].grassroots, t += step,
+	                           NULL)))
+		goto out;
+	struct ss_appeal_decision dec = {.upheld = upheld, .color = "green", .reason = appeal_texts[k].decision};
+	if ((err = ss_appeal_decide(d->app, f.appeal_id, handler, &dec, t += step, NULL)))
+		goto out;
+	if (upheld)
+		res->green_at = t;
+	if (state == CLOSED)
+		err = ss_appeal_close(d->app, f.appeal_id, handler, t += step, NULL);
+out:
+	if (!err)
+		d->appeals[state]++;
+	return err;
+}
+
+/*
+ * Appeals in every state for the handlers' queue: the 2nd resident's
+ * (yellow) just filed from the app; the 4th's upheld (green again: the
+ * resident page shows the appeal's reason and the yellow it overrides);
+ * then, for the next coloured residents there are, one filed by a 12345
+ * operator, one assigned, one checking, one rejected and one closed.
+ */
+static enum ss_err make_appeals(struct demo *d)
+{
+	static const int others[] = {SUBMITTED, ASSIGNED, CHECKING, REJECTED, CLOSED};
+	int64_t now = ss_time_now();
+	enum ss_err err = SS_OK;
+	size_t next = 0;
+	if (d->nregistered > 1)
+		err = make_appeal(d, &d->res[1], false, SUBMITTED, now);
+	if (!err && d->nregistered > APPELLANT) {
+		err = make_appeal(d, &d->res[APPELLANT], false, UPHELD, now);
+		d->upheld_appellant = !err;
+		d->yellow -= !err;
+	}
+	for (long long i = APPELLANT + 1; i < d->nregistered && next < sizeof(others) / sizeof(others[0]) && !err; i++)
+		if (d->res[i].color != SS_GREEN) {
+			err = make_appeal(d, &d->res[i], next == 0, others[next], now);
+			next++;
+		}
+	return err;
 }
 
 /* A time in the past 7 days, in ms, mostly in the day (China time) as a city's scans are. */
@@ -789,7 +979,8 @@ static enum ss_err make_scans(struct demo *d)
 		for (int j = 0; j < k; j++) {
 			const struct made_terminal *t = &d->terms[rng_below(&r, NPLACES)];
 			int64_t at = scan_time(&r, now_ms);
-			bool changed = res->color != SS_GREEN && at >= res->since * 1000;
+			bool changed = res->color != SS_GREEN && at >= res->since * 1000 &&
+			               (!res->green_at || at < res->green_at * 1000);
 			int result = changed ? res->color : SS_GREEN;
 			if (changed && res->color == SS_RED && rng_below(&r, 5) != 0)
 				continue;
@@ -908,6 +1099,62 @@ static void staff_json(struct ss_jw *w, const void *ctx)
 	ss_jw_obj_end(w);
 }
 
+/* One person to try: {"id_number","name","phone","birth_date"} and, for a relative, "relation" and "note". */
+static void try_json(struct ss_jw *w, const struct unregistered *u, const char *relation, const char *note)
+{
+	ss_jw_obj_begin(w);
+	ss_jw_kstr(w, "id_number", u->id_number);
+	ss_jw_kstr(w, "name", u->name);
+	ss_jw_kstr(w, "phone", u->phone);
+	ss_jw_kstr(w, "birth_date", u->birth_date);
+	if (relation) {
+		ss_jw_kstr(w, "relation", relation);
+		ss_jw_kstr(w, "note", note);
+	}
+	ss_jw_obj_end(w);
+}
+
+/*
+ * demo-people.json: whom to try things with, as the instructions print them:
+ * {"register": [people of the registry with no account], "relatives": [the
+ * children and the elder to add, each with what will happen], "appeals":
+ * {state: count}, "upheld": the resident (1-based in demo-residents.csv)
+ * green by an upheld appeal, or 0}.
+ */
+static enum ss_err people_json(const struct demo *d, struct ss_buf *b)
+{
+	struct ss_jw w;
+	ss_jw_init(&w, b);
+	ss_jw_obj_begin(&w);
+	ss_jw_key(&w, "register");
+	ss_jw_arr_begin(&w);
+	for (int i = 0; i < d->nreg; i++)
+		try_json(&w, &d->reg[i], NULL, NULL);
+	ss_jw_arr_end(&w);
+	ss_jw_key(&w, "relatives");
+	ss_jw_arr_begin(&w);
+	for (int i = 0; i < d->nkids; i++)
+		try_json(&w, &d->kids[i], "child",
+		         !d->guardian_named ? "a minor: linked at once"
+		         : i == 0           ? "the registry names the 1st resident as guardian: linked at once"
+		                            : "the registry names no guardian: the link waits until a 12345 operator "
+		                              "has seen the birth certificate or household register (console)");
+	for (int i = 0; i < d->nelders; i++)
+		try_json(&w, &d->elders[i], "parent",
+		         "an elder with no account: the link waits for their consent, given on a call to 12345 and "
+		         "confirmed by the operator (console)");
+	ss_jw_arr_end(&w);
+	ss_jw_key(&w, "appeals");
+	ss_jw_obj_begin(&w);
+	for (int i = 0; i < NSTATES; i++)
+		ss_jw_kint(&w, state_names[i], d->appeals[i]);
+	ss_jw_obj_end(&w);
+	ss_jw_kint(&w, "upheld", d->upheld_appellant ? APPELLANT + 1 : 0);
+	ss_jw_obj_end(&w);
+	enum ss_err err = ss_jw_finish(&w);
+	return err ? err : ss_buf_puts(b, "\n");
+}
+
 static enum ss_err write_files(struct demo *d)
 {
 	struct ss_buf b;
@@ -945,6 +1192,12 @@ static enum ss_err write_files(struct demo *d)
 		err = ss_buf_puts(&b, "\n]}\n");
 	if (!err)
 		err = write_private(d->dir, FILE_STAFF, &b);
+
+	ss_buf_reset(&b);
+	if (!err)
+		err = people_json(d, &b);
+	if (!err)
+		err = write_private(d->dir, FILE_PEOPLE, &b);
 	if (b.ptr)
 		ss_wipe(b.ptr, b.len);
 	ss_buf_release(&b);
@@ -1083,6 +1336,78 @@ static enum ss_err read_residents(const char *dir, struct ss_buf *b, struct inst
 	return SS_OK;
 }
 
+/*
+ * Whom to try registration, relatives and the handlers' queue with, from
+ * demo-people.json. A directory made before the demo wrote it has none of
+ * this to say: nothing is printed.
+ */
+static enum ss_err print_people(const char *dir, const char *listen, const char *first)
+{
+	struct ss_buf b;
+	struct ss_json *doc = NULL;
+	const struct ss_json *reg = NULL, *rel = NULL, *appeals = NULL;
+	int64_t upheld = 0;
+	char path[PATH_MAX];
+	enum ss_err err;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, FILE_PEOPLE);
+	if (access(path, F_OK) != 0)
+		return SS_OK;
+	ss_buf_init(&b, FILE_MAX);
+	if ((err = read_file(dir, FILE_PEOPLE, &b)) || (err = ss_json_parse(b.ptr, b.len, &doc)) ||
+	    (err = ss_json_get_arr(doc, "register", true, 100, &reg)) ||
+	    (err = ss_json_get_arr(doc, "relatives", true, 100, &rel)) ||
+	    (err = ss_json_get_obj(doc, "appeals", true, &appeals)) ||
+	    (err = ss_json_get_int(doc, "upheld", true, 0, INT64_MAX, &upheld, NULL)))
+		goto out;
+	if (ss_json_arr_len(reg)) {
+		printf("\nRegister on http://%s/ as someone of the registry with no account yet (%s/%s; any phone "
+		       "number, a password of 8 or more characters):\n",
+		       listen, dir, FILE_PEOPLE);
+		for (size_t i = 0; i < ss_json_arr_len(reg); i++) {
+			const struct ss_json *u = ss_json_arr_at(reg, i);
+			const char *id, *name;
+			if (!ss_json_get_str(u, "id_number", true, 32, &id) &&
+			    !ss_json_get_str(u, "name", true, SS_NAME_MAX, &name))
+				printf("  ID number  %s  name %s\n", id, name);
+		}
+	}
+	if (ss_json_arr_len(rel)) {
+		printf("\nAdd a relative, logged in as the 1st resident (%s), on the page's relatives tab "
+		       "(POST /v1/me/dependents):\n",
+		       first);
+		for (size_t i = 0; i < ss_json_arr_len(rel); i++) {
+			const struct ss_json *u = ss_json_arr_at(rel, i);
+			const char *id, *name, *born, *relation, *note;
+			if (!ss_json_get_str(u, "id_number", true, 32, &id) &&
+			    !ss_json_get_str(u, "name", true, SS_NAME_MAX, &name) &&
+			    !ss_json_get_str(u, "birth_date", true, 16, &born) &&
+			    !ss_json_get_str(u, "relation", true, 16, &relation) &&
+			    !ss_json_get_str(u, "note", true, 400, &note))
+				printf("  %-7s %s %s, born %s: %s\n", relation, id, name, born, note);
+		}
+		printf("  %-7s any other resident of %s/%s: they accept on their own page\n", "parent", dir,
+		       FILE_RESIDENTS);
+	}
+	printf("\nAppeals in the handlers' queue (the console, with the handler's token):");
+	for (int i = 0; i < NSTATES; i++) {
+		int64_t n = 0;
+		if (!ss_json_get_int(appeals, state_names[i], false, 0, INT64_MAX, &n, NULL))
+			printf("%s %lld %s", i ? "," : "", (long long)n, state_names[i]);
+	}
+	printf("\n");
+	if (upheld)
+		printf("  the %lldth resident of %s/%s is green again by an upheld appeal: their status says what it "
+		       "overrides\n",
+		       (long long)upheld, dir, FILE_RESIDENTS);
+out:
+	ss_json_free(doc);
+	if (b.ptr)
+		ss_wipe(b.ptr, b.len);
+	ss_buf_release(&b);
+	return err;
+}
+
 static int print_instructions(const char *dir, const char *listen)
 {
 	struct instructions in = {0};
@@ -1139,6 +1464,7 @@ static int print_instructions(const char *dir, const char *listen)
 			printf("  %-15s staff %lld, token %s\n", role, (long long)staff_id, token);
 	}
 	printf("  curl -s -H 'Authorization: Bearer %s' http://%s/v1/staff/me\n", in.admin_token, listen);
+	err = print_people(dir, listen, name);
 out:
 	ss_json_free(terms);
 	ss_json_free(staff);
@@ -1180,10 +1506,10 @@ static enum ss_err build(struct demo *d)
 	    (err = make_registry(d)))
 		return err;
 	t1 = ss_time_mono_us();
-	if ((err = register_residents(d)))
+	if ((err = register_residents(d)) || (err = name_guardian(d)))
 		return err;
 	t2 = ss_time_mono_us();
-	if ((err = set_statuses(d)))
+	if ((err = set_statuses(d)) || (err = make_appeals(d)))
 		return err;
 	t3 = ss_time_mono_us();
 	if ((err = make_scans(d)) || (err = write_files(d)) || (err = set_state(d->app, "ready")))
@@ -1210,9 +1536,6 @@ int ss_cmd_demo(int argc, char **argv)
 		fprintf(stderr, "suishen demo: --registered must not be more than --residents\n");
 		return ss_cli_usage("demo", usage);
 	}
-	if (!getenv("SUISHEN_LOG"))
-		ss_log_set_level(SS_LOG_WARN); /* not a line per resident made: the output is the instructions */
-
 	int64_t started = ss_time_mono_us();
 	struct ss_app *app = ss_cli_open("demo", values[0], true);
 	if (!app)

@@ -1,4 +1,7 @@
-/* cmd_rules: `suishen rules load|diff|show --data DIR [FILE]`: the active rule set and what-if (core/assign.h). */
+/*
+ * cmd_rules: `suishen rules load|diff|show --data DIR [FILE]`: the active rule set and what-if (core/assign.h).
+ * show prints the active set's text as stored.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +76,7 @@ int ss_cmd_rules(int argc, char **argv)
 	const char *usage =
 	        "load --data DIR FILE    check FILE fully, make it the active rule set, re-evaluate everyone\n"
 	        "       suishen rules diff --data DIR FILE    whom FILE would move between colours (changes nothing)\n"
-	        "       suishen rules show --data DIR    print the active rule set's version";
+	        "       suishen rules show --data DIR    print the active rule set (its text, version line and all)";
 	int nrest;
 
 	if (!ss_cli_options("rules", argc, argv, names, values, rest, &nrest, 2) || nrest < 1 || !values[0])
@@ -124,7 +127,12 @@ int ss_cmd_rules(int argc, char **argv)
 			        (long long)changed);
 		}
 	} else if (!(err = ss_assign_load_rules(app))) {
-		printf("%s\n", ss_rules_version(app->rules));
+		/* the text as stored, so that `rules show > FILE` gives a file `rules load` takes back */
+		const char *active = ss_rules_text(app->rules);
+		size_t len = strlen(active);
+		fwrite(active, 1, len, stdout);
+		if (len && active[len - 1] != '\n')
+			putchar('\n');
 	}
 	ss_app_close(app);
 	ss_rules_free(candidate);

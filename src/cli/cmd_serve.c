@@ -91,7 +91,7 @@ int ss_cmd_serve(int argc, char **argv)
 	        "web",  "housekeeping", "head-timeout-ms", "idle-timeout-ms", "conn-per-ip", "body-memory",
 	        NULL};
 	const char *values[12] = {NULL,       "127.0.0.1:8080",     "60",    "0",     "43200", "1000",
-	                          SS_WEB_DIR, HOUSEKEEPING_SECONDS, "10000", "30000", "1000",  "67108864"},
+	                          ss_cli_web_dir(), HOUSEKEEPING_SECONDS, "10000", "30000", "1000",  "67108864"},
 	           *rest[1];
 	const char *usage = "--data DIR [--listen HOST:PORT] [--code-ttl SECONDS] [--threads N] "
 	                    "[--session-ttl SECONDS] [--login-delay-ms MS] [--web DIR] [--housekeeping SECONDS] "

@@ -2,9 +2,15 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The installed pages, relative to the folder of the installed binary. */
+#define INSTALLED_WEB "/../share/suishen/web"
 
 int ss_cli_fail(const char *cmd, enum ss_err err)
 {
@@ -56,6 +62,24 @@ bool ss_cli_options(const char *cmd, int argc, char **argv, const char *const *n
 		}
 	}
 	return true;
+}
+
+const char *ss_cli_web_dir(void)
+{
+	static char dir[PATH_MAX];
+	char exe[PATH_MAX], web[PATH_MAX], page[PATH_MAX];
+	struct stat st;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash = n > 0 ? memrchr(exe, '/', (size_t)n) : NULL;
+	if (!slash)
+		return SS_WEB_DIR;
+	*slash = '\0';
+	/* installed pages have their index.html; a build folder has no share/ beside it */
+	if (snprintf(web, sizeof(web), "%s" INSTALLED_WEB, exe) >= (int)sizeof(web) ||
+	    snprintf(page, sizeof(page), "%s/index.html", web) >= (int)sizeof(page) || stat(page, &st) != 0 ||
+	    !S_ISREG(st.st_mode) || !realpath(web, dir))
+		return SS_WEB_DIR;
+	return dir;
 }
 
 struct ss_app *ss_cli_open(const char *cmd, const char *data_dir, bool create)

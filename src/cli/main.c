@@ -1,7 +1,9 @@
 /* main: the `suishen` binary: dispatches to one subcommand (cli.h). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "cli/cli.h"
 
 static const struct {
@@ -23,18 +25,42 @@ static const struct {
 
 static int usage(FILE *out)
 {
-	fprintf(out, "usage: suishen COMMAND [OPTIONS]\n\ncommands:\n");
+	fprintf(out, "usage: suishen COMMAND [OPTIONS] [--verbose]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "\n--verbose (any command) also prints the log lines of routine events on standard error;\n"
+	             "warnings and errors are printed always, and serve logs every event\n");
 	return out == stdout ? 0 : 2;
+}
+
+/*
+ * Takes --verbose out of argv (anywhere: before or after the command),
+ * returning whether it was there, so that no command's options need it.
+ */
+static bool take_verbose(int *argc, char **argv)
+{
+	bool verbose = false;
+	int n = 0;
+	for (int i = 0; i < *argc; i++) {
+		if (i > 0 && !strcmp(argv[i], "--verbose"))
+			verbose = true;
+		else
+			argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	*argc = n;
+	return verbose;
 }
 
 int main(int argc, char **argv)
 {
+	bool verbose = take_verbose(&argc, argv);
 	if (argc < 2)
 		return usage(stderr);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		return usage(stdout);
+	/* a command's output is what it prints; its routine log lines are for --verbose (the server logs all) */
+	ss_log_set_default(verbose || !strcmp(argv[1], "serve") ? SS_LOG_INFO : SS_LOG_WARN);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 2, argv + 2);

@@ -101,7 +101,8 @@ enum ss_err ss_appeal_file(struct ss_app *app, struct ss_appeal_filing *f, int64
 	enum ss_err err;
 
 	if ((err = check_text(f->reason, SS_APPEAL_REASON_MAX, false, "reason")) ||
-	    (err = check_text(f->details, SS_APPEAL_DETAILS_MAX, true, "details")))
+	    (err = check_text(f->details, SS_APPEAL_DETAILS_MAX, true, "details")) ||
+	    (f->citizen_id && (err = ss_channel_check(f->channel))))
 		return err;
 	ss_arena_init(&a);
 	if (f->citizen_id) {

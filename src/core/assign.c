@@ -221,7 +221,37 @@ static void record_ref(struct ss_jw *w, const struct ss_rule_record *r)
 #define OVERRIDE_EN "Colour set by hand"
 #define GREEN_ZH    "无风险记录"
 
-/* The verdict's fired rules as the JSON kept with the status: kinds and dates of records only. */
+/* The fired rules of one colour, each {"rule","text_zh","text_en","records"}, as elements of the array being written.
+ */
+static void fired_of_color(struct ss_jw *w, const struct ss_rule_verdict *v, const struct ss_rule_record *recs,
+                           int color)
+{
+	for (size_t i = 0; i < v->nfired; i++) {
+		const struct ss_rule_fired *f = &v->fired[i];
+		if (f->color != color)
+			continue;
+		ss_jw_obj_begin(w);
+		ss_jw_kstr(w, "rule", f->id);
+		ss_jw_kstr(w, "text_zh", f->reason_zh);
+		ss_jw_kstr(w, "text_en", f->reason_en);
+		ss_jw_key(w, "records");
+		ss_jw_arr_begin(w);
+		record_ref(w, &recs[f->trigger]);
+		for (size_t j = 0; j < f->nagainst; j++)
+			record_ref(w, &recs[f->against[j]]);
+		ss_jw_arr_end(w);
+		ss_jw_obj_end(w);
+	}
+}
+
+/*
+ * The verdict's reasons as the JSON kept with the status (kinds and dates of
+ * records only): the reasons that decide the colour now. Those are the rules
+ * of that colour that fired (a yellow rule that fired beside a red one does
+ * not decide a red colour; review_at says when it will), or, while an
+ * override holds, the override alone, saying what it overrides: the colour
+ * the rules give and their reasons for it.
+ */
 static enum ss_err fired_json(const struct ss_rule_verdict *v, const struct ss_rule_record *recs, struct ss_buf *out)
 {
 	struct ss_jw w;
@@ -241,21 +271,17 @@ static enum ss_err fired_json(const struct ss_rule_verdict *v, const struct ss_r
 		ss_jw_arr_begin(&w);
 		record_ref(&w, &recs[v->override]);
 		ss_jw_arr_end(&w);
-		ss_jw_obj_end(&w);
-	}
-	for (size_t i = 0; i < v->nfired; i++) {
-		const struct ss_rule_fired *f = &v->fired[i];
+		ss_jw_key(&w, "overrides");
 		ss_jw_obj_begin(&w);
-		ss_jw_kstr(&w, "rule", f->id);
-		ss_jw_kstr(&w, "text_zh", f->reason_zh);
-		ss_jw_kstr(&w, "text_en", f->reason_en);
-		ss_jw_key(&w, "records");
+		ss_jw_kstr(&w, "color", ss_color_name(v->rules_color));
+		ss_jw_key(&w, "reasons");
 		ss_jw_arr_begin(&w);
-		record_ref(&w, &recs[f->trigger]);
-		for (size_t j = 0; j < f->nagainst; j++)
-			record_ref(&w, &recs[f->against[j]]);
+		fired_of_color(&w, v, recs, v->rules_color);
 		ss_jw_arr_end(&w);
 		ss_jw_obj_end(&w);
+		ss_jw_obj_end(&w);
+	} else {
+		fired_of_color(&w, v, recs, v->color);
 	}
 	ss_jw_arr_end(&w);
 	return ss_jw_finish(&w);

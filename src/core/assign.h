@@ -13,13 +13,16 @@
  * the server serves; any thread): every evaluation holds a reference to the
  * set it started with, so a set is freed only when the last one using it ends.
  *
- * The fired rules are kept as a JSON array that a resident may see:
- * [{"rule","text_zh","text_en","records":[{"kind","occurred_at"}]}], the
- * kinds and dates of the records that made each rule fire and never who
- * reported them or about whom. An override in force comes first, as
- * {"rule":"manual_override","text_zh","text_en","until","records"}: until
- * when it holds; the reason its maker gave stays sealed in its record
- * (ss_status_override_reason opens it to show).
+ * The reasons that decide the colour are kept as a JSON array that a
+ * resident may see: the fired rules of that colour, each
+ * {"rule","text_zh","text_en","records":[{"kind","occurred_at"}]}, the kinds
+ * and dates of the records that made it fire and never who reported them or
+ * about whom. While an override holds it is the one reason, as
+ * {"rule":"manual_override","text_zh","text_en","until","records",
+ * "overrides":{"color","reasons":[...]}}: until when it holds, and what it
+ * sets aside (the rules' colour and their fired rules of that colour); the
+ * reason its maker gave stays sealed in its record (ss_status_override_reason
+ * opens it to show).
  */
 #ifndef SS_CORE_ASSIGN_H
 #define SS_CORE_ASSIGN_H

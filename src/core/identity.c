@@ -20,10 +20,17 @@
 bool ss_channel_is_valid(const char *channel)
 {
 	static const char *const channels[] = {"app", "wechat", "alipay", "web"};
-	for (size_t i = 0; i < sizeof(channels) / sizeof(channels[0]); i++)
+	for (size_t i = 0; channel && i < sizeof(channels) / sizeof(channels[0]); i++)
 		if (!strcmp(channel, channels[i]))
 			return true;
 	return false;
+}
+
+enum ss_err ss_channel_check(const char *channel)
+{
+	if (!ss_channel_is_valid(channel))
+		return ss_fail(SS_INVALID, "channel", "channel must be app, wechat, alipay or web");
+	return SS_OK;
 }
 
 static enum ss_err check_password(const char *pw)
@@ -74,7 +81,8 @@ static enum ss_err register_citizen(struct ss_app *app, const struct ss_registra
 	struct ss_idcard id;
 	enum ss_err err;
 
-	if ((err = ss_name_check(reg->name, strlen(reg->name), "name", name)) ||
+	if ((err = ss_channel_check(reg->channel)) ||
+	    (err = ss_name_check(reg->name, strlen(reg->name), "name", name)) ||
 	    (err = ss_idcard_parse(reg->id_number, strlen(reg->id_number), ss_time_now(), &id)) ||
 	    (err = ss_phone_check(reg->phone, strlen(reg->phone), "phone", phone)) ||
 	    (!prehashed && (err = check_password(reg->password))))
@@ -272,9 +280,12 @@ enum ss_err ss_identity_login(struct ss_app *app, const char *id_number, const c
 	const char *hash;
 	int64_t failures = 0, blocked_until = 0, now_ms = ss_time_now_ms();
 	bool well_formed = id_number && !ss_idcard_parse(id_number, strlen(id_number), ss_time_now(), &id);
-	enum ss_err err = stand_in_hash(&hash);
+	enum ss_err err;
 
 	memset(out, 0, sizeof(*out));
+	if ((err = ss_channel_check(channel))) /* kept with the session: checked before any credential is */
+		return err;
+	err = stand_in_hash(&hash);
 	if (!password)
 		password = "";
 	if (err)

@@ -59,6 +59,13 @@
 /* True if channel is one of app, wechat, alipay, web. */
 bool ss_channel_is_valid(const char *channel);
 
+/*
+ * SS_INVALID naming channel unless it is one of those: what every core
+ * function that keeps or acts on a channel checks, wherever the caller took
+ * it from (a request's X-Channel, a body, the command line).
+ */
+enum ss_err ss_channel_check(const char *channel) SS_MUST;
+
 struct ss_registration {
 	const char *name, *id_number, *phone, *password, *channel;
 };

@@ -15,19 +15,7 @@ static const char *const header[6] = {"id_number", "name", "sex", "birth_date", 
 
 enum ss_err ss_name_check(const char *s, size_t n, const char *field, char out[SS_NAME_MAX + 1])
 {
-	while (n > 0 && s[0] == ' ')
-		s++, n--;
-	while (n > 0 && s[n - 1] == ' ')
-		n--;
-	if (n == 0)
-		return ss_fail(SS_INVALID, field, "%s must not be empty", field);
-	if (n > SS_NAME_MAX)
-		return ss_fail(SS_INVALID, field, "%s must be at most %d bytes", field, SS_NAME_MAX);
-	if (!ss_utf8_is_clean_text(s, n))
-		return ss_fail(SS_INVALID, field, "%s must be UTF-8 text without control characters", field);
-	memcpy(out, s, n);
-	out[n] = '\0';
-	return SS_OK;
+	return ss_str_check_name(s, n, SS_NAME_MAX, field, out);
 }
 
 enum ss_err ss_phone_check(const char *s, size_t n, const char *field, char out[SS_PHONE_MAX + 1])

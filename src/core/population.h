@@ -34,8 +34,8 @@ struct ss_person {
  * Accepted: id_number as ss_idcard_parse() accepts it; sex M/F/男/女 (any case,
  * stored as 'M' or 'F'); birth_date YYYY-MM-DD, a real date, not before 1900
  * and not after today in China; division a valid code (division.h); phone empty
- * or 7-15 digits with an optional leading '+'; name 1..SS_NAME_MAX bytes of
- * clean UTF-8 (no control characters), leading and trailing spaces trimmed.
+ * or 7-15 digits with an optional leading '+'; name as ss_name_check() takes
+ * it.
  * Fields are checked in header order and the first failure is reported:
  * SS_INVALID, with the field named and the rule in the message, never the
  * value itself ("name must not be empty", "sex must be M or F", "birth_date
@@ -54,8 +54,9 @@ enum ss_err ss_population_check_row(const char *const fields[6], const size_t le
 bool ss_population_header_ok(const char *const fields[], const size_t lens[], size_t n);
 
 /*
- * Checks a name given at registration: same rules as the registry's. Field name as given; on success out holds
- * the trimmed name, NUL-terminated.
+ * Checks a name given at registration: same rules as the registry's, those of every name people read
+ * (ss_str_check_name, at most SS_NAME_MAX bytes). Field name as given; on success out holds the trimmed name,
+ * NUL-terminated.
  */
 enum ss_err ss_name_check(const char *s, size_t n, const char *field, char out[SS_NAME_MAX + 1]) SS_MUST;
 

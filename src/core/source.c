@@ -24,10 +24,10 @@ enum ss_err ss_source_client_create(struct ss_app *app, const char *source, cons
                                     int64_t *client_id, char secret[65])
 {
 	enum ss_err err;
-	if ((err = ss_source_check(source)))
+	char clean[SS_SOURCE_NAME_MAX + 1] = "";
+	if ((err = ss_source_check(source)) ||
+	    (name && (err = ss_str_check_name(name, strlen(name), SS_SOURCE_NAME_MAX, "name", clean))))
 		return err;
-	if (name && (!*name || strlen(name) > SS_SOURCE_NAME_MAX || !ss_utf8_is_clean_text(name, strlen(name))))
-		return ss_fail(SS_INVALID, "name", "name must be 1 to %d bytes of text", SS_SOURCE_NAME_MAX);
 
 	uint8_t raw[32];
 	struct ss_arena a;
@@ -37,7 +37,7 @@ enum ss_err ss_source_client_create(struct ss_app *app, const char *source, cons
 	ss_arena_init(&a);
 	const char *fields[] = {secret};
 	struct ss_source_client_row row = {
-	        .source = source, .name = name ? name : "", .created_by = staff_id, .created_at = ss_time_now()};
+	        .source = source, .name = clean, .created_by = staff_id, .created_at = ss_time_now()};
 	if ((err = ss_pii_seal(app, AD_CLIENT, fields, 1, &a, &row.secret_sealed)) ||
 	    (err = app->store->ops->client_insert(app->store, &row, client_id)))
 		goto out;

@@ -36,13 +36,14 @@ const char *ss_role_name(enum ss_role role)
 enum ss_err ss_staff_create(struct ss_app *app, const char *name, const char *role, int64_t *staff_id, char token[65])
 {
 	enum ss_role r;
-	size_t n = strlen(name);
-	if (n == 0 || n > 64 || !ss_utf8_is_clean_text(name, n))
-		return ss_fail(SS_INVALID, "name", "name must be 1 to 64 bytes of text");
+	char clean[SS_STAFF_NAME_MAX + 1];
+	enum ss_err err = ss_str_check_name(name, strlen(name), SS_STAFF_NAME_MAX, "name", clean);
+	if (err)
+		return err;
 	if (!ss_role_parse(role, &r))
 		return ss_fail(SS_INVALID, "role", "role must be admin, operator, handler, epidemiologist or security");
-	struct ss_staff_row row = {.name = name, .role = role, .created_at = ss_time_now()};
-	enum ss_err err = ss_app_new_token(token, row.token_hash);
+	struct ss_staff_row row = {.name = clean, .role = role, .created_at = ss_time_now()};
+	err = ss_app_new_token(token, row.token_hash);
 	if (!err)
 		err = app->store->ops->staff_insert(app->store, &row, staff_id);
 	if (!err)

@@ -26,13 +26,19 @@ enum ss_role {
 bool ss_role_parse(const char *name, enum ss_role *out);
 const char *ss_role_name(enum ss_role role);
 
+#define SS_STAFF_NAME_MAX 64 /* bytes */
+
 struct ss_staff {
 	int64_t staff_id;
 	enum ss_role role;
-	char name[65];
+	char name[SS_STAFF_NAME_MAX + 1];
 };
 
-/* Creates a member of staff; the token is shown once and only its hash kept. */
+/*
+ * Creates a member of staff; the token is shown once and only its hash kept.
+ * The name is checked as every name people read (ss_str_check_name), kept
+ * trimmed; SS_INVALID naming name or role.
+ */
 enum ss_err ss_staff_create(struct ss_app *app, const char *name, const char *role, int64_t *staff_id,
                             char token[65]) SS_MUST;
 

@@ -80,20 +80,14 @@ static void cache_put(struct ss_terminals *t, const struct ss_terminal *term)
 	pthread_rwlock_unlock(&t->lock);
 }
 
-static enum ss_err check_text(const char *s, size_t max, const char *field)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > max || !ss_utf8_is_clean_text(s, n))
-		return ss_fail(SS_INVALID, field, "%s must be 1 to %zu bytes of text", field, max);
-	return SS_OK;
-}
-
-enum ss_err ss_terminal_create(struct ss_app *app, const char *org, const char *place, const char *scene,
+enum ss_err ss_terminal_create(struct ss_app *app, const char *org_name, const char *place_name, const char *scene,
                                const char *division, int64_t staff_id, int64_t *terminal_id, char secret[65])
 {
 	enum ss_err err;
+	char org[SS_ORG_MAX + 1], place[SS_PLACE_MAX + 1];
 	const struct ss_scene *sc = ss_scene_find(scene);
-	if ((err = check_text(org, SS_ORG_MAX, "org")) || (err = check_text(place, SS_PLACE_MAX, "place")))
+	if ((err = ss_str_check_name(org_name, strlen(org_name), SS_ORG_MAX, "org", org)) ||
+	    (err = ss_str_check_name(place_name, strlen(place_name), SS_PLACE_MAX, "place", place)))
 		return err;
 	if (!sc)
 		return ss_fail(SS_INVALID, "scene",

@@ -36,10 +36,12 @@ void ss_terminals_free(struct ss_terminals *t);
 
 /*
  * Creates a terminal at place of org (both made if new; division, a GB/T 2260
- * code or NULL, is the place's district) for scene. The secret is written as
- * 64 lowercase hex characters and is not kept in clear.
+ * code or NULL, is the place's district) for scene. org and place are
+ * checked as every name people read (ss_str_check_name) and kept trimmed.
+ * The secret is written as 64 lowercase hex characters and is not kept in
+ * clear.
  */
-enum ss_err ss_terminal_create(struct ss_app *app, const char *org, const char *place, const char *scene,
+enum ss_err ss_terminal_create(struct ss_app *app, const char *org_name, const char *place_name, const char *scene,
                                const char *division, int64_t staff_id, int64_t *terminal_id, char secret[65]) SS_MUST;
 
 /* Authenticates a signed request (SS_UNAUTHENTICATED with the reason); on success the terminal. */

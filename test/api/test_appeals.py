@@ -112,6 +112,35 @@ def test_workflow_upheld_changes_colour(city, term):
     assert_error(city.post(f"/v1/staff/appeals/{aid}/close", token=tok(city, "handler")), 409, "conflict")
 
 
+def test_upheld_appeal_shows_only_the_reason_of_its_colour(city):
+    """After an upheld appeal the colour is green and its one reason is the override, which says what it
+    overrides (the rules' yellow and their reason); the yellow reason is no longer listed as a reason of green."""
+    p, token = resident(city)
+    r = city.post("/v1/me/declarations", {"kind": "health", "temperature": 38.6}, token=token, channel="app")
+    assert r.status_code == 201, r.text
+    st = my_status(city, token)
+    assert st["color"] == "yellow" and [x["rule"] for x in st["reasons"]] == ["yellow.fever"], st
+    fever = st["reasons"][0]
+
+    aid = file_appeal(city, token)["appeal_id"]
+    checked(city, aid)
+    reason = "体温计故障，复测正常"
+    city.remember(reason)
+    r = decide(city, aid, {"decision": "upheld", "color": "green", "reason": reason})
+    assert r.status_code == 200, r.text
+
+    st = my_status(city, token)
+    assert st["color"] == "green", st
+    assert [x["rule"] for x in st["reasons"]] == ["manual_override"], st
+    hand = st["reasons"][0]
+    assert f"申诉 #{aid}" in hand["text"] and reason in hand["text"], hand
+    assert hand["overrides"] == {"color": "yellow", "reasons": [fever]}, hand
+    # the history keeps each change with the reasons of its own colour
+    changes = city.get("/v1/me/status/history", token=token).json()["changes"]
+    assert [(c["color"], [x["rule"] for x in c["reasons"]]) for c in changes[:2]] == [
+        ("green", ["manual_override"]), ("yellow", ["yellow.fever"])], changes
+
+
 def test_rejected_reason_visible(city, term):
     p, token = resident(city)
     assert city.post("/v1/staff/status", {"id_number": p.id_number, "color": "yellow", "reason": "中风险地区"},

@@ -4,8 +4,9 @@ Covers `suishen init` (idempotent, keeps the data; master.key mode 0600), the ma
 SUISHEN_MASTER_KEY is refused at start with a message, and nothing is harmed), `suishen keys rotate` and `keys list`
 (data sealed under old keys still reads), `suishen import population` (all or nothing, every bad line named by
 number, a wrong header refused, a later file updates a person, a duplicated ID number names both lines), shutdown on
-SIGTERM (exit 0 promptly; a request in flight at the signal completes), and durability (a registration answered 201
-survives `kill -9`).
+SIGTERM (exit 0 promptly; a request in flight at the signal completes), durability (a registration answered 201
+survives `kill -9`), and what commands print: their results, with the log lines of routine events only for
+`--verbose` or SUISHEN_LOG (errors always), and `rules show` the active rule set's text.
 """
 import json
 import os
@@ -15,7 +16,10 @@ import socket
 import stat
 import time
 
-from conftest import CSV_HEADER, assert_error, clean_env, make_id_number, make_person
+import sqlite3
+import subprocess
+
+from conftest import BIN, CSV_HEADER, REPO, assert_error, clean_env, make_id_number, make_person
 
 # -- init and the master key -----------------------------------------------------------------------------------------
 
@@ -69,6 +73,67 @@ def test_wrong_master_key_is_refused(fresh_city):
     assert set(db_files) <= {f.name for f in city.data.iterdir()}
     city.start(env=clean_env(SUISHEN_MASTER_KEY=key_before.decode().strip()))
     city.login_ok(p)
+
+
+# -- what commands print ----------------------------------------------------------------------------------------------
+
+
+def run(*args, **env):
+    """Runs `suishen ARGS...` with SUISHEN_LOG only as given; returns (returncode, stdout, stderr)."""
+    e = clean_env()
+    e.pop("SUISHEN_LOG", None)
+    e.update(env)
+    p = subprocess.run([BIN, *map(str, args)], capture_output=True, env=e, timeout=60)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def test_commands_print_results_and_log_lines_only_when_asked(tmp_path):
+    data = tmp_path / "data"
+    # quiet by default: the result on standard output, nothing on standard error
+    rc, out, err = run("init", "--data", data)
+    assert rc == 0 and "is ready" in out and err == "", (out, err)
+    rc, out, err = run("staff", "create", "--data", data, "--name", "王芳", "--role", "admin")
+    assert rc == 0 and err == "", err
+    line = json.loads(out)
+    assert set(line) == {"staff_id", "token"}, out
+    rc, out, err = run("keys", "rotate", "--data", data)
+    assert rc == 0 and out.strip() and err == "", (out, err)
+
+    # --verbose (before or after the command's options), or SUISHEN_LOG, asks for the routine lines
+    rc, out, err = run("init", "--verbose", "--data", tmp_path / "v1")
+    assert rc == 0 and "is ready" in out, (out, err)
+    assert re.search(r"(?m)^ts=\S+ level=info event=migration_applied ", err), err
+    rc, out, err = run("--verbose", "keys", "rotate", "--data", data)
+    assert rc == 0 and "level=info event=key_created" in err, err
+    rc, out, err = run("init", "--data", tmp_path / "v2", SUISHEN_LOG="info")
+    assert rc == 0 and "level=info event=master_key_created" in err, err
+    # the log lines stay on standard error: the result is what standard output holds
+    rc, out, err = run("staff", "create", "--data", data, "--name", "李娜", "--role", "handler", "--verbose")
+    assert rc == 0 and "level=info event=staff_created" in err and set(json.loads(out)) == {"staff_id", "token"}
+
+    # errors are printed without asking: a stored rule set that no longer parses is logged and refused
+    assert run("rules", "show", "--data", data)[0] == 0  # stores the default set, on first use
+    with sqlite3.connect(data / "suishen.db") as con:
+        assert con.execute("UPDATE rule_sets SET text = 'version broken' || char(10) || 'rule' "
+                           "WHERE active = 1").rowcount == 1
+    rc, out, err = run("rules", "show", "--data", data)
+    assert rc != 0 and out == "", (rc, out)
+    assert "level=error event=rules_corrupt" in err and "does not parse" in err, err
+
+
+def test_rules_show_prints_the_active_rule_set(tmp_path):
+    data = tmp_path / "data"
+    assert run("init", "--data", data)[0] == 0
+    rc, out, err = run("rules", "show", "--data", data)
+    assert rc == 0, err
+    assert out == (REPO / "rules" / "default.rules").read_text(encoding="utf-8"), out[:200]
+    # what it prints is a file that `rules load` takes back: the same set, under its own version
+    text = re.sub(r"(?m)^version .*$", "version shown-1", out, count=1).replace("14天内到访", "十四天内到访")
+    path = tmp_path / "shown.rules"
+    path.write_text(text, encoding="utf-8")
+    rc, out, err = run("rules", "load", "--data", data, path)
+    assert rc == 0 and out.strip() == "shown-1", (out, err)
+    assert run("rules", "show", "--data", data)[1] == text
 
 
 # -- keys ------------------------------------------------------------------------------------------------------------

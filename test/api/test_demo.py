@@ -3,14 +3,18 @@
 Runs the demo with small numbers on a fresh data directory and checks: exit 0; demo-residents.csv, demo-terminals.json
 and demo-staff.json exist with mode 0600 and hold what a person needs (20 residents with valid ID numbers, the demo
 password and otpauth:// URIs; terminals of all six scenes, at least 3 each, in all 16 districts; one member of staff per
-role); what it prints (how to log in as a resident with the current one-time code, as a terminal, as staff); that its
+role; demo-people.json with people of the registry who have no account, to register or add as relatives, and the
+appeals made); what it prints (how to log in as a resident with the current one-time code, as a terminal, as staff,
+whom to register and add as relatives, what is in the handlers' queue); that its
 log lines carry no personal data or secret; what went into the database (the registry, the registered residents, yellow
 and red ones coloured by the default rules from records about them, a week of scans consistent with the colours); that a
 second run changes nothing and exits 0; that a directory holding another registry is refused. Then it serves the
 directory and uses it as a person would: logs in as the first resident (one-time code from the URI), gets a code, scans
 it with the first terminal, sees the demo's history in /v1/me/scans, sees the 2nd and 3rd residents yellow and red with
-the rules and records that made them so, uses the staff tokens; and finds no resident's ID number or name in clear in
-the database files.
+the rules and records that made them so, uses the staff tokens; registers the people to try, adds the children and the
+elder as the 1st resident's relatives (an operator confirms the elder), works the handlers' queue of appeals in every
+state, sees the 4th resident green by an upheld appeal that says what it overrides; and finds no resident's ID number
+or name in clear in the database files.
 """
 import csv
 import json
@@ -31,7 +35,8 @@ RESIDENTS = 2000
 REGISTERED = 200
 SEED = 7
 PASSWORD = "demo-password-1"
-FILES = ("demo-residents.csv", "demo-terminals.json", "demo-staff.json")
+FILES = ("demo-residents.csv", "demo-terminals.json", "demo-staff.json", "demo-people.json")
+STATES = ("submitted", "assigned", "checking", "upheld", "rejected", "closed")
 URI = re.compile(r"otpauth://totp/suishen:(\d+)\?secret=([A-Z2-7]{32})&issuer=suishen&algorithm=SHA1&digits=6"
                  r"&period=30")
 SHANGHAI_DISTRICTS = {"310101", "310104", "310105", "310106", "310107", "310109", "310110", "310112", "310113",
@@ -69,6 +74,10 @@ def load_files(data):
     return residents, terminals, staff
 
 
+def load_people(data):
+    return json.loads((data / "demo-people.json").read_text(encoding="utf-8"))
+
+
 def db(city):
     """A read-only connection to the city's database."""
     return sqlite3.connect(f"file:{city.data / 'suishen.db'}?mode=ro", uri=True)
@@ -98,8 +107,11 @@ def demo(tmp_path_factory):
     assert r.returncode == 0, f"suishen demo failed ({r.returncode}): {r.stderr}"
     city.demo_run, city.demo_window = r, (before, after)
     city.residents, city.terminals, city.staff_list = load_files(city.data)
+    city.people = load_people(city.data)
     for p in city.residents:
         city.remember(p["id_number"], p["name"], secret_of(p["totp_uri"]))
+    for p in city.people["register"] + city.people["relatives"]:
+        city.remember(p["id_number"], p["name"])
     for t in city.terminals:
         city.remember(t["secret"])
     for s in city.staff_list:
@@ -117,11 +129,16 @@ def served(demo):
 
 
 def login(city, person):
+    """A session of a demo resident: logs in once (a one-time code is accepted once), then reuses the token."""
+    tokens = city.__dict__.setdefault("tokens", {})
+    if person["id_number"] in tokens:
+        return tokens[person["id_number"]]
     r = city.post("/v1/sessions", {"id_number": person["id_number"], "password": person["password"],
                                    "otp": totp(secret_of(person["totp_uri"]))}, channel="app")
     assert r.status_code == 200, f"log-in as a demo resident failed: {r.status_code} {r.text}"
     token = r.json()["token"]
     city.remember(token)
+    tokens[person["id_number"]] = token
     return token
 
 
@@ -193,12 +210,48 @@ def test_output_says_how_to_log_in(demo):
                    "/terminal", "/console", *(s["token"] for s in demo.staff.values())):
         assert needle in out, f"the demo's output does not mention {needle!r}:\n{out}"
     assert re.search(r"made in \d+(\.\d+)? s", out), out
+    for p in demo.people["register"] + demo.people["relatives"]:
+        assert p["id_number"] in out and p["name"] in out, f"the demo's output does not name {p}:\n{out}"
+    counts = ", ".join(f"{demo.people['appeals'][s]} {s}" for s in STATES)
+    assert f"Appeals in the handlers' queue (the console, with the handler's token): {counts}" in out, out
+    assert "the 4th resident" in out and "upheld appeal" in out, out
     m = re.search(r"code now\s+(\d{6})", out)
     assert m, out
     before, after = demo.demo_window
     secret = secret_of(first["totp_uri"])
     step_times = range(int(before // 30) * 30, int(after) + 1, 30)
     assert m.group(1) in {totp(secret, t) for t in step_times}, "the printed one-time code is not the current one"
+
+
+def age_on(birth, today):
+    y, m, d = map(int, birth.split("-"))
+    return today.year - y - ((today.month, today.day) < (m, d))
+
+
+def test_people_to_try(demo):
+    """Whom a newcomer registers and adds as relatives: people of the registry with no account, and the appeals."""
+    people = demo.people
+    today = time.gmtime(time.time() + 8 * 3600)
+    today = type("D", (), {"year": today.tm_year, "month": today.tm_mon, "day": today.tm_mday})
+    assert len(people["register"]) == 3, people
+    for p in people["register"]:
+        assert re.fullmatch(r"\d{17}[\dX]", p["id_number"]) and check_char(p["id_number"][:17]) == p["id_number"][17]
+        assert re.fullmatch(r"[\u4e00-\u9fff]{2,4}", p["name"]) and re.fullmatch(r"1\d{10}", p["phone"]), p
+        assert 20 <= age_on(p["birth_date"], today) <= 60, p
+    kids = [p for p in people["relatives"] if p["relation"] == "child"]
+    elders = [p for p in people["relatives"] if p["relation"] == "parent"]
+    assert len(kids) == 2 and len(elders) == 1, people
+    assert all(3 <= age_on(p["birth_date"], today) <= 15 for p in kids), kids
+    assert all(int(p["birth_date"][:4]) < 1950 for p in elders), elders
+    ids = {p["id_number"] for p in people["register"] + people["relatives"]}
+    assert len(ids) == 6 and not ids & {r["id_number"] for r in demo.residents}
+    # the appeals the file counts are those in the store, in every state
+    with db(demo) as con:
+        counts = dict(con.execute("SELECT state, count(*) FROM appeals GROUP BY state").fetchall())
+        hotline = con.execute("SELECT count(*) FROM appeals WHERE channel = 'hotline'").fetchone()[0]
+    assert people["appeals"] == {s: counts.get(s, 0) for s in STATES}, (people["appeals"], counts)
+    assert all(people["appeals"][s] >= 1 for s in STATES), people["appeals"]
+    assert hotline == 1 and people["upheld"] == 4
 
 
 def test_log_lines_carry_no_personal_data(demo):
@@ -226,35 +279,53 @@ def test_registry_and_residents(demo):
 
 
 def test_colours_with_reasons(demo):
+    """Colours come from the rules, from records about the residents; the one exception is the 4th resident,
+    yellow from a report that their upheld appeal overrides (green, by a manual_override naming the appeal)."""
     with db(demo) as con:
         rows = con.execute("SELECT person_id, color, rule, reason, set_by, since, review_at, rule_set, fired "
                            "FROM statuses").fetchall()
-        history = con.execute("SELECT rule FROM status_history").fetchall()
+        history = con.execute("SELECT person_id, rule FROM status_history ORDER BY change_id").fetchall()
         records = {}
         for person, kind, occurred_at in con.execute(
                 "SELECT p.person_id, r.kind, r.occurred_at FROM records r JOIN population p ON p.idx = r.idx"):
             records.setdefault(person, set()).add((kind, occurred_at))
+        upheld = {p for (p,) in con.execute("SELECT person_id FROM appeals WHERE state = 'upheld'")}
     colours = [r[1] for r in rows]
     assert colours.count(1) >= 1 and colours.count(2) >= 1, colours
     assert len(rows) < REGISTERED * 0.15, "only a few residents are yellow or red"
-    assert len(history) == len(rows) and all(rule in RULES for (rule,) in history), history
+    assert len(upheld) == 1, upheld
+    # one change per coloured resident, and the appellant's second: yellow, then green by the appeal
+    assert len(history) == len(rows) + 1, history
+    assert [rule for p, rule in history if p in upheld] == ["yellow.high-risk-area", "manual_override"], history
+    assert all(rule in RULES for p, rule in history if p not in upheld), history
     assert set(records) == {r[0] for r in rows}, "records about someone the demo did not colour, or the reverse"
     now = time.time()
     for person, color, rule, reason, set_by, since, review_at, rule_set, fired in rows:
         what = f"person {person}: {rule} {review_at} {fired}"
-        assert color in (1, 2) and RULES.get(rule) == color, what  # a rule of the default set, of its colour
-        assert not set_by, what  # given by the rules, not by a member of staff
+        fired = json.loads(fired)
+        assert not set_by, what  # given by the rules (an override is a record like any other)
         assert re.search(r"[\u4e00-\u9fff]", reason), reason
         assert now - WEEK < since < now, what
         assert rule_set == VERSION, what
-        if rule == ENDLESS:
-            assert review_at == 0, what
-        else:
-            assert review_at > now, what
-        fired = json.loads(fired)
         assert fired and fired[0]["rule"] == rule and fired[0]["text_zh"] == reason, what
+        if person in upheld:
+            assert color == 0 and rule == "manual_override" and len(fired) == 1, what
+            # the override (14 days from the decision) outlasts the yellow report (14 days from the visit before
+            # it): green until it ends, and green after, so the colour never changes by itself
+            assert review_at == 0, what
+            aside = fired[0]["overrides"]
+            assert aside["color"] == "yellow", what
+            assert [f["rule"] for f in aside["reasons"]] == ["yellow.high-risk-area"], what
+            fired = aside["reasons"]
+        else:
+            assert color in (1, 2) and RULES.get(rule) == color, what  # a rule of the default set, of its colour
+            if rule == ENDLESS:
+                assert review_at == 0, what
+            else:
+                assert review_at > now, what
         for f in fired:
-            assert RULES.get(f["rule"], 3) <= color and f["records"], what
+            # the reasons are the rules of the colour they decide
+            assert RULES.get(f["rule"]) == (1 if person in upheld else color) and f["records"], what
             for r in f["records"]:
                 # the fired rule's records are the person's own, before the colour began
                 assert (r["kind"], parse_time(r["occurred_at"])) in records[person], what
@@ -280,8 +351,10 @@ def test_scan_history(demo):
     with db(demo) as con:
         scans = con.execute("SELECT scan_id, person_id, result, key_id, scanned_at FROM scans "
                             "ORDER BY scan_id").fetchall()
-        colour = dict(con.execute("SELECT person_id, color FROM statuses").fetchall())
-        since = dict(con.execute("SELECT person_id, since FROM statuses").fetchall())
+        changes = {}  # person -> [(since, colour)], oldest first
+        for person, since, color in con.execute("SELECT person_id, since, color FROM status_history "
+                                                "ORDER BY change_id"):
+            changes.setdefault(person, []).append((since, color))
         citizens = {pid for (pid,) in con.execute("SELECT person_id FROM citizens")}
         terminals = {tid for (tid,) in con.execute("SELECT terminal_id FROM terminals")}
         scan_terminals = {tid for (tid,) in con.execute("SELECT DISTINCT terminal_id FROM scans")}
@@ -302,7 +375,7 @@ def test_scan_history(demo):
         if result == 3:
             results["expired"] += 1
             continue
-        expected = colour.get(person, 0) if at >= since.get(person, 0) * 1000 else 0
+        expected = next((c for t, c in reversed(changes.get(person, [])) if at >= t * 1000), 0)
         assert result == expected, f"scan of person {person} at {at}: {result}, but the colour then was {expected}"
     assert results["invalid"] > 0 and results["expired"] > 0, results
 
@@ -424,3 +497,69 @@ def test_database_holds_no_name_or_id_number_in_clear(served):
         assert p["id_number"].encode() not in data, "an ID number lies in clear in the database"
         if p["name"] not in clear_text:  # a name that is also part of a place's name proves nothing
             assert p["name"].encode("utf-8") not in data, "a name lies in clear in the database"
+
+
+# -- what a newcomer tries ----------------------------------------------------------------------------------------
+
+
+def test_newcomer_registers_a_person_of_the_registry(served):
+    city = served
+    for p in city.people["register"]:
+        body = {"name": p["name"], "id_number": p["id_number"], "phone": p["phone"], "password": "newcomer-pw-1"}
+        r = city.post("/v1/citizens", body, channel="web")
+        assert r.status_code == 201, f"registering {p}: {r.status_code} {r.text}"
+        assert city.post("/v1/citizens", body, channel="web").status_code == 409
+
+
+def test_newcomer_adds_relatives(served):
+    """The 1st resident adds the children and the elder: a link is as the file's note says (at once, or waiting
+    for an operator); the elder's waits for their consent, which a 12345 operator confirms."""
+    city = served
+    token = login(city, city.residents[0])
+    operator = city.staff["operator"]["token"]
+    for p in city.people["relatives"]:
+        r = city.post("/v1/me/dependents", {"name": p["name"], "id_number": p["id_number"],
+                                            "relation": p["relation"]}, token=token)
+        assert r.status_code == 201, f"adding {p}: {r.status_code} {r.text}"
+        dep = r.json()
+        assert dep["minor"] == (p["relation"] == "child"), dep
+        assert dep["state"] == ("active" if "linked at once" in p["note"] else "pending"), (p, dep)
+        if dep["state"] == "pending":
+            r = city.post(f"/v1/staff/dependents/{dep['dependent_id']}/confirm", token=operator)
+            assert r.status_code == 200 and r.json()["state"] == "active", r.text
+        r = city.get(f"/v1/me/dependents/{dep['dependent_id']}/code", token=token)
+        assert r.status_code == 200 and r.json()["code"], r.text
+
+
+def test_handler_queue_holds_appeals_in_every_state(served):
+    city = served
+    handler = city.staff["handler"]["token"]
+    for state in STATES:
+        r = city.get(f"/v1/staff/appeals?state={state}", token=handler)
+        assert r.status_code == 200, r.text
+        assert len(r.json()["appeals"]) == city.people["appeals"][state], (state, r.json())
+    # the 2nd resident's, just filed from the app, is theirs to follow
+    token = login(city, city.residents[1])
+    mine = city.get("/v1/me/appeals", token=token).json()["appeals"]
+    assert [(a["state"], a["channel"]) for a in mine] == [("submitted", "app")], mine
+    # a handler can take it up
+    r = city.post(f"/v1/staff/appeals/{mine[0]['appeal_id']}/claim", token=handler)
+    assert r.status_code == 200 and r.json()["state"] == "assigned", r.text
+
+
+def test_upheld_appellant_is_green_saying_what_it_overrides(served):
+    city = served
+    person = city.residents[3]
+    token = login(city, person)
+    status = my_status(city, token)
+    assert status["color"] == "green", status
+    assert [r["rule"] for r in status["reasons"]] == ["manual_override"], status
+    hand = status["reasons"][0]
+    assert re.match(r"申诉 #\d+ 核实: ", hand["text"]), hand
+    assert hand["overrides"]["color"] == "yellow", hand
+    assert [r["rule"] for r in hand["overrides"]["reasons"]] == ["yellow.high-risk-area"], hand
+    mine = city.get("/v1/me/appeals", token=token).json()["appeals"]
+    assert [a["state"] for a in mine] == ["upheld"] and mine[0]["decision"]["color"] == "green", mine
+    code = get_code(city, token)["code"]
+    term = next(t for t in city.terminals if t["scene"] == "checkpoint")
+    assert scan_ok(city, terminal_of(term), code)["result"] == "green"

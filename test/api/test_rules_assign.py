@@ -46,7 +46,7 @@ def test_good_rule_file_becomes_active(city):
     r = city.cli("rules", "load", "--data", city.data, good)
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert r.stdout.strip() == "test-2026.9"
-    assert rules_show(city) == "test-2026.9"
+    assert rules_show(city) == text.strip()
 
 
 def iso(t):

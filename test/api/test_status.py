@@ -41,8 +41,13 @@ def by_hand(st):
     hand = [r for r in st["reasons"] if r["rule"] == "manual_override"]
     assert len(hand) == 1, st
     r = hand[0]
-    assert set(r) == {"rule", "text", "text_en", "until", "records"}, r
+    assert set(r) == {"rule", "text", "text_en", "until", "records", "overrides"}, r
     assert [x["kind"] for x in r["records"]] == ["manual_override"], r
+    # the one reason of its colour, saying what it sets aside: the rules' colour and their reasons of it
+    assert st["reasons"] == [r], st
+    aside = r["overrides"]
+    assert set(aside) == {"color", "reasons"} and aside["color"] in ("green", "yellow", "red"), r
+    assert aside["reasons"] or aside["color"] == "green", r
     # the colour changes by itself when the override ends, unless the rules give the same colour
     assert st["review_at"] == r["until"] or (st["review_at"] is None and st["color"] == "green"), st
     return r
@@ -255,6 +260,8 @@ def test_override_above_the_rules(city, term):
     assert set_status_until(city, p.id_number, "green", "复核体温正常", until).status_code == 200
     st = my_status(city, token)
     assert st["color"] == "green" and by_hand(st)["text"] == "复核体温正常", st
+    aside = by_hand(st)["overrides"]
+    assert aside["color"] == "yellow" and [r["rule"] for r in aside["reasons"]] == ["yellow.fever"], st
     # evidence that arrives during the override is kept, and counts once the override ends
     assert city.post("/v1/me/declarations", fever, token=token).status_code == 201
     assert my_status(city, token)["color"] == "green"

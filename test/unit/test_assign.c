@@ -251,6 +251,59 @@ static enum ss_err record_of(const char *id_number, const char *id, const char *
 	return import_records(line);
 }
 
+/*
+ * The reasons kept are those that decide the colour: a yellow rule that fires
+ * beside a red one is not a reason of red; an override in force is the only
+ * reason, and says what it overrides (the rules' colour and their reasons).
+ */
+static void test_reasons_decide_the_colour(void)
+{
+	static const char *const id = "310101199505050018";
+	const char *csv = "id_number,name,sex,birth_date,division,phone\n"
+	                  "310101199505050018,李四,M,1995-05-05,310101,13800138001\n";
+	FILE *f = fmemopen((void *)csv, strlen(csv), "r");
+	struct ss_import_report rep = {.bad_line = on_bad};
+	CHECK(ss_registry_import(app, f, &rep) == SS_OK);
+	fclose(f);
+	uint8_t i[SS_INDEX_LEN];
+	struct ss_person_row p;
+	struct ss_status_row row;
+	struct ss_arena a;
+	char attrs[128], until[SS_TIME_TEXT];
+	/* the default rules again (tests before this one load others) */
+	CHECK(ss_assign_set_rules(app, ss_default_rules, strlen(ss_default_rules), NULL, NULL, NULL, 0) == SS_OK);
+	ss_pii_index(app, id, i);
+	ss_arena_init(&a);
+	CHECK(app->store->ops->person_get(app->store, i, &a, &p) == SS_OK);
+
+	/* red and yellow: red's reason only */
+	CHECK(record_of(id, "rd-cc", "close_contact", NULL, now - DAY) == SS_OK);
+	CHECK(record_of(id, "rd-sc", "secondary_contact", NULL, now - 2 * DAY) == SS_OK);
+	CHECK(ss_assign_person(app, i, p.person_id, now, NULL) == SS_OK);
+	CHECK(app->store->ops->status_get(app->store, p.person_id, &a, &row) == SS_OK);
+	CHECK(row.color == 2);
+	CHECK(strstr(row.fired, "red.close-contact") != NULL);
+	CHECK(strstr(row.fired, "yellow.secondary-contact") == NULL);
+	/* when the red one ends, yellow is what is left */
+	CHECK(row.review_at == now - DAY + 14 * DAY);
+
+	/* an override: the one reason, over the rules' red */
+	ss_time_format(now + DAY, until);
+	snprintf(attrs, sizeof(attrs), "{\"color\":\"green\",\"until\":\"%s\"}", until);
+	CHECK(record_of(id, "rd-mo", "manual_override", attrs, now - 30) == SS_OK);
+	CHECK(ss_assign_person(app, i, p.person_id, now, NULL) == SS_OK);
+	CHECK(app->store->ops->status_get(app->store, p.person_id, &a, &row) == SS_OK);
+	CHECK(row.color == 0);
+	CHECK_STR(row.rule, "manual_override");
+	const char *aside =
+	        strstr(row.fired, "\"overrides\":{\"color\":\"red\",\"reasons\":[{\"rule\":\"red.close-contact\"");
+	CHECK(aside != NULL);
+	/* nothing after the override, nor any yellow reason */
+	CHECK(strstr(row.fired, "yellow.secondary-contact") == NULL);
+	CHECK(aside && strcmp(row.fired + strlen(row.fired) - 4, "]}}]") == 0);
+	ss_arena_release(&a);
+}
+
 static int color_of(const char *id_number)
 {
 	uint8_t i[SS_INDEX_LEN];
@@ -503,6 +556,7 @@ int main(void)
 	RUN(test_diff_matches_apply);
 	RUN(test_follow_rules_by_text);
 	RUN(test_rules_replaced_while_evaluating);
+	RUN(test_reasons_decide_the_colour);
 	ss_app_close(app);
 	if (!check_data_dir_remove(dir))
 		return 1;

@@ -429,6 +429,72 @@ static void test_utf8_clean(void)
 	CHECK(!ss_utf8_is_clean_text("\xe5\xbc\xa0", 2));
 }
 
+/* ss_str_check_name on a C string with room for max bytes; the trimmed name in out, or the message. */
+static const char *name_check(const char *s, size_t max, char *out)
+{
+	return ss_str_check_name(s, strlen(s), max, "name", out) ? ss_err_message() : out;
+}
+
+static void test_check_name(void)
+{
+	char out[65];
+	CHECK_STR(name_check("张三", 64, out), "张三");
+	CHECK_STR(name_check("  张三 ", 64, out), "张三");
+	CHECK_STR(name_check("\xe3\x80\x80张三\xe3\x80\x80", 64, out), "张三");   /* U+3000 at both ends */
+	CHECK_STR(name_check("G60 沪昆高速 卡口", 64, out), "G60 沪昆高速 卡口"); /* spaces inside stay */
+	CHECK_STR(name_check("\xe8\x91\x9b\xf3\xa0\x84\x80", 64, out), "\xe8\x91\x9b\xf3\xa0\x84\x80"); /* IVS */
+	CHECK_STR(name_check("Zoë", 64, out), "Zoë");
+	/* nothing but white space */
+	CHECK_STR(name_check("", 64, out), "name must not be empty");
+	CHECK_STR(name_check("   ", 64, out), "name must not be empty");
+	CHECK_STR(name_check("\xe3\x80\x80\xc2\xa0\xe2\x80\x83", 64, out), "name must not be empty");
+	/* invisible and bidirectional characters anywhere, named by code point */
+	CHECK_STR(name_check("张\xe2\x80\xae三", 64, out),
+	          "name must not hold invisible or bidirectional control characters (such as U+202E)");
+	static const char *const bad[] = {
+	        "\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac",     "\xe2\x80\xad", "\xe2\x80\xae", /* U+202A-E */
+	        "\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8",     "\xe2\x81\xa9",                 /* U+2066-9 */
+	        "\xe2\x80\x8e", "\xe2\x80\x8f", "\xd8\x9c",                                         /* LRM RLM ALM */
+	        "\xe2\x80\x8b", "\xe2\x80\x8c", "\xe2\x80\x8d",     "\xe2\x81\xa0", "\xef\xbb\xbf", /* zero width */
+	        "\xc2\xad",     "\xe3\x85\xa4", "\xf3\xa0\x80\x81", "\xe2\x80\xa8",                 /* SHY, fillers */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char s[32];
+		snprintf(s, sizeof(s), "a%sb", bad[i]);
+		CHECK(ss_str_check_name(s, strlen(s), 64, "org", out) == SS_INVALID);
+		CHECK_STR(ss_err_field(), "org");
+		CHECK(strstr(ss_err_message(), "invisible or bidirectional") != NULL);
+	}
+	/* as ss_utf8_is_clean_text; and the limit counts the trimmed bytes */
+	CHECK_STR(name_check("a\tb", 64, out), "name must be UTF-8 text without control characters");
+	CHECK_STR(name_check("\xff", 64, out), "name must be UTF-8 text without control characters");
+	CHECK_STR(name_check(" abcd ", 4, out), "abcd");
+	CHECK_STR(name_check("abcde", 4, out), "name must be at most 4 bytes");
+}
+
+static void test_str_to_id(void)
+{
+	int64_t id = 0;
+	CHECK(ss_str_to_id("1", &id) && id == 1);
+	CHECK(ss_str_to_id("9223372036854775807", &id) && id == INT64_MAX);
+	static const char *const bad[] = {"",
+	                                  "0",
+	                                  "+1",
+	                                  "-1",
+	                                  "01",
+	                                  " 1",
+	                                  "1 ",
+	                                  "1.0",
+	                                  "1e3",
+	                                  "0x1",
+	                                  "１",
+	                                  "9223372036854775808",
+	                                  "99999999999999999999"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(!ss_str_to_id(bad[i], &id));
+	CHECK(!ss_str_to_id(NULL, &id));
+}
+
 static void test_utf8_helpers(void)
 {
 	CHECK(ss_utf8_count("", 0) == 0);
@@ -640,6 +706,8 @@ int main(void)
 	RUN(test_base32);
 	RUN(test_utf8_clean);
 	RUN(test_utf8_helpers);
+	RUN(test_check_name);
+	RUN(test_str_to_id);
 	RUN(test_time_parse_format);
 	RUN(test_time_offsets);
 	RUN(test_time_bad);

@@ -1,5 +1,5 @@
 /* Unit tests of the core over a real SQLite store in a temporary directory: app open and init, keys, masking,
- * registry import, registration, log-in throttling, staff. */
+ * registry import, registration, log-in throttling, staff, the channel every core function that keeps one checks. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "core/app.h"
 #include "core/holders.h"
 #include "core/idcard.h"
+#include "core/appeals.h"
 #include "core/identity.h"
 #include "core/mask.h"
 #include "core/pii.h"
@@ -247,6 +248,42 @@ static void test_login_counts(void)
 	ss_app_close(app);
 }
 
+/* A channel is checked wherever it is kept, whoever passes it: registration, a session, an appeal filed. */
+static void test_channels_are_checked(void)
+{
+	struct ss_app *app = open_app(false);
+	int64_t id = 0;
+	char uri[SS_TOTP_URI_MAX];
+	struct ss_login login;
+	CHECK(import(app, HEADER "11010519700101002X,李娜,F,1970-01-01,110105,13800138001\n") == SS_OK);
+	static const char *const bad[] = {"fax", "", "APP", "app ", "wechat\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ss_registration reg = {"李娜", "11010519700101002X", "13800138001", "password1", bad[i]};
+		CHECK(ss_identity_register(app, &reg, &id, uri) == SS_INVALID);
+		CHECK_STR(ss_err_field(), "channel");
+		CHECK(ss_identity_login(app, "11010519491231002X", "password1", "000000", bad[i], NULL, &login) ==
+		      SS_INVALID);
+		CHECK_STR(ss_err_field(), "channel");
+	}
+	struct ss_registration none = {"李娜", "11010519700101002X", "13800138001", "password1", NULL};
+	CHECK(ss_identity_register(app, &none, &id, uri) == SS_INVALID);
+	/* nothing was kept: the number registers now, once */
+	struct ss_registration reg = {"李娜", "11010519700101002X", "13800138001", "password1", "alipay"};
+	CHECK(ss_identity_register(app, &reg, &id, uri) == SS_OK && id > 0);
+	if (id <= 0) {
+		ss_app_close(app);
+		return;
+	}
+	struct ss_appeal_filing f = {.reason = "误判", .details = "请核实", .citizen_id = id, .channel = "fax"};
+	CHECK(ss_appeal_file(app, &f, ss_time_now()) == SS_INVALID);
+	CHECK_STR(ss_err_field(), "channel");
+	struct ss_appeal_counts counts;
+	CHECK(ss_appeal_counts(app, ss_time_now(), &counts) == SS_OK && counts.open == 0);
+	f.channel = "wechat";
+	CHECK(ss_appeal_file(app, &f, ss_time_now()) == SS_OK);
+	ss_app_close(app);
+}
+
 static void test_staff(void)
 {
 	struct ss_app *app = open_app(false);
@@ -362,6 +399,7 @@ int main(void)
 	RUN(test_register_and_login);
 	RUN(test_unregistered_number_throttled);
 	RUN(test_login_counts);
+	RUN(test_channels_are_checked);
 	RUN(test_staff);
 	RUN(test_rotate_keeps_data);
 	RUN(test_nested_transactions);

@@ -88,3 +88,31 @@ test('an appeal filed on the resident page, decided in the console, turns the re
 	noProblems(resident);
 	noProblems(consolePage);
 });
+
+test('after an upheld appeal the status page shows the reason of green, and what it replaced under it', async () => {
+	const { p, token } = await city.resident();
+	await city.ok('POST', '/v1/me/declarations', { token, body: { kind: 'health', temperature: 38.6 } });
+	const { appeal_id: id } = await city.ok('POST', '/v1/me/appeals', { token, body: { reason: '体温计故障', details: '复测体温正常。' } });
+	const hand = city.staffToken('handler');
+	await city.ok('POST', `/v1/staff/appeals/${id}/claim`, { token: hand });
+	await city.ok('POST', `/v1/staff/appeals/${id}/checks`, { token: hand, body: { kind: 'data', result: '无发热就诊记录' } });
+	await city.ok('POST', `/v1/staff/appeals/${id}/checks`, { token: hand, body: { kind: 'grassroots', result: '社区复测体温正常' } });
+	await city.ok('POST', `/v1/staff/appeals/${id}/decision`, { token: hand, body: { decision: 'upheld', color: 'green', reason: '复测正常' } });
+
+	const page = await openPage(browser);
+	await residentLogin(page, city, p);
+	await page.click('#nav-status');
+	await page.waitForSelector('#status-color[data-color="green"]');
+	// one reason of green, the appeal's; the fever is under it as what it replaced, not a reason of green
+	const top = page.locator('#status-reasons > li.reason');
+	await until('the reasons', async () => (await top.count()) === 1);
+	assert.equal(await top.first().getAttribute('data-rule'), 'manual_override');
+	assert.match(await top.first().locator('> .reason-text').textContent(), new RegExp(`申诉 #${id}.*复测正常`));
+	const aside = top.first().locator('.reason-overrides');
+	assert.equal(await aside.getAttribute('data-color'), 'yellow');
+	assert.match(await aside.textContent(), /取代按规则赋予的黄码/);
+	assert.match(await aside.textContent(), /发热/);
+	assert.equal(await aside.locator('li.reason[data-rule="yellow.fever"]').count(), 1);
+	await shot(page, 'appeal-upheld-status');
+	noProblems(page);
+});

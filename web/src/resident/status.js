@@ -1,5 +1,6 @@
 // status: my colour and why (GET /v1/me/status): each reason in the reader's language (text_en in English when
-// the server has it), until when it holds, the kinds and dates of the records behind it, and the review date;
+// the server has it), until when it holds, the kinds and dates of the records behind it, what an override sets
+// aside (the rules' colour and their reasons), and the review date;
 // then the history of changes (GET /v1/me/status/history).
 import { h, replace, when } from '../common/dom.js';
 import { getLang } from '../common/i18n.js';
@@ -9,14 +10,24 @@ import { errorBox, showError, pill, safeColor, colorWord } from './ui.js';
 
 const reasonText = (r) => (getLang() === 'en' && r.text_en ? r.text_en : r.text);
 
-function reasonItem(r) {
+// What an override sets aside: the colour the rules give and their reasons, or nothing when they would give the
+// same colour for no reason at all.
+function overridden(o, color) {
+	if (!o || (o.color === color && !(o.reasons && o.reasons.length))) return null;
+	return h('div', { class: 'reason-overrides muted', dataset: { color: safeColor(o.color) } },
+		t('status.overrides', { c: colorWord(o.color) }),
+		o.reasons && o.reasons.length ? h('ul', { class: 'reasons' }, o.reasons.map((x) => reasonItem(x))) : null);
+}
+
+function reasonItem(r, color) {
 	return h('li', { class: 'reason', dataset: { rule: r.rule || '' } },
 		h('div', { class: 'reason-text' }, reasonText(r) || r.rule),
 		r.until ? h('div', { class: 'muted' }, t('status.until', { t: when(r.until) })) : null,
 		r.records && r.records.length
 			? h('ul', { class: 'records muted' }, r.records.map((rec) =>
 				h('li', null, `${t.or(`kind.${rec.kind}`, rec.kind)} · ${when(rec.occurred_at)}`)))
-			: null);
+			: null,
+		overridden(r.overrides, color));
 }
 
 export function statusView({ go }) {
@@ -37,7 +48,7 @@ export function statusView({ go }) {
 				status.review_at ? t('status.review', { t: when(status.review_at) }) : t('status.noReview')),
 			h('h3', null, t('status.reasons')),
 			status.reasons && status.reasons.length
-				? h('ul', { id: 'status-reasons', class: 'reasons' }, status.reasons.map(reasonItem))
+				? h('ul', { id: 'status-reasons', class: 'reasons' }, status.reasons.map((r) => reasonItem(r, status.color)))
 				: h('p', { id: 'status-reasons', class: 'muted' }, t('status.noReasons')),
 			c !== 'green' ? h('button', { type: 'button', class: 'secondary', id: 'status-appeal', onclick: () => go('appeals', { compose: true }) }, t('status.appeal')) : null);
 		if (history && history.length) {

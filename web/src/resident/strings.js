@@ -93,6 +93,7 @@ const dict = {
 	'status.reasons': { zh: '原因', en: 'Reasons' },
 	'status.noReasons': { zh: '无异常记录。', en: 'Nothing on record.' },
 	'status.until': { zh: '有效至 {t}', en: 'Until {t}' },
+	'status.overrides': { zh: '取代按规则赋予的{c}：', en: 'In place of {c} by the rules:' },
 	'status.records': { zh: '相关记录', en: 'Records' },
 	'status.appeal': { zh: '对结果有异议？申诉', en: 'Disagree? File an appeal' },
 	'status.history': { zh: '变更历史', en: 'History' },
