@@ -861,7 +861,9 @@ static bool step_write(struct conn *c)
 static void step_linger(struct conn *c)
 {
 	char drop[4096];
-	while (c->readable) {
+	if (!c->readable)
+		return; /* woken for something else (the socket's room): wait for input, EOF or the deadline */
+	for (;;) {
 		ssize_t n = recv(c->fd, drop, sizeof(drop), 0);
 		if (n > 0) {
 			c->linger += (size_t)n;

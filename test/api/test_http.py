@@ -8,6 +8,7 @@ the bodies being read together are bounded; a log-in flood from one address is a
 while residents elsewhere still log in.
 """
 import json
+import os
 import socket
 import threading
 import time
@@ -339,6 +340,9 @@ def test_bodies_in_progress_are_bounded(tmp_path):
         c.close()
 
 
+FLOOD = int(os.environ.get("SUISHEN_FLOOD_CONNECTIONS", "128"))
+
+
 class SourceAdapter(HTTPAdapter):
     """Connections from a given loopback address (127.0.0.x), so that a test can be "another address"."""
 
@@ -352,9 +356,9 @@ class SourceAdapter(HTTPAdapter):
 
 
 def test_a_login_flood_from_one_address_does_not_shut_out_residents(tmp_path):
-    """128 connections from 127.0.0.1 send log-ins with unregistered numbers as fast as they are answered; they get
-    401 or 429 (with Retry-After), never 503; meanwhile residents logging in from 127.0.0.2 succeed (95 % at least:
-    here every one of 20)."""
+    """FLOOD connections from 127.0.0.1 (128; SUISHEN_FLOOD_CONNECTIONS=512 for the issue's figure, see
+    bench/README.md) send log-ins with unregistered numbers as fast as they are answered; they get 401 or 429 (with
+    Retry-After), never 503; meanwhile residents logging in from 127.0.0.2 succeed (95 % at least: 19 of 20)."""
     city = _city(tmp_path, pool=25)
     people = [city.register_new() for _ in range(20)]
     from conftest import make_person
@@ -374,7 +378,7 @@ def test_a_login_flood_from_one_address_does_not_shut_out_residents(tmp_path):
             except requests.RequestException as e:
                 with lock:
                     flood.append((str(type(e).__name__), None))
-    threads = [threading.Thread(target=flooder, args=(i,)) for i in range(128)]
+    threads = [threading.Thread(target=flooder, args=(i,)) for i in range(FLOOD)]
     for t in threads:
         t.start()
     try:
@@ -398,6 +402,8 @@ def test_a_login_flood_from_one_address_does_not_shut_out_residents(tmp_path):
         for t in threads:
             t.join()
     statuses = {s for s, _ in flood}
+    counts = {str(k): sum(1 for s, _ in flood if s == k) for k in statuses}
+    print(f"flood of {FLOOD} connections: {counts}; genuine log-ins from another address: {ok} of 20 succeeded")
     city.close()
     assert ok >= 19, f"only {ok} of 20 genuine log-ins succeeded during the flood ({sorted(map(str, statuses))})"
     assert statuses <= {401, 429}, sorted(map(str, statuses))
