@@ -112,7 +112,7 @@ static void register_all(struct ss_app *app, const char *csv_path, struct people
 		struct ss_person p;
 		for (size_t i = 0; i < 6; i++)
 			fields[i] = ss_csv_field(&csv, i, &lens[i]);
-		if (ss_population_check_row(fields, lens, now, &p))
+		if (ss_population_check_row(fields, lens, 6, now, &p, NULL, NULL))
 			die("population row");
 
 		if (!p.phone[0]) /* registration needs a phone; the registry has people without one */

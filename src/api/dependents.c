@@ -1,9 +1,9 @@
 /*
  * dependents: the endpoints of relatives' codes (core/dependents.h; docs/api.md "Relatives"): a resident's
- * dependents, their codes, colours and scans; the requests that name a resident as dependent; and the hotline
- * operator's confirmation for a dependent who is not a registered resident. Particulars are masked in every
- * answer; ids in URLs are link ids, never personal data. A link of another account answers 404, as one that does
- * not exist.
+ * dependents, their codes, colours and scans; the links that name a resident as dependent (requests to answer,
+ * consent given to withdraw); and the hotline operator's confirmations: an adult's consent on a call, or the
+ * document that shows a child's guardian. Particulars are masked in every answer; ids in URLs are link ids, never
+ * personal data. A link of another account answers 404, as one that does not exist.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +24,16 @@ static int64_t link_param(const char *p)
 	return ss_str_to_id(p, &n) ? n : 0;
 }
 
+/* What made a link active, or null if nothing is recorded. */
+static void write_basis(struct ss_jw *w, const struct ss_dependent *d)
+{
+	ss_jw_key(w, "basis");
+	if (*d->basis)
+		ss_jw_str(w, d->basis);
+	else
+		ss_jw_null(w);
+}
+
 static void write_dependent(struct ss_jw *w, const struct ss_dependent *d)
 {
 	ss_jw_obj_begin(w);
@@ -32,6 +42,7 @@ static void write_dependent(struct ss_jw *w, const struct ss_dependent *d)
 	ss_jw_kstr(w, "id_number", d->id_number);
 	ss_jw_kstr(w, "relation", ss_relation_name(d->relation));
 	ss_jw_kstr(w, "state", d->state);
+	write_basis(w, d);
 	ss_jw_key(w, "minor");
 	ss_jw_bool(w, d->adult_at > 0);
 	ss_jw_key(w, "ends_at"); /* a minor's link ends when they turn 18 */
@@ -138,7 +149,8 @@ static enum ss_err dependent_scans(struct ss_api_call *c)
 	return err ? err : ss_api_scans(c, d.person_id, true);
 }
 
-static enum ss_err write_request(void *ctx, const struct ss_dependent *d)
+/* A link that names the caller as dependent, with its guardian's particulars (masked). */
+static enum ss_err write_naming(void *ctx, const struct ss_dependent *d)
 {
 	struct ss_jw *w = ctx;
 	ss_jw_obj_begin(w);
@@ -151,36 +163,65 @@ static enum ss_err write_request(void *ctx, const struct ss_dependent *d)
 	ss_jw_kstr(w, "relation", ss_relation_name(d->relation));
 	ss_jw_kstr(w, "state", d->state);
 	ss_jw_ktime(w, "created_at", d->created_at);
+	if (!strcmp(d->state, "active")) {
+		write_basis(w, d);
+		ss_jw_ktime(w, "since", d->changed_at);
+	}
 	ss_jw_obj_end(w);
 	return SS_OK;
+}
+
+/* The links in state that name the caller as dependent, as {"<member>": [...]}. */
+static enum ss_err naming_list(struct ss_api_call *c, const char *member, const char *state)
+{
+	ss_api_cache(c, 0);
+	ss_jw_obj_begin(&c->w);
+	ss_jw_key(&c->w, member);
+	ss_jw_arr_begin(&c->w);
+	enum ss_err err = ss_dependents_naming(c->app, c->citizen_id, state, write_naming, &c->w);
+	ss_jw_arr_end(&c->w);
+	ss_jw_obj_end(&c->w);
+	return err;
 }
 
 /* GET /v1/me/guardian-requests: the pending links that name me as dependent */
 static enum ss_err requests_list(struct ss_api_call *c)
 {
-	ss_api_cache(c, 0);
+	return naming_list(c, "requests", "pending");
+}
+
+/* GET /v1/me/guardians: who may show my code, on the consent I gave */
+static enum ss_err guardians_list(struct ss_api_call *c)
+{
+	return naming_list(c, "guardians", "active");
+}
+
+/* The answer of a dependent's change of a link that names them: {"link_id","relation","state"}. */
+static enum ss_err write_changed(struct ss_api_call *c, enum ss_err err, const struct ss_dependent *d)
+{
+	if (err)
+		return err;
 	ss_jw_obj_begin(&c->w);
-	ss_jw_key(&c->w, "requests");
-	ss_jw_arr_begin(&c->w);
-	enum ss_err err = ss_dependents_requests(c->app, c->citizen_id, write_request, &c->w);
-	ss_jw_arr_end(&c->w);
+	ss_jw_kint(&c->w, "link_id", d->link_id);
+	ss_jw_kstr(&c->w, "relation", ss_relation_name(d->relation));
+	ss_jw_kstr(&c->w, "state", d->state);
 	ss_jw_obj_end(&c->w);
-	return err;
+	return SS_OK;
+}
+
+/* DELETE /v1/me/guardians/{link_id}: I withdraw my consent; the guardian's codes for me stop scanning at once */
+static enum ss_err guardian_withdraw(struct ss_api_call *c)
+{
+	struct ss_dependent d;
+	int64_t id = link_param(c->params[0]);
+	return write_changed(c, ss_dependents_withdraw(c->app, c->citizen_id, id, ss_time_now(), &d), &d);
 }
 
 static enum ss_err answer(struct ss_api_call *c, bool accept)
 {
 	struct ss_dependent d;
 	int64_t id = link_param(c->params[0]);
-	enum ss_err err = ss_dependents_answer(c->app, c->citizen_id, id, accept, ss_time_now(), &d);
-	if (err)
-		return err;
-	ss_jw_obj_begin(&c->w);
-	ss_jw_kint(&c->w, "link_id", d.link_id);
-	ss_jw_kstr(&c->w, "relation", ss_relation_name(d.relation));
-	ss_jw_kstr(&c->w, "state", d.state);
-	ss_jw_obj_end(&c->w);
-	return SS_OK;
+	return write_changed(c, ss_dependents_answer(c->app, c->citizen_id, id, accept, ss_time_now(), &d), &d);
 }
 
 static enum ss_err request_accept(struct ss_api_call *c)
@@ -203,6 +244,9 @@ static void write_staff_view(struct ss_api_call *c, const struct ss_dependent *d
 	ss_jw_kstr(&c->w, "id_number", d->id_number);
 	ss_jw_kstr(&c->w, "relation", ss_relation_name(d->relation));
 	ss_jw_kstr(&c->w, "state", d->state);
+	write_basis(&c->w, d);
+	ss_jw_key(&c->w, "minor"); /* what the operator needs: a minor's link is confirmed by a document */
+	ss_jw_bool(&c->w, d->adult_at > 0);
 	ss_jw_ktime(&c->w, "created_at", d->created_at);
 	ss_jw_obj_end(&c->w);
 }
@@ -236,6 +280,26 @@ static enum ss_err staff_confirm(struct ss_api_call *c)
 	return SS_OK;
 }
 
+/*
+ * POST /v1/staff/dependents/{link_id}/document {"document"} (operator): the operator has seen the child's birth
+ * certificate or household register, which names the guardian
+ */
+static enum ss_err staff_document(struct ss_api_call *c)
+{
+	struct ss_dependent d;
+	const char *document;
+	int64_t id = link_param(c->params[0]);
+	enum ss_err err = ss_json_get_str(c->body, "document", true, 32, &document);
+	c->audit.detail = ss_arena_printf(c->req->arena, "{\"link_id\":%lld}", (long long)id);
+	if (err || (err = ss_dependents_document(c->app, c->staff.staff_id, id, document, ss_time_now(), &d)))
+		return err;
+	c->audit.subject = d.person_id;
+	c->audit.detail =
+	        ss_arena_printf(c->req->arena, "{\"link_id\":%lld,\"document\":\"%s\"}", (long long)id, d.basis);
+	write_staff_view(c, &d);
+	return SS_OK;
+}
+
 const struct ss_api_route ss_api_dependent_routes[] = {
         {"POST", "/v1/me/dependents", "POST /v1/me/dependents", SS_AUTH_CITIZEN, 0, SMALL_BODY, dependents_add},
         {"GET", "/v1/me/dependents", "GET /v1/me/dependents", SS_AUTH_CITIZEN, 0, 0, dependents_list},
@@ -254,9 +318,13 @@ const struct ss_api_route ss_api_dependent_routes[] = {
          0, 0, request_accept},
         {"POST", "/v1/me/guardian-requests/{id}/decline", "POST /v1/me/guardian-requests/{id}/decline", SS_AUTH_CITIZEN,
          0, 0, request_decline},
+        {"GET", "/v1/me/guardians", "GET /v1/me/guardians", SS_AUTH_CITIZEN, 0, 0, guardians_list},
+        {"DELETE", "/v1/me/guardians/{id}", "DELETE /v1/me/guardians/{id}", SS_AUTH_CITIZEN, 0, 0, guardian_withdraw},
         {"GET", "/v1/staff/dependents/{id}", "GET /v1/staff/dependents/{id}", SS_AUTH_STAFF, SS_ROLE_OPERATOR, 0,
          staff_view},
         {"POST", "/v1/staff/dependents/{id}/confirm", "POST /v1/staff/dependents/{id}/confirm", SS_AUTH_STAFF,
          SS_ROLE_OPERATOR, 0, staff_confirm},
+        {"POST", "/v1/staff/dependents/{id}/document", "POST /v1/staff/dependents/{id}/document", SS_AUTH_STAFF,
+         SS_ROLE_OPERATOR, SMALL_BODY, staff_document},
         {.method = NULL},
 };

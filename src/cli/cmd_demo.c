@@ -15,9 +15,8 @@
  * assignment, appeals, terminals, staff), so the demo data has passed the
  * same checks and its colours are the rules' own. The first child to try is
  * named in the registry as the 1st resident's child (the registry import's
- * optional guardian column, the guardian's ID number), the second is not;
- * with a registry import that has no guardian column both are plain minors. The population is generated in
- * memory, deterministically from the seed; secrets (TOTP secrets, terminal
+ * optional guardians column, the guardians' ID numbers), the second is not.
+ * The population is generated in memory, deterministically from the seed; secrets (TOTP secrets, terminal
  * keys, staff tokens) are random. What a person needs to try the city is
  * written to DIR with mode 0600: demo-residents.csv (the first 20 registered
  * residents; the 2nd is yellow and the 3rd red), demo-terminals.json,
@@ -425,7 +424,6 @@ struct demo {
 	/* to try: people to register with, children and an elder to add as relatives */
 	struct unregistered reg[TRY_REGISTER], kids[TRY_CHILDREN], elders[TRY_ELDERS];
 	int nreg, nkids, nelders;
-	bool guardian_named; /* the registry took a guardian column and names the 1st resident as kids[0]'s */
 	int appeals[NSTATES];
 	bool upheld_appellant; /* the 4th resident's appeal was upheld */
 };
@@ -536,12 +534,10 @@ static void guardian_bad_line(void *ctx, long line, const char *field, const cha
 
 /*
  * Names the 1st resident (registered by now) in the registry as the guardian
- * of the first child to try, through the registry import's optional guardian
- * column (the guardian's ID number), as a household register would: such a child is
+ * of the first child to try, through the registry import's optional guardians
+ * column (the guardians' ID numbers), as a household register would: such a child is
  * linked at once, while one the registry names no guardian for waits for an
- * operator who has seen the birth certificate. A registry import that has no
- * guardian column refuses the header (line 1 alone): then no one is named and
- * every minor is linked as that version links them.
+ * operator who has seen the birth certificate.
  */
 static enum ss_err name_guardian(struct demo *d)
 {
@@ -550,7 +546,7 @@ static enum ss_err name_guardian(struct demo *d)
 	if (d->nkids == 0 || d->nregistered == 0)
 		return SS_OK;
 	int n = snprintf(csv, sizeof(csv),
-	                 "id_number,name,sex,birth_date,division,phone,guardian\n%s,%s,%c,%s,%s,%s,%s\n", k->id_number,
+	                 "id_number,name,sex,birth_date,division,phone,guardians\n%s,%s,%c,%s,%s,%s,%s\n", k->id_number,
 	                 k->name, k->sex, k->birth_date, k->division, k->phone, d->res[0].id_number);
 	FILE *in = n > 0 && (size_t)n < sizeof(csv) ? fmemopen(csv, (size_t)n, "r") : NULL;
 	if (!in)
@@ -560,9 +556,6 @@ static enum ss_err name_guardian(struct demo *d)
 	enum ss_err err = ss_registry_import(d->app, in, &rep);
 	fclose(in);
 	ss_wipe(csv, sizeof(csv));
-	d->guardian_named = !err;
-	if (err == SS_INVALID && g.bad == 1 && g.line == 1)
-		return SS_OK; /* no guardian column in this version's registry */
 	return err;
 }
 
@@ -1135,10 +1128,9 @@ static enum ss_err people_json(const struct demo *d, struct ss_buf *b)
 	ss_jw_arr_begin(&w);
 	for (int i = 0; i < d->nkids; i++)
 		try_json(&w, &d->kids[i], "child",
-		         !d->guardian_named ? "a minor: linked at once"
-		         : i == 0           ? "the registry names the 1st resident as guardian: linked at once"
-		                            : "the registry names no guardian: the link waits until a 12345 operator "
-		                              "has seen the birth certificate or household register (console)");
+		         i == 0 ? "the registry names the 1st resident as guardian: linked at once"
+		                : "the registry names no guardian: the link waits until a 12345 operator "
+		                  "has seen the birth certificate or household register (console)");
 	for (int i = 0; i < d->nelders; i++)
 		try_json(&w, &d->elders[i], "parent",
 		         "an elder with no account: the link waits for their consent, given on a call to 12345 and "

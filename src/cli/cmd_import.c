@@ -2,7 +2,8 @@
  * cmd_import: `suishen import population --data DIR FILE.csv` loads the
  * population registry, and `suishen import records --data DIR --source SOURCE
  * [--format auto|csv|jsonl] FILE` a file of records from a data source
- * (core/records.h), each all or nothing, naming each bad line; a progress bar
+ * (core/records.h), each all or nothing, naming each bad line (a registry
+ * line with each of its mistakes, core/population.h); a progress bar
  * is drawn on standard error when it is a terminal. FILE may be '-' for
  * standard input. After either, the people it concerns are re-evaluated by
  * the rules: those the records are about, or the people a population import
@@ -79,7 +80,7 @@ static void on_bad_line(void *ctx, long line, const char *field, const char *rea
 {
 	struct progress *p = ctx;
 	if (p->reported++ == MAX_REPORTED) {
-		fprintf(stderr, "... (further bad lines are counted, not listed)\n");
+		fprintf(stderr, "... (further mistakes are counted, not listed)\n");
 		return;
 	}
 	if (p->reported > MAX_REPORTED)

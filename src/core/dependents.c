@@ -260,15 +260,20 @@ static enum ss_err masked(struct ss_app *app, struct ss_blob sealed, char name[S
 	return err;
 }
 
-/* The state names as constants, so that views outlive the rows they came from. */
-static const char *state_const(const char *state)
+/* A state or basis of a row as one of these constants, so that views outlive the rows they came from. */
+static const char *const states[] = {"pending", "active", "declined", "removed", "ended", "withdrawn"};
+static const char *const bases[] = {"", "registry", "birth_certificate", "household_register", "app", "hotline"};
+
+static const char *constant(const char *s, const char *const *list, size_t n)
 {
-	static const char *const states[] = {"pending", "active", "declined", "removed", "ended"};
-	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-		if (!strcmp(state, states[i]))
-			return states[i];
-	return "ended";
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s, list[i]))
+			return list[i];
+	return list[0];
 }
+
+#define STATE(s) constant((s), states, sizeof(states) / sizeof(states[0]))
+#define BASIS(s) constant((s), bases, sizeof(bases) / sizeof(bases[0]))
 
 static enum ss_err view(struct ss_app *app, const struct ss_dependent_row *row, struct ss_dependent *out)
 {
@@ -278,7 +283,8 @@ static enum ss_err view(struct ss_app *app, const struct ss_dependent_row *row, 
 	out->guardian_person_id = row->guardian_person_id;
 	out->person_id = row->person_id;
 	out->relation = relation_of(row->relation);
-	out->state = state_const(row->state);
+	out->state = STATE(row->state);
+	out->basis = BASIS(row->basis ? row->basis : "");
 	out->created_at = row->created_at;
 	out->changed_at = row->changed_at;
 	out->adult_at = row->adult_at;
@@ -291,35 +297,53 @@ static bool is_live(const struct ss_dependent_row *row, int64_t now)
 	       (!strcmp(row->state, "active") && !ss_dependents_of_age(row->adult_at, now));
 }
 
+/* A change of a link's state: to what, on what basis, by whom, and how it is audited. */
+struct move {
+	const char *to;
+	const char *basis; /* what makes the link active; NULL: the one it has */
+	enum ss_actor actor;
+	int64_t actor_id;
+	const char *action; /* of the audit entry: "dependent.consent", ... */
+	const char *cause;  /* why a link ended by itself ("of_age", "registry"); NULL: none */
+};
+
 /* Audits a change of a link, about its dependent: ids and codes only. */
-static enum ss_err audit_link(struct ss_app *app, enum ss_actor actor, int64_t actor_id, const char *action,
-                              const struct ss_dependent_row *row, const char *state)
+static enum ss_err audit_link(struct ss_app *app, const struct ss_dependent_row *row, const struct move *m)
 {
-	char detail[160];
-	snprintf(detail, sizeof(detail), "{\"link_id\":%lld,\"guardian_id\":%lld,\"relation\":\"%s\",\"state\":\"%s\"}",
-	         (long long)row->link_id, (long long)row->guardian_id, ss_relation_name(relation_of(row->relation)),
-	         state);
-	struct ss_audit_event e = {
-	        .actor = actor, .actor_id = actor_id, .action = action, .subject = row->person_id, .detail = detail};
+	char detail[256];
+	const char *basis = m->basis ? m->basis : row->basis ? row->basis : "";
+	int n = snprintf(detail, sizeof(detail),
+	                 "{\"link_id\":%lld,\"guardian_id\":%lld,\"relation\":\"%s\",\"state\":\"%s\"",
+	                 (long long)row->link_id, (long long)row->guardian_id,
+	                 ss_relation_name(relation_of(row->relation)), STATE(m->to));
+	if (*basis)
+		n += snprintf(detail + n, sizeof(detail) - (size_t)n, ",\"basis\":\"%s\"", BASIS(basis));
+	if (m->cause)
+		n += snprintf(detail + n, sizeof(detail) - (size_t)n, ",\"cause\":\"%s\"", m->cause);
+	snprintf(detail + n, sizeof(detail) - (size_t)n, "}");
+	struct ss_audit_event e = {.actor = m->actor,
+	                           .actor_id = m->actor_id,
+	                           .action = m->action,
+	                           .subject = row->person_id,
+	                           .detail = detail};
 	return ss_audit(app, &e);
 }
 
 /*
- * Moves a link from its state to state to, with its audit entry, in one
+ * Moves a link from its state as m says, with its audit entry, in one
  * transaction; then brings memory in step. SS_CONFLICT if another request
  * changed it meanwhile.
  */
-static enum ss_err change(struct ss_app *app, struct ss_dependent_row *row, const char *to, enum ss_actor actor,
-                          int64_t actor_id, const char *action, int64_t now)
+static enum ss_err change(struct ss_app *app, struct ss_dependent_row *row, const struct move *m, int64_t now)
 {
 	struct ss_store *s = app->store;
 	enum ss_err err = s->ops->begin(s);
 	if (err)
 		return err;
-	err = s->ops->dependent_set_state(s, row->link_id, row->state, to, now);
+	err = s->ops->dependent_set_state(s, row->link_id, row->state, m->to, m->basis, now);
 	if (err == SS_NOT_FOUND)
 		err = ss_fail(SS_CONFLICT, NULL, "the link changed meanwhile; look again");
-	if (err || (err = audit_link(app, actor, actor_id, action, row, to))) {
+	if (err || (err = audit_link(app, row, m))) {
 		s->ops->rollback(s);
 		return err;
 	}
@@ -328,7 +352,7 @@ static enum ss_err change(struct ss_app *app, struct ss_dependent_row *row, cons
 	 * other request's change of the same link can land in between and be
 	 * undone by this one's late update; a failed commit puts it back.
 	 */
-	bool was_active = !strcmp(row->state, "active"), active = !strcmp(to, "active");
+	bool was_active = !strcmp(row->state, "active"), active = !strcmp(m->to, "active");
 	if (active && (err = remember(app, row))) {
 		s->ops->rollback(s);
 		return err;
@@ -342,18 +366,36 @@ static enum ss_err change(struct ss_app *app, struct ss_dependent_row *row, cons
 			forget(app, row);
 		return err;
 	}
-	row->state = state_const(to);
+	row->state = STATE(m->to);
+	if (m->basis)
+		row->basis = BASIS(m->basis);
 	row->changed_at = now;
-	ss_log_info("dependent_link", "link_id=%lld state=%s", (long long)row->link_id, to);
+	ss_log_info("dependent_link", "link_id=%lld state=%s", (long long)row->link_id, row->state);
 	return SS_OK;
 }
 
-/* Ends an active link whose minor has come of age (by itself: the actor is the system). */
-static enum ss_err end_if_of_age(struct ss_app *app, struct ss_dependent_row *row, int64_t now)
+/*
+ * Ends an active link that has ended by itself (the actor is the system): its
+ * minor has come of age, or the registry, on whose word it was made, no
+ * longer names its guardian (an import has changed the child's guardians).
+ */
+static enum ss_err settle(struct ss_app *app, struct ss_dependent_row *row, int64_t now)
 {
-	if (strcmp(row->state, "active") != 0 || !ss_dependents_of_age(row->adult_at, now))
+	const char *cause = NULL;
+	enum ss_err err = SS_OK;
+	if (strcmp(row->state, "active") != 0)
 		return SS_OK;
-	enum ss_err err = change(app, row, "ended", SS_ACTOR_SYSTEM, 0, "dependent.ended", now);
+	if (ss_dependents_of_age(row->adult_at, now)) {
+		cause = "of_age";
+	} else if (row->basis && !strcmp(row->basis, "registry")) {
+		err = app->store->ops->registry_guardian_get(app->store, row->person_id, row->guardian_person_id);
+		if (err == SS_NOT_FOUND)
+			cause = "registry", err = SS_OK;
+	}
+	if (err || !cause)
+		return err;
+	struct move m = {.to = "ended", .actor = SS_ACTOR_SYSTEM, .action = "dependent.ended", .cause = cause};
+	err = change(app, row, &m, now);
 	if (err == SS_CONFLICT) { /* ended (or removed) by another request meanwhile */
 		row->state = "ended";
 		forget(app, row);
@@ -379,30 +421,41 @@ struct count_ctx {
 	int64_t now;
 	int64_t person; /* a duplicate: a live link to this person */
 	int live;       /* live links seen */
+	int active;     /* of which active */
 	bool duplicate;
 };
 
 static enum ss_err count_link(void *ctx, const struct ss_dependent_row *row)
 {
 	struct count_ctx *cc = ctx;
-	if (!strcmp(row->state, "active") && ss_dependents_of_age(row->adult_at, cc->now)) {
-		struct ss_dependent_row grown = *row; /* the store has read every row: it may be written now */
-		return end_if_of_age(cc->app, &grown, cc->now);
-	}
-	if (!is_live(row, cc->now))
-		return SS_OK;
+	struct ss_dependent_row r = *row; /* the store has read every row: it may be written now */
+	enum ss_err err = settle(cc->app, &r, cc->now);
+	if (err || !is_live(&r, cc->now))
+		return err;
 	cc->live++;
-	if (row->person_id == cc->person)
+	cc->active += !strcmp(r.state, "active");
+	if (r.person_id == cc->person)
 		cc->duplicate = true;
 	return SS_OK;
 }
 
-/* Counts the live links of guardian_id (0: any) about person_id (0: any), ending those of age on the way. */
+/* Counts the live links of guardian_id (0: any) about person_id (0: any), ending those that ended by themselves. */
 static enum ss_err count_live(struct ss_app *app, int64_t guardian_id, int64_t person_id, int64_t dup_person,
                               int64_t now, struct ss_arena *a, struct count_ctx *cc)
 {
 	*cc = (struct count_ctx){.app = app, .now = now, .person = dup_person};
 	return app->store->ops->dependent_each(app->store, guardian_id, person_id, NULL, a, count_link, cc);
+}
+
+/* SS_CONFLICT if the minor person_id has SS_GUARDIANS_MAX active links already (pending requests do not count). */
+static enum ss_err minor_has_room(struct ss_app *app, int64_t person_id, int64_t now, struct ss_arena *a)
+{
+	struct count_ctx cc;
+	enum ss_err err = count_live(app, 0, person_id, 0, now, a, &cc);
+	if (!err && cc.active >= SS_GUARDIANS_MAX)
+		err = ss_fail(SS_CONFLICT, "id_number", "a minor may be the dependent of at most %d accounts",
+		              SS_GUARDIANS_MAX);
+	return err;
 }
 
 enum ss_err ss_dependents_add(struct ss_app *app, int64_t citizen_id, const struct ss_dependent_request *req,
@@ -439,7 +492,8 @@ enum ss_err ss_dependents_add(struct ss_app *app, int64_t citizen_id, const stru
 	        .guardian_person_id = guardian.person_id,
 	        .person_id = person.person_id,
 	        .relation = ss_relation_name(relation),
-	        .state = minor ? "active" : "pending",
+	        .state = "pending",
+	        .basis = "",
 	        .adult_at = minor ? ss_dependents_adult_at(&id) : 0,
 	        .created_at = now,
 	        .changed_at = now,
@@ -451,6 +505,15 @@ enum ss_err ss_dependents_add(struct ss_app *app, int64_t citizen_id, const stru
 	/* the checks and the insert are one transaction: two requests at once cannot both pass a limit */
 	if ((err = s->ops->begin(s)))
 		goto out;
+	/* a minor is linked at once to a guardian the registry names; anyone else waits for an operator */
+	if (minor) {
+		err = s->ops->registry_guardian_get(s, person.person_id, guardian.person_id);
+		if (!err)
+			row.state = "active", row.basis = "registry";
+		else if (err != SS_NOT_FOUND)
+			goto rollback;
+	}
+	bool active = !strcmp(row.state, "active");
 	if ((err = count_live(app, citizen_id, 0, person.person_id, now, &a, &cc)))
 		goto rollback;
 	if (cc.duplicate) {
@@ -462,24 +525,18 @@ enum ss_err ss_dependents_add(struct ss_app *app, int64_t citizen_id, const stru
 		              SS_DEPENDENTS_MAX);
 		goto rollback;
 	}
-	if (minor) {
-		if ((err = count_live(app, 0, person.person_id, 0, now, &a, &cc)))
-			goto rollback;
-		if (cc.live >= SS_GUARDIANS_MAX) {
-			err = ss_fail(SS_CONFLICT, "id_number", "a minor may be the dependent of at most %d accounts",
-			              SS_GUARDIANS_MAX);
-			goto rollback;
-		}
-	}
+	if (active && (err = minor_has_room(app, person.person_id, now, &a)))
+		goto rollback;
 	err = s->ops->dependent_insert(s, &row, &row.link_id);
 	if (err == SS_CONFLICT)
 		err = ss_fail(SS_CONFLICT, "id_number", "this person is already one of your dependents");
-	if (err || (err = audit_link(app, SS_ACTOR_CITIZEN, citizen_id, "dependent.add", &row, row.state)))
+	struct move m = {.to = row.state, .actor = SS_ACTOR_CITIZEN, .actor_id = citizen_id, .action = "dependent.add"};
+	if (err || (err = audit_link(app, &row, &m)))
 		goto rollback;
-	if (minor && (err = remember(app, &row))) /* while the store is held, as in change() */
+	if (active && (err = remember(app, &row))) /* while the store is held, as in change() */
 		goto rollback;
 	if ((err = s->ops->commit(s))) { /* a failed commit has rolled back already */
-		if (minor)
+		if (active)
 			forget(app, &row);
 		goto out;
 	}
@@ -511,7 +568,7 @@ static enum ss_err list_link(void *ctx, const struct ss_dependent_row *r)
 	enum ss_err err;
 	if (!strcmp(row.state, "removed"))
 		return SS_OK;
-	if ((err = end_if_of_age(lc->app, &row, lc->now)) || (err = view(lc->app, &row, &dep)))
+	if ((err = settle(lc->app, &row, lc->now)) || (err = view(lc->app, &row, &dep)))
 		return err;
 	return lc->fn(lc->ctx, &dep);
 }
@@ -527,6 +584,23 @@ enum ss_err ss_dependents_list(struct ss_app *app, int64_t citizen_id, int64_t n
 	return err;
 }
 
+/* Why a link that is not active issues no code. */
+static enum ss_err not_active(const struct ss_dependent_row *row)
+{
+	if (!strcmp(row->state, "pending"))
+		return ss_fail(SS_CONFLICT, NULL,
+		               row->adult_at > 0
+		                       ? "this link waits for an operator to see the child's birth certificate "
+		                         "or household register: no code until then"
+		                       : "this dependent has not consented yet: no code until they do");
+	if (!strcmp(row->state, "declined"))
+		return ss_fail(SS_CONFLICT, NULL, "this link has been declined: it issues no code");
+	if (!strcmp(row->state, "withdrawn"))
+		return ss_fail(SS_CONFLICT, NULL,
+		               "the dependent has withdrawn their consent: this link issues no code");
+	return ss_fail(SS_CONFLICT, NULL, "this link has ended: it issues no code");
+}
+
 enum ss_err ss_dependents_active(struct ss_app *app, int64_t citizen_id, int64_t link_id, int64_t now,
                                  struct ss_dependent *out)
 {
@@ -540,18 +614,15 @@ enum ss_err ss_dependents_active(struct ss_app *app, int64_t citizen_id, int64_t
 	ss_arena_init(&a);
 	err = own_link(app, citizen_id, link_id, &a, &row);
 	if (!err)
-		err = end_if_of_age(app, &row, now);
-	if (!err && !strcmp(row.state, "pending"))
-		err = ss_fail(SS_CONFLICT, NULL, "this dependent has not consented yet: no code until they do");
-	else if (!err && strcmp(row.state, "active") != 0)
-		err = ss_fail(SS_CONFLICT, NULL, "this link has %s: it issues no code",
-		              !strcmp(row.state, "declined") ? "been declined" : "ended");
+		err = settle(app, &row, now);
+	if (!err && strcmp(row.state, "active") != 0)
+		err = not_active(&row);
 	if (!err) {
 		if (app->dependents) /* memory follows the store, also after a change by another process */
 			remember(app, &row);
 		err = view(app, &row, out);
 	}
-	/* a refusal (not found, not active) still keeps what end_if_of_age() changed; a store failure keeps nothing */
+	/* a refusal (not found, not active) still keeps what settle() changed; a store failure keeps nothing */
 	if (err && err != SS_CONFLICT && err != SS_NOT_FOUND) {
 		s->ops->rollback(s);
 	} else {
@@ -569,32 +640,37 @@ enum ss_err ss_dependents_remove(struct ss_app *app, int64_t citizen_id, int64_t
 	struct ss_dependent_row row;
 	ss_arena_init(&a);
 	enum ss_err err = own_link(app, citizen_id, link_id, &a, &row);
+	struct move m = {
+	        .to = "removed", .actor = SS_ACTOR_CITIZEN, .actor_id = citizen_id, .action = "dependent.remove"};
 	if (!err)
-		err = change(app, &row, "removed", SS_ACTOR_CITIZEN, citizen_id, "dependent.remove", now);
+		err = change(app, &row, &m, now);
 	ss_arena_release(&a);
 	return err;
 }
 
-struct requests_ctx {
+/* ---- links that name a resident as dependent -------------------------------------------------------------- */
+
+struct naming_ctx {
 	struct ss_app *app;
 	enum ss_err (*fn)(void *ctx, const struct ss_dependent *dep);
 	void *ctx;
 	struct ss_arena *a;
 };
 
-static enum ss_err request_link(void *ctx, const struct ss_dependent_row *row)
+static enum ss_err naming_link(void *ctx, const struct ss_dependent_row *row)
 {
-	struct requests_ctx *rc = ctx;
+	struct naming_ctx *nc = ctx;
 	struct ss_citizen_row guardian;
 	struct ss_dependent dep;
-	enum ss_err err = rc->app->store->ops->citizen_by_id(rc->app->store, row->guardian_id, rc->a, &guardian);
-	if (err || (err = view(rc->app, row, &dep)))
+	if (row->adult_at > 0) /* a minor's link is the registry's or an operator's to make, not theirs */
+		return SS_OK;
+	enum ss_err err = nc->app->store->ops->citizen_by_id(nc->app->store, row->guardian_id, nc->a, &guardian);
+	if (err || (err = view(nc->app, row, &dep)))
 		return err;
 	/* the one who asks is the guardian: their particulars, masked, in place of the dependent's own */
-	if ((err = masked(rc->app, guardian.sealed, dep.name, dep.id_number)))
+	if ((err = masked(nc->app, guardian.sealed, dep.name, dep.id_number)))
 		return err;
-	dep.state = "pending";
-	return rc->fn(rc->ctx, &dep);
+	return nc->fn(nc->ctx, &dep);
 }
 
 /* The resident's person id. */
@@ -607,16 +683,53 @@ static enum ss_err person_of(struct ss_app *app, int64_t citizen_id, struct ss_a
 	return err;
 }
 
-enum ss_err ss_dependents_requests(struct ss_app *app, int64_t citizen_id,
-                                   enum ss_err (*fn)(void *ctx, const struct ss_dependent *dep), void *ctx)
+enum ss_err ss_dependents_naming(struct ss_app *app, int64_t citizen_id, const char *state,
+                                 enum ss_err (*fn)(void *ctx, const struct ss_dependent *dep), void *ctx)
 {
 	struct ss_arena a;
 	int64_t person_id = 0;
 	ss_arena_init(&a);
-	struct requests_ctx rc = {app, fn, ctx, &a};
+	struct naming_ctx nc = {app, fn, ctx, &a};
 	enum ss_err err = person_of(app, citizen_id, &a, &person_id);
 	if (!err)
-		err = app->store->ops->dependent_each(app->store, 0, person_id, "pending", &a, request_link, &rc);
+		err = app->store->ops->dependent_each(app->store, 0, person_id, state, &a, naming_link, &nc);
+	ss_arena_release_secret(&a);
+	return err;
+}
+
+/* The link link_id if it names the resident citizen_id as dependent (and was not removed); else SS_NOT_FOUND. */
+static enum ss_err naming_me(struct ss_app *app, int64_t citizen_id, int64_t link_id, struct ss_arena *a,
+                             struct ss_dependent_row *row)
+{
+	int64_t person_id = 0;
+	enum ss_err err = person_of(app, citizen_id, a, &person_id);
+	if (!err)
+		err = link_id > 0 ? app->store->ops->dependent_get(app->store, link_id, a, row) : SS_NOT_FOUND;
+	if (err == SS_NOT_FOUND || (!err && (row->person_id != person_id || !strcmp(row->state, "removed"))))
+		err = ss_fail(SS_NOT_FOUND, NULL, "no such link");
+	if (!err && row->adult_at > 0)
+		err = ss_fail(SS_CONFLICT, NULL,
+		              "a minor's link is made on the registry's word or an operator's, not by the minor");
+	return err;
+}
+
+/*
+ * The resident citizen_id, named by the link link_id as its dependent, moves
+ * it from state from as m says; refused says why when it is in another state.
+ */
+static enum ss_err dependent_moves(struct ss_app *app, int64_t citizen_id, int64_t link_id, const char *from,
+                                   const char *refused, const struct move *m, int64_t now, struct ss_dependent *out)
+{
+	struct ss_arena a;
+	struct ss_dependent_row row;
+	ss_arena_init(&a);
+	enum ss_err err = naming_me(app, citizen_id, link_id, &a, &row);
+	if (!err && strcmp(row.state, from) != 0)
+		err = ss_fail(SS_CONFLICT, NULL, "%s", refused);
+	if (!err)
+		err = change(app, &row, m, now);
+	if (!err)
+		err = view(app, &row, out);
 	ss_arena_release_secret(&a);
 	return err;
 }
@@ -624,23 +737,35 @@ enum ss_err ss_dependents_requests(struct ss_app *app, int64_t citizen_id,
 enum ss_err ss_dependents_answer(struct ss_app *app, int64_t citizen_id, int64_t link_id, bool accept, int64_t now,
                                  struct ss_dependent *out)
 {
-	struct ss_arena a;
-	struct ss_dependent_row row;
-	int64_t person_id = 0;
-	ss_arena_init(&a);
-	enum ss_err err = person_of(app, citizen_id, &a, &person_id);
-	if (!err)
-		err = link_id > 0 ? app->store->ops->dependent_get(app->store, link_id, &a, &row) : SS_NOT_FOUND;
-	if (err == SS_NOT_FOUND || (!err && (row.person_id != person_id || !strcmp(row.state, "removed"))))
-		err = ss_fail(SS_NOT_FOUND, NULL, "no such request");
-	if (!err && strcmp(row.state, "pending") != 0)
-		err = ss_fail(SS_CONFLICT, NULL, "this request has been answered already");
-	if (!err)
-		err = change(app, &row, accept ? "active" : "declined", SS_ACTOR_CITIZEN, citizen_id,
-		             accept ? "dependent.consent" : "dependent.decline", now);
-	if (!err)
-		err = view(app, &row, out);
-	ss_arena_release_secret(&a);
+	struct move m = {.to = accept ? "active" : "declined",
+	                 .basis = accept ? "app" : NULL,
+	                 .actor = SS_ACTOR_CITIZEN,
+	                 .actor_id = citizen_id,
+	                 .action = accept ? "dependent.consent" : "dependent.decline"};
+	return dependent_moves(app, citizen_id, link_id, "pending", "this request has been answered already", &m, now,
+	                       out);
+}
+
+enum ss_err ss_dependents_withdraw(struct ss_app *app, int64_t citizen_id, int64_t link_id, int64_t now,
+                                   struct ss_dependent *out)
+{
+	struct move m = {
+	        .to = "withdrawn", .actor = SS_ACTOR_CITIZEN, .actor_id = citizen_id, .action = "dependent.withdraw"};
+	return dependent_moves(app, citizen_id, link_id, "active",
+	                       "this link is not active (a request is declined, not withdrawn): nothing to withdraw",
+	                       &m, now, out);
+}
+
+/* ---- operators ---------------------------------------------------------------------------------------------- */
+
+/* The pending link link_id, for an operator to confirm: SS_NOT_FOUND if there is none, SS_CONFLICT if not pending. */
+static enum ss_err pending_link(struct ss_app *app, int64_t link_id, struct ss_arena *a, struct ss_dependent_row *row)
+{
+	enum ss_err err = link_id > 0 ? app->store->ops->dependent_get(app->store, link_id, a, row) : SS_NOT_FOUND;
+	if (err == SS_NOT_FOUND)
+		return ss_fail(SS_NOT_FOUND, NULL, "no such link");
+	if (!err && strcmp(row->state, "pending") != 0)
+		return ss_fail(SS_CONFLICT, NULL, "this link is not waiting for confirmation");
 	return err;
 }
 
@@ -653,23 +778,72 @@ enum ss_err ss_dependents_confirm(struct ss_app *app, int64_t staff_id, int64_t 
 	struct ss_citizen_row citizen;
 	struct ss_store *s = app->store;
 	ss_arena_init(&a);
-	enum ss_err err = link_id > 0 ? s->ops->dependent_get(s, link_id, &a, &row) : SS_NOT_FOUND;
-	if (err == SS_NOT_FOUND)
-		err = ss_fail(SS_NOT_FOUND, NULL, "no such link");
-	if (!err && strcmp(row.state, "pending") != 0)
-		err = ss_fail(SS_CONFLICT, NULL, "this link is not waiting for consent");
+	enum ss_err err = pending_link(app, link_id, &a, &row);
+	if (!err && row.adult_at > 0)
+		err = ss_fail(SS_CONFLICT, NULL,
+		              "a minor's link is confirmed with the document seen (POST .../document), not by consent");
 	if (!err)
 		err = s->ops->person_by_id(s, row.person_id, &a, &person);
 	if (!err) {
 		err = s->ops->citizen_by_idx(s, person.idx, &a, &citizen);
+		struct move m = {.to = "active",
+		                 .basis = "hotline",
+		                 .actor = SS_ACTOR_STAFF,
+		                 .actor_id = staff_id,
+		                 .action = "dependent.confirm"};
 		if (!err)
 			err = ss_fail(SS_CONFLICT, NULL,
 			              "the dependent is a registered resident: they consent in the app");
 		else if (err == SS_NOT_FOUND)
-			err = change(app, &row, "active", SS_ACTOR_STAFF, staff_id, "dependent.confirm", now);
+			err = change(app, &row, &m, now);
 	}
 	if (!err)
 		err = view(app, &row, out);
+	ss_arena_release_secret(&a);
+	return err;
+}
+
+/* A document that shows who a child's guardians are. */
+static bool is_document(const char *document)
+{
+	return !strcmp(document, "birth_certificate") || !strcmp(document, "household_register");
+}
+
+enum ss_err ss_dependents_document(struct ss_app *app, int64_t staff_id, int64_t link_id, const char *document,
+                                   int64_t now, struct ss_dependent *out)
+{
+	struct ss_arena a;
+	struct ss_dependent_row row = {0};
+	struct ss_store *s = app->store;
+	if (!is_document(document))
+		return ss_fail(SS_INVALID, "document", "document must be birth_certificate or household_register");
+	/* the limit and the change are one transaction, as in ss_dependents_add() */
+	enum ss_err err = s->ops->begin(s);
+	if (err)
+		return err;
+	ss_arena_init(&a);
+	err = pending_link(app, link_id, &a, &row);
+	if (!err && row.adult_at == 0)
+		err = ss_fail(SS_CONFLICT, NULL,
+		              "an adult consents themself, in the app or on a call (POST .../confirm): no document");
+	if (!err && ss_dependents_of_age(row.adult_at, now))
+		err = ss_fail(SS_CONFLICT, NULL, "the dependent has come of age: they consent themself");
+	if (!err)
+		err = minor_has_room(app, row.person_id, now, &a);
+	struct move m = {.to = "active",
+	                 .basis = document,
+	                 .actor = SS_ACTOR_STAFF,
+	                 .actor_id = staff_id,
+	                 .action = "dependent.document"};
+	if (!err)
+		err = change(app, &row, &m, now);
+	if (err) {
+		s->ops->rollback(s);
+	} else if (!(err = s->ops->commit(s))) {
+		err = view(app, &row, out);
+	} else if (app->dependents) { /* the commit failed and rolled back: memory follows */
+		forget(app, &row);
+	}
 	ss_arena_release_secret(&a);
 	return err;
 }

@@ -54,50 +54,84 @@ static long seen_add(struct seen *s, const uint8_t key[16], long line)
 	return 0;
 }
 
-static void bad(struct ss_import_report *rep, long line, const char *field, const char *reason)
+/* What the rows of one file share while it is checked. */
+struct import {
+	struct ss_app *app;
+	struct ss_import_report *rep;
+	struct seen seen;
+	bool guardians; /* the file has the guardians column */
+	long line;      /* the line being checked */
+	long bad_line;  /* the last line counted as bad */
+};
+
+/* Reports one rule that the line breaks; each bad line counts once. */
+static void bad(struct import *im, long line, const char *field, const char *reason)
 {
-	rep->errors++;
-	if (rep->bad_line)
-		rep->bad_line(rep->ctx, line, field, reason);
+	if (line != im->bad_line || line == 0) {
+		im->rep->errors++;
+		im->bad_line = line;
+	}
+	if (im->rep->bad_line)
+		im->rep->bad_line(im->rep->ctx, line, field, reason);
 }
 
-/* Checks and stores one row; false if it was bad (and reported). */
-static bool import_row(struct ss_app *app, struct ss_csv *csv, struct seen *seen, struct ss_import_report *rep,
-                       struct ss_arena *a)
+static void bad_field(void *ctx, const char *field, const char *reason)
 {
-	const char *fields[6];
-	size_t lens[6];
+	struct import *im = ctx;
+	bad(im, im->line, field, reason);
+}
+
+/* Keeps the guardians that the row of person_id names, in place of those kept before. */
+static enum ss_err put_guardians(struct import *im, int64_t person_id, const struct ss_person *p)
+{
+	uint8_t idx[SS_REGISTRY_GUARDIANS][SS_INDEX_LEN];
+	for (int i = 0; i < p->nguardians; i++)
+		ss_pii_index(im->app, p->guardians[i], idx[i]);
+	return im->app->store->ops->registry_guardians_set(im->app->store, person_id,
+	                                                   (const uint8_t(*)[SS_INDEX_LEN])idx, (size_t)p->nguardians);
+}
+
+/* Checks and stores one row, reporting every rule it breaks; false if it was bad. */
+static bool import_row(struct import *im, struct ss_csv *csv, struct ss_arena *a)
+{
+	const char *fields[SS_POPULATION_COLUMNS + 1];
+	size_t lens[SS_POPULATION_COLUMNS + 1];
+	size_t columns = SS_POPULATION_COLUMNS + im->guardians;
 	struct ss_person p;
 	char reason[320];
 
-	if (csv->nfields != 6) {
-		snprintf(reason, sizeof(reason), "expected 6 fields, found %zu", csv->nfields);
-		bad(rep, csv->line, NULL, reason);
+	im->line = csv->line;
+	if (csv->nfields != columns) {
+		snprintf(reason, sizeof(reason), "expected %zu fields, found %zu", columns, csv->nfields);
+		bad(im, csv->line, NULL, reason);
 		return false;
 	}
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < columns; i++)
 		fields[i] = ss_csv_field(csv, i, &lens[i]);
 	int64_t now = ss_time_now();
-	if (ss_population_check_row(fields, lens, now, &p)) {
-		bad(rep, csv->line, ss_err_field(), ss_err_message());
-		return false;
-	}
+	bool good = ss_population_check_row(fields, lens, columns, now, &p, bad_field, im) == SS_OK;
 	struct ss_person_row row = {.updated_at = now};
-	ss_pii_index(app, p.id.number, row.idx);
-	long earlier = seen_add(seen, row.idx, csv->line);
-	if (earlier) {
-		snprintf(reason, sizeof(reason), "the same ID number as line %ld", earlier);
-		bad(rep, csv->line, "id_number", reason);
-		return false;
+	if (p.id.number[0]) { /* a valid number given twice is a mistake whatever else the line has */
+		ss_pii_index(im->app, p.id.number, row.idx);
+		long earlier = seen_add(&im->seen, row.idx, csv->line);
+		if (earlier) {
+			snprintf(reason, sizeof(reason), "the same ID number as line %ld", earlier);
+			bad(im, csv->line, "id_number", reason);
+			good = false;
+		}
 	}
-	if (rep->errors) /* the file will be refused: only check the rest */
+	if (!good)
+		return false;
+	if (im->rep->errors) /* the file will be refused: only check the rest */
 		return true;
 	char sex[2] = {p.sex, '\0'};
 	const char *particulars[] = {p.id.number, p.name, sex, p.birth_date, p.division, p.phone};
+	int64_t person_id = 0;
 	memcpy(row.division, p.division, sizeof(row.division));
-	if (ss_pii_seal(app, SS_PII_PERSON, particulars, 6, a, &row.sealed) ||
-	    app->store->ops->person_put(app->store, &row, NULL)) {
-		bad(rep, csv->line, NULL, ss_err_message());
+	if (ss_pii_seal(im->app, SS_PII_PERSON, particulars, 6, a, &row.sealed) ||
+	    im->app->store->ops->person_put(im->app->store, &row, &person_id) ||
+	    (im->guardians && put_guardians(im, person_id, &p))) {
+		bad(im, csv->line, NULL, ss_err_message());
 		return false;
 	}
 	return true;
@@ -106,7 +140,7 @@ static bool import_row(struct ss_app *app, struct ss_csv *csv, struct seen *seen
 enum ss_err ss_registry_import(struct ss_app *app, FILE *in, struct ss_import_report *rep)
 {
 	struct ss_csv csv;
-	struct seen seen = {0};
+	struct import im = {.app = app, .rep = rep, .bad_line = -1};
 	struct ss_arena a;
 	enum ss_err err;
 
@@ -122,22 +156,23 @@ enum ss_err ss_registry_import(struct ss_app *app, FILE *in, struct ss_import_re
 	for (size_t i = 0; !err && i < csv.nfields; i++)
 		hdr[i] = ss_csv_field(&csv, i, &hlen[i]);
 	if (err == SS_NOT_FOUND) {
-		bad(rep, 1, NULL,
+		bad(&im, 1, NULL,
 		    "the file is empty: expected the header id_number,name,sex,birth_date,division,phone");
-	} else if (err || !ss_population_header_ok(hdr, hlen, csv.nfields)) {
-		bad(rep, 1, NULL, "the header must be id_number,name,sex,birth_date,division,phone");
+	} else if (err || !ss_population_header_ok(hdr, hlen, csv.nfields, &im.guardians)) {
+		bad(&im, 1, NULL,
+		    "the header must be id_number,name,sex,birth_date,division,phone (and optionally guardians)");
 	} else {
 		long long rows = 0;
 		while ((err = ss_csv_next(&csv)) != SS_NOT_FOUND) {
 			if (err == SS_INVALID || err == SS_TOO_BIG) {
-				bad(rep, csv.line, NULL, ss_err_message());
+				bad(&im, csv.line, NULL, ss_err_message());
 				continue;
 			}
 			if (err) { /* the input cannot be read: stop, and load nothing */
-				bad(rep, csv.line, NULL, ss_err_message());
+				bad(&im, csv.line, NULL, ss_err_message());
 				break;
 			}
-			if (import_row(app, &csv, &seen, rep, &a))
+			if (import_row(&im, &csv, &a))
 				rows++;
 			if (rows % 256 == 0) { /* keep the arena small */
 				ss_arena_release(&a);
@@ -149,7 +184,7 @@ enum ss_err ss_registry_import(struct ss_app *app, FILE *in, struct ss_import_re
 		rep->rows = rows;
 	}
 	if (ferror(in))
-		bad(rep, 0, NULL, "read error");
+		bad(&im, 0, NULL, "read error");
 	if (rep->errors) {
 		app->store->ops->rollback(app->store);
 		rep->rows = 0;
@@ -160,7 +195,7 @@ enum ss_err ss_registry_import(struct ss_app *app, FILE *in, struct ss_import_re
 			ss_log_info("population_imported", "rows=%lld", rep->rows);
 	}
 out:
-	free(seen.slots);
+	free(im.seen.slots);
 	ss_arena_release(&a);
 	ss_csv_release(&csv);
 	return err;

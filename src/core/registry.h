@@ -1,11 +1,15 @@
 /*
  * registry: loading the population registry from CSV, all or nothing.
  *
- * The whole file is read and checked in one transaction: every bad line is
- * reported through the callback with its line number and reason, and if
- * there was any, the transaction is rolled back and nothing is loaded. A
- * person already in the registry (same ID number) has their particulars
- * replaced; an ID number twice in one file is an error naming both lines.
+ * The whole file is read and checked in one transaction: every rule that
+ * every line breaks is reported through the callback with its line number
+ * and reason, and if there was any, the transaction is rolled back and
+ * nothing is loaded. A person already in the registry (same ID number) has
+ * their particulars replaced; an ID number twice in one file is an error
+ * naming both lines. A file with the guardians column (population.h) sets
+ * each of its people's guardians to exactly those it names (none, if the
+ * field is empty); a file without it leaves the guardians kept before as they
+ * are. Guardians are kept as blind indexes of their ID numbers only.
  * Single-threaded (a command-line job). And finding a person by ID number.
  */
 #ifndef SS_CORE_REGISTRY_H
@@ -19,13 +23,13 @@
 #include "core/app.h"
 
 struct ss_import_report {
-	/* Called for each bad line (line 0: the file as a whole). */
+	/* Called for each rule a line breaks, several times for a line that breaks several (line 0: the file). */
 	void (*bad_line)(void *ctx, long line, const char *field, const char *reason);
 	/* Called now and then with the bytes read so far. */
 	void (*progress)(void *ctx, long long bytes, long long rows);
 	void *ctx;
 	long long rows;   /* rows loaded (on success) */
-	long long errors; /* bad lines found */
+	long long errors; /* bad lines found (each counted once) */
 	/* Records only, may be NULL: called with the ID number of each record kept (before the import commits). */
 	void (*kept)(void *ctx, const char *id_number);
 };

@@ -179,7 +179,8 @@ struct ss_dependent_row {
 	int64_t guardian_person_id; /* and person id */
 	int64_t person_id;          /* the dependent */
 	const char *relation;       /* "child", "parent", ... */
-	const char *state;          /* "pending", "active", "declined", "removed", "ended" */
+	const char *state;          /* "pending", "active", "declined", "removed", "ended", "withdrawn" */
+	const char *basis;          /* what made it active: "registry", "birth_certificate", ... ("": none recorded) */
 	int64_t adult_at;           /* when a minor dependent turns 18 (unix seconds); 0: an adult when added */
 	struct ss_blob sealed;      /* the dependent's particulars, sealed as a holder's (core/pii.h) */
 	int64_t created_at, changed_at;
@@ -344,6 +345,11 @@ struct ss_store_ops {
 	                            struct ss_person_row *out);
 	/* The highest person id given so far (0 if none): people added later have higher ids. */
 	enum ss_err (*person_max_id)(struct ss_store *s, int64_t *person_id);
+	/* Makes the n blind indexes in idx the guardians the registry names for person_id, in place of any before. */
+	enum ss_err (*registry_guardians_set)(struct ss_store *s, int64_t person_id, const uint8_t (*idx)[SS_INDEX_LEN],
+	                                      size_t n);
+	/* SS_OK if the registry names the person guardian_person_id as a guardian of person_id, else SS_NOT_FOUND. */
+	enum ss_err (*registry_guardian_get)(struct ss_store *s, int64_t person_id, int64_t guardian_person_id);
 
 	enum ss_err (*citizen_insert)(struct ss_store *s, const struct ss_citizen_row *row, int64_t *citizen_id);
 	enum ss_err (*citizen_by_idx)(struct ss_store *s, const uint8_t idx[SS_INDEX_LEN], struct ss_arena *a,
@@ -448,9 +454,12 @@ struct ss_store_ops {
 	/* A link by id, blobs and text copied to a; SS_NOT_FOUND if there is none. */
 	enum ss_err (*dependent_get)(struct ss_store *s, int64_t link_id, struct ss_arena *a,
 	                             struct ss_dependent_row *out);
-	/* Moves a link from state from to state to at now; SS_NOT_FOUND (and no change) if it is not in from. */
+	/*
+	 * Moves a link from state from to state to at now, with basis (NULL: the
+	 * one it has); SS_NOT_FOUND (and no change) if it is not in from.
+	 */
 	enum ss_err (*dependent_set_state)(struct ss_store *s, int64_t link_id, const char *from, const char *to,
-	                                   int64_t now);
+	                                   const char *basis, int64_t now);
 	/*
 	 * Calls fn for the links of guardian_id (0: any) about person_id (0: any)
 	 * in state (NULL: any), oldest first; blobs and text copied to a. The

@@ -44,6 +44,9 @@ enum stmt_id {
 	ST_PERSON_COUNT,
 	ST_PERSON_BY_ID,
 	ST_PERSON_MAX,
+	ST_GUARDIANS_CLEAR,
+	ST_GUARDIAN_PUT,
+	ST_GUARDIAN_GET,
 	ST_CITIZEN_INSERT,
 	ST_CITIZEN_BY_IDX,
 	ST_CITIZEN_BY_ID,
@@ -139,7 +142,7 @@ enum stmt_id {
 
 #define DEPENDENT_COLUMNS                                                                                      \
 	"link_id, guardian_id, guardian_person_id, person_id, relation, state, adult_at, sealed, created_at, " \
-	"changed_at"
+	"changed_at, basis"
 
 /* an appeal's columns without its blobs (store.h, struct ss_appeal_row) */
 #define APPEAL_COLUMNS                                                                                            \
@@ -168,6 +171,11 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_PERSON_COUNT] = "SELECT count(*) FROM population",
         [ST_PERSON_BY_ID] = "SELECT person_id, division, sealed, updated_at, idx FROM population WHERE person_id = ?1",
         [ST_PERSON_MAX] = "SELECT coalesce(max(person_id), 0) FROM population",
+        [ST_GUARDIANS_CLEAR] = "DELETE FROM registry_guardians WHERE person_id = ?1",
+        [ST_GUARDIAN_PUT] = "INSERT INTO registry_guardians (person_id, guardian_idx) VALUES (?1, ?2) "
+                            "ON CONFLICT DO NOTHING",
+        [ST_GUARDIAN_GET] = "SELECT 1 FROM registry_guardians g JOIN population p ON p.idx = g.guardian_idx "
+                            "WHERE g.person_id = ?1 AND p.person_id = ?2",
         [ST_CITIZEN_INSERT] = "INSERT INTO citizens (person_id, idx, sealed, totp_sealed, password_hash, channel, "
                               "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         [ST_CITIZEN_BY_IDX] = "SELECT citizen_id, person_id, idx, sealed, totp_sealed, password_hash, channel, "
@@ -287,11 +295,11 @@ static const char *const stmt_sql[ST_COUNT] = {
                          "acknowledged_at = coalesce(acknowledged_at, ?3) WHERE alert_id = ?1 "
                          "RETURNING acknowledged_by = ?2 AND acknowledged_at = ?3",
         [ST_DEPENDENT_INSERT] = "INSERT INTO dependent_links (guardian_id, guardian_person_id, person_id, relation, "
-                                "state, adult_at, sealed, created_at, changed_at) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                "state, adult_at, sealed, created_at, changed_at, basis) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         [ST_DEPENDENT_GET] = "SELECT " DEPENDENT_COLUMNS " FROM dependent_links WHERE link_id = ?1",
-        [ST_DEPENDENT_SET_STATE] = "UPDATE dependent_links SET state = ?3, changed_at = ?4 "
-                                   "WHERE link_id = ?1 AND state = ?2",
+        [ST_DEPENDENT_SET_STATE] = "UPDATE dependent_links SET state = ?3, changed_at = ?4, "
+                                   "basis = coalesce(?5, basis) WHERE link_id = ?1 AND state = ?2",
         /* one statement per way in, so that each reads through its index */
         [ST_DEPENDENT_EACH] = "SELECT " DEPENDENT_COLUMNS " FROM dependent_links WHERE ?1 = 0 AND ?2 = 0 AND "
                               "(?3 IS NULL OR state = ?3) ORDER BY link_id",
@@ -843,6 +851,48 @@ static enum ss_err sq_person_count(struct ss_store *s, int64_t *count)
 		else
 			err = translate(q, rc, "person_count");
 		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_registry_guardians_set(struct ss_store *s, int64_t person_id, const uint8_t (*idx)[SS_INDEX_LEN],
+                                             size_t n)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = sq_begin(s);
+	if (err)
+		return err;
+	if (!(err = stmt(q, ST_GUARDIANS_CLEAR, &st))) {
+		sqlite3_bind_int64(st, 1, person_id);
+		err = run(q, st, "registry_guardians_set");
+	}
+	for (size_t i = 0; !err && i < n; i++) {
+		if (!(err = stmt(q, ST_GUARDIAN_PUT, &st))) {
+			sqlite3_bind_int64(st, 1, person_id);
+			bind_blob(st, 2, idx[i], SS_INDEX_LEN);
+			err = run(q, st, "registry_guardians_set");
+		}
+	}
+	if (err) {
+		sq_rollback(s);
+		return err;
+	}
+	return sq_commit(s);
+}
+
+static enum ss_err sq_registry_guardian_get(struct ss_store *s, int64_t person_id, int64_t guardian_person_id)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	int64_t one;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_GUARDIAN_GET, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, person_id);
+		sqlite3_bind_int64(st, 2, guardian_person_id);
+		err = get_id(q, st, &one, "registry_guardian_get");
 	}
 	pthread_mutex_unlock(&q->lock);
 	return err;
@@ -2124,6 +2174,7 @@ static void read_dependent(sqlite3_stmt *st, struct ss_arena *a, struct ss_depen
 	out->sealed = col_blob(st, 7, a);
 	out->created_at = sqlite3_column_int64(st, 8);
 	out->changed_at = sqlite3_column_int64(st, 9);
+	out->basis = col_text(st, 10, a);
 }
 
 static enum ss_err sq_dependent_insert(struct ss_store *s, const struct ss_dependent_row *row, int64_t *link_id)
@@ -2142,6 +2193,7 @@ static enum ss_err sq_dependent_insert(struct ss_store *s, const struct ss_depen
 		bind_blob(st, 7, row->sealed.p, row->sealed.n);
 		sqlite3_bind_int64(st, 8, row->created_at);
 		sqlite3_bind_int64(st, 9, row->changed_at);
+		bind_text(st, 10, row->basis ? row->basis : "");
 		err = run(q, st, "dependent_insert");
 		if (!err)
 			*link_id = sqlite3_last_insert_rowid(q->db);
@@ -2171,7 +2223,7 @@ static enum ss_err sq_dependent_get(struct ss_store *s, int64_t link_id, struct 
 }
 
 static enum ss_err sq_dependent_set_state(struct ss_store *s, int64_t link_id, const char *from, const char *to,
-                                          int64_t now)
+                                          const char *basis, int64_t now)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
@@ -2182,6 +2234,10 @@ static enum ss_err sq_dependent_set_state(struct ss_store *s, int64_t link_id, c
 		bind_text(st, 2, from);
 		bind_text(st, 3, to);
 		sqlite3_bind_int64(st, 4, now);
+		if (basis)
+			bind_text(st, 5, basis);
+		else
+			sqlite3_bind_null(st, 5);
 		err = run(q, st, "dependent_set_state");
 		if (!err && sqlite3_changes(q->db) == 0)
 			err = SS_NOT_FOUND;
@@ -2610,6 +2666,8 @@ static const struct ss_store_ops sqlite_ops = {
         .person_put = sq_person_put,
         .person_get = sq_person_get,
         .person_by_id = sq_person_by_id,
+        .registry_guardians_set = sq_registry_guardians_set,
+        .registry_guardian_get = sq_registry_guardian_get,
         .person_max_id = sq_person_max_id,
         .person_count = sq_person_count,
         .citizen_insert = sq_citizen_insert,

@@ -105,14 +105,16 @@ class Person:
         self.division = division
         self.phone = phone
         self.password = password
+        self.guardians = []  # ID numbers of the guardians the registry names (its optional guardians column)
         self.citizen_id = None
         self.secret = None  # base32 TOTP secret, once registered
         self.totp_uri = None
         self.totp_last_step = None  # the TOTP step of the last successful log-in (each step logs in once only)
         self.used = False
 
-    def csv_line(self):
-        return f"{self.id_number},{self.name},{self.sex},{self.birth_date},{self.division},{self.phone}"
+    def csv_line(self, guardians=False):
+        line = f"{self.id_number},{self.name},{self.sex},{self.birth_date},{self.division},{self.phone}"
+        return line + "," + ";".join(self.guardians) if guardians else line
 
     def body(self, **overrides):
         """The POST /v1/citizens body; an override of MISSING leaves that member out."""
@@ -319,9 +321,13 @@ class City:
     def remember_person(self, p):
         self.remember(p.id_number, p.id_number.lower(), p.name, p.phone, p.password)
 
-    def write_csv(self, people, name=None, header=CSV_HEADER, extra_lines=()):
+    def write_csv(self, people, name=None, header=None, extra_lines=()):
+        """A registry file of people; with the guardians column when one of them has guardians (or header has it)."""
         path = self.root / (name or f"people-{next(_serial)}.csv")
-        lines = [header] + [p.csv_line() for p in people] + list(extra_lines)
+        guardians = any(p.guardians for p in people) if header is None else header.endswith(",guardians")
+        if header is None:
+            header = CSV_HEADER + (",guardians" if guardians else "")
+        lines = [header] + [p.csv_line(guardians) for p in people] + list(extra_lines)
         path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
         for p in people:
             self.remember_person(p)

@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import stat
 import time
 
@@ -277,6 +278,77 @@ def test_import_duplicate_id_names_both_lines(bare_city):
     city.start()
     for p in (a, b, c):
         assert_error(city.register(p), 422, "real_name_mismatch")
+
+
+def test_import_refuses_contradictions_and_names_every_error_of_every_line(bare_city):
+    """GB 11643 encodes sex (the 17th digit: odd for men) and birth date: a row that contradicts its own number is
+    refused; and a line with several mistakes has each of them named, so that one pass fixes the file."""
+    city = bare_city
+    good = make_person()
+    wrong_sex = make_person()
+    wrong_sex.sex = "F" if wrong_sex.sex == "M" else "M"
+    wrong_birth = make_person()
+    wrong_birth.birth_date = "1985-06-15" if wrong_birth.birth_date != "1985-06-15" else "1985-06-16"
+    many = make_person()
+    many.name, many.sex, many.phone = "", "F" if many.sex == "M" else "M", "12-34"
+    many.division = "990101"
+    rows = [good, wrong_sex, wrong_birth, many]  # lines 2..5
+    r = city.import_file(city.write_csv(rows))
+    assert r.returncode == 1, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("line ")]
+    assert lines == [
+        "line 3: sex: sex does not match the ID number (its 17th digit is odd for men, even for women)",
+        "line 4: birth_date: birth_date does not match the birth date in the ID number",
+        "line 5: name: name must not be empty",
+        "line 5: sex: sex does not match the ID number (its 17th digit is odd for men, even for women)",
+        "line 5: division: division is not a known GB/T 2260 code",
+        "line 5: phone: phone must be 7-15 digits",
+    ], r.stderr
+    assert "3 bad lines" in r.stderr, r.stderr  # lines, not errors, are counted
+    for p in rows:
+        assert p.id_number not in r.stderr and (not p.name or p.name not in r.stderr)
+    city.start()
+    assert_error(city.register(good), 422, "real_name_mismatch")  # nothing was loaded
+
+
+def test_import_guardians_column(bare_city):
+    """The optional seventh column names a person's guardians by ID number (at most two, separated by ';'); bad
+    ones are named like any other field, and the numbers are kept only as blind indexes."""
+    city = bare_city
+    mum, dad, child, orphan = make_person(), make_person(), make_person(), make_person()
+    child.guardians = [mum.id_number, dad.id_number.lower()]
+    bad_check = make_person()
+    bad_check.guardians = [mum.id_number[:17] + ("0" if mum.id_number[17] != "0" else "1")]
+    self_named = make_person()
+    self_named.guardians = [self_named.id_number]
+    three = make_person()
+    three.guardians = [mum.id_number, dad.id_number, child.id_number]
+    rows = [mum, dad, child, orphan, bad_check, self_named, three]  # lines 2..8
+    r = city.import_file(city.write_csv(rows))
+    assert r.returncode == 1
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("line ")]
+    assert lines == ["line 6: guardians: guardian 1: wrong check digit",
+                     "line 7: guardians: guardian 1 is the person themself",
+                     "line 8: guardians: guardians may name at most 2 people, separated by ';'"], r.stderr
+    assert mum.id_number not in r.stderr
+
+    r = city.import_file(city.write_csv([mum, dad, child, orphan]))
+    assert r.returncode == 0, r.stderr
+    raw = b"".join(f.read_bytes() for f in city.data.glob("suishen.db*"))
+    for p in (mum, dad):
+        assert p.id_number.encode() not in raw and p.id_number.lower().encode() not in raw
+    c = sqlite3.connect(f"file:{city.data / 'suishen.db'}?mode=ro", uri=True)
+    try:
+        kept = c.execute("SELECT length(guardian_idx) FROM registry_guardians").fetchall()
+    finally:
+        c.close()
+    assert kept == [(32,), (32,)], kept
+    # a file of the old shape still loads, exactly as before
+    r = city.import_file(city.write_csv([orphan], header=CSV_HEADER))
+    assert r.returncode == 0, r.stderr
+    city.start()
+    for p in (mum, dad, child, orphan):
+        assert city.register(p).status_code == 201
 
 
 # -- shutdown and durability -----------------------------------------------------------------------------------------

@@ -222,6 +222,7 @@ def test_stats_count_scans_residents_and_appeals(counted):
               "js": make_person(division="320581"), "zj": make_person(division="330106"),
               "registry_only": make_person(division="310104")}
     kid = minor()
+    kid.guardians = [people["guardian"].id_number]  # so that the guardian's link is active at once
     city.import_people(list(people.values()) + [kid])
     tokens = {}
     for k in ("g1", "y", "r", "guardian", "js", "zj"):

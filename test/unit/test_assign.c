@@ -87,7 +87,7 @@ static int history_len(void)
 static void test_setup(void)
 {
 	const char *csv =
-	        "id_number,name,sex,birth_date,division,phone\n" PERSON ",张三,M,1949-12-31,110105,13800138000\n";
+	        "id_number,name,sex,birth_date,division,phone\n" PERSON ",张三,F,1949-12-31,110105,13800138000\n";
 	FILE *f = fmemopen((void *)csv, strlen(csv), "r");
 	struct ss_import_report rep = {.bad_line = on_bad};
 	CHECK(ss_registry_import(app, f, &rep) == SS_OK);

@@ -112,15 +112,15 @@ static void test_registry_all_or_nothing(void)
 {
 	struct ss_app *app = open_app(false);
 	int64_t count = -1;
-	CHECK(import(app, HEADER "11010519491231002X,张三,M,1949-12-31,110105,13800138000\n"
+	CHECK(import(app, HEADER "11010519491231002X,张三,F,1949-12-31,110105,13800138000\n"
 	                         "110105194912310021,李四,F,1949-12-31,110105,\n") == SS_INVALID);
 	CHECK(bad_lines == 1 && last_bad == 3);
 	CHECK(app->store->ops->person_count(app->store, &count) == SS_OK && count == 0);
 	CHECK(import(app, "id,name\n") == SS_INVALID && bad_lines == 1 && last_bad == 1);
-	CHECK(import(app, HEADER "11010519491231002X,张三,M,1949-12-31,110105,13800138000\n"
-	                         "11010519491231002X,张三,M,1949-12-31,110105,13800138000\n") == SS_INVALID);
+	CHECK(import(app, HEADER "11010519491231002X,张三,F,1949-12-31,110105,13800138000\n"
+	                         "11010519491231002X,张三,F,1949-12-31,110105,13800138000\n") == SS_INVALID);
 	CHECK(bad_lines == 1 && last_bad == 3);
-	CHECK(import(app, HEADER "11010519491231002X,张三,M,1949-12-31,110105,13800138000\n") == SS_OK);
+	CHECK(import(app, HEADER "11010519491231002X,张三,F,1949-12-31,110105,13800138000\n") == SS_OK);
 	CHECK(app->store->ops->person_count(app->store, &count) == SS_OK && count == 1);
 	ss_app_close(app);
 }

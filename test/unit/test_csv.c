@@ -265,21 +265,27 @@ static int64_t now(void)
 }
 
 struct row {
-	const char *f[6];
-	size_t n[6];
+	const char *f[7];
+	size_t n[7];
+	size_t count; /* 6, or 7 with the guardians column */
 };
 
-/* Splits a row given as one CSV line (no quotes) into fields; each field points into a static copy. */
+/*
+ * Splits a row given as one CSV line (no quotes) into 6 fields, or 7 if it has
+ * 6 commas; each field points into a static copy.
+ */
 static struct row row(const char *line)
 {
 	static char copy[512];
-	struct row r;
+	struct row r = {.count = 6};
 	snprintf(copy, sizeof(copy), "%s", line);
 	char *p = copy;
-	for (int i = 0; i < 6; i++) {
+	for (size_t i = 0; i < r.count; i++) {
 		r.f[i] = p;
 		char *comma = strchr(p, ',');
-		if (comma && i < 5) {
+		if (comma && i == 5)
+			r.count = 7;
+		if (comma && i < 6) {
 			*comma = '\0';
 			p = comma + 1;
 		} else {
@@ -290,15 +296,39 @@ static struct row row(const char *line)
 	return r;
 }
 
-/* The message for a row ("" if accepted); the field is left in ss_err_field(). */
+static enum ss_err check_row(const struct row *r, struct ss_person *p,
+                             void (*bad)(void *ctx, const char *field, const char *reason), void *ctx)
+{
+	return ss_population_check_row(r->f, r->n, r->count, now(), p, bad, ctx);
+}
+
+/* The message for a row ("" if accepted): its first failure; the field is left in ss_err_field(). */
 static const char *row_why(const char *line)
 {
 	struct ss_person p;
 	struct row r = row(line);
 	ss_err_clear();
-	if (ss_population_check_row(r.f, r.n, now(), &p) == SS_OK)
+	if (check_row(&r, &p, NULL, NULL) == SS_OK)
 		return "";
 	return ss_err_message();
+}
+
+/* Every failure of a row, as "field: reason" lines. */
+static void collect(void *ctx, const char *field, const char *reason)
+{
+	CHECK(ss_buf_printf(ctx, "%s: %s\n", field ? field : "-", reason) == SS_OK);
+}
+
+static const char *row_all(const char *line)
+{
+	static struct ss_buf out;
+	struct ss_person p;
+	struct row r = row(line);
+	ss_buf_release(&out);
+	ss_buf_init(&out, 4096);
+	enum ss_err err = check_row(&r, &p, collect, &out);
+	CHECK((err == SS_OK) == (out.len == 0));
+	return ss_buf_str(&out);
 }
 
 static void test_population_good_row(void)
@@ -306,25 +336,100 @@ static void test_population_good_row(void)
 	struct ss_person p;
 	struct row r = row("11010519491231002X,  张三 ,F,1949-12-31,310104,13800138000");
 
-	CHECK(ss_population_check_row(r.f, r.n, now(), &p) == SS_OK);
+	CHECK(check_row(&r, &p, NULL, NULL) == SS_OK);
 	CHECK_STR(p.id.number, "11010519491231002X");
 	CHECK_STR(p.name, "张三");
 	CHECK(p.sex == 'F');
 	CHECK_STR(p.birth_date, "1949-12-31");
 	CHECK_STR(p.division, "310104");
 	CHECK_STR(p.phone, "13800138000");
+	CHECK(p.nguardians == 0);
 
-	CHECK_STR(row_why("11010519491231002x,欧阳小明,男,1949-12-31,310103,"), "");
-	CHECK_STR(row_why("11010519491231002X,Li Lei,m,1949-12-31,110105,+8613800138000"), "");
-	CHECK_STR(row_why("11010519491231002X,Li,女,1949-12-31,110105,1234567"), "");
-	CHECK_STR(row_why("11010519491231002X,Li,f,1900-01-01,110105,123456789012345"), "");
-	/* not cross-checked with the number: registries contain such differences */
-	CHECK_STR(row_why("11010519491231002X,Li,M,1950-01-01,320581,"), "");
+	CHECK_STR(row_why("110105194912310011,欧阳小明,男,1949-12-31,310103,"), "");
+	CHECK_STR(row_why("110105194912310011,Li Lei,m,1949-12-31,110105,+8613800138000"), "");
+	CHECK_STR(row_why("11010519491231002x,Li,女,1949-12-31,110105,1234567"), "");
+	CHECK_STR(row_why("11010519491231002X,Li,f,1949-12-31,110105,123456789012345"), "");
+	/* the division is not compared with the number's: people move */
+	CHECK_STR(row_why("11010519491231002X,Li,F,1949-12-31,320581,"), "");
 
-	r = row("11010519491231002X,Wang,M,1980-02-29,440305,");
-	CHECK(ss_population_check_row(r.f, r.n, now(), &p) == SS_OK);
+	r = row("110105198002290013,Wang,M,1980-02-29,440305,");
+	CHECK(check_row(&r, &p, NULL, NULL) == SS_OK);
 	CHECK(p.sex == 'M');
 	CHECK_STR(p.phone, "");
+}
+
+/* GB 11643 encodes sex and birth date: a row that contradicts its own number is refused, naming the field. */
+static void test_population_contradictions(void)
+{
+	CHECK_STR(row_why("11010519491231002X,Li,M,1949-12-31,110105,"),
+	          "sex does not match the ID number (its 17th digit is odd for men, even for women)");
+	CHECK_STR(ss_err_field(), "sex");
+	CHECK_STR(row_why("110105194912310011,Li,女,1949-12-31,110105,"),
+	          "sex does not match the ID number (its 17th digit is odd for men, even for women)");
+	CHECK_STR(row_why("11010519491231002X,Li,F,1950-01-01,110105,"),
+	          "birth_date does not match the birth date in the ID number");
+	CHECK_STR(ss_err_field(), "birth_date");
+	CHECK_STR(row_why("11010519491231002X,Li,F,1949-12-30,110105,"),
+	          "birth_date does not match the birth date in the ID number");
+	/* a bad number is reported as such, not as a contradiction as well */
+	CHECK_STR(row_all("11010519491231003X,Li,M,1950-01-01,110105,"), "id_number: wrong check digit\n");
+}
+
+/* Every rule a row breaks is reported, in header order, and the first is the thread's error detail. */
+static void test_population_every_error(void)
+{
+	CHECK_STR(row_all("11010519491231002X,张三,F,1949-12-31,310104,13800138000"), "");
+	CHECK_STR(row_all("11010519491231002X,,M,1950-01-01,310199,123"),
+	          "name: name must not be empty\n"
+	          "sex: sex does not match the ID number (its 17th digit is odd for men, even for women)\n"
+	          "birth_date: birth_date does not match the birth date in the ID number\n"
+	          "division: division is not a known GB/T 2260 code\n"
+	          "phone: phone must be 7-15 digits\n");
+	CHECK_STR(row_why("11010519491231002X,,M,1950-01-01,310199,123"), "name must not be empty");
+	CHECK_STR(ss_err_field(), "name");
+	CHECK_STR(row_all("1101051949,\x01,Q,1949/12/31,3101,+"), "id_number: must be 18 characters\n"
+	                                                          "name: name must be UTF-8 text without control "
+	                                                          "characters\n"
+	                                                          "sex: sex must be M or F\n"
+	                                                          "birth_date: birth_date must be YYYY-MM-DD\n"
+	                                                          "division: division is not a known GB/T 2260 code\n"
+	                                                          "phone: phone must be 7-15 digits\n");
+}
+
+/* The optional seventh column: up to two guardians' ID numbers, separated by ';'. */
+static void test_population_guardians(void)
+{
+	struct ss_person p;
+	struct row r = row("310104201803150024,张小红,F,2018-03-15,310104,,110105194912310011; 11010519491231002x");
+	CHECK(check_row(&r, &p, NULL, NULL) == SS_OK);
+	CHECK(p.nguardians == 2);
+	CHECK_STR(p.guardians[0], "110105194912310011");
+	CHECK_STR(p.guardians[1], "11010519491231002X"); /* normalised */
+	r = row("310104201803150024,张小红,F,2018-03-15,310104,,110105194912310011");
+	CHECK(check_row(&r, &p, NULL, NULL) == SS_OK && p.nguardians == 1);
+	r = row("310104201803150024,张小红,F,2018-03-15,310104,,");
+	CHECK(check_row(&r, &p, NULL, NULL) == SS_OK && p.nguardians == 0);
+	r = row("310104201803150024,张小红,F,2018-03-15,310104,,  ");
+	CHECK(check_row(&r, &p, NULL, NULL) == SS_OK && p.nguardians == 0);
+
+	CHECK_STR(row_why("310104201803150024,张小红,F,2018-03-15,310104,,110105194912310012"),
+	          "guardian 1: wrong check digit");
+	CHECK_STR(ss_err_field(), "guardians");
+	CHECK_STR(row_all("310104201803150024,张小红,F,2018-03-15,310104,,110105194912310011;1101051949"),
+	          "guardians: guardian 2: must be 18 characters\n");
+	CHECK_STR(row_all("310104201803150024,张小红,F,2018-03-15,310104,,110105194912310011;"),
+	          "guardians: guardian 2 is empty: ID numbers separated by ';'\n");
+	CHECK_STR(row_all("310104201803150024,张小红,F,2018-03-15,310104,,110105194912310011;110105194912310011"),
+	          "guardians: guardian 2 is named twice\n");
+	CHECK_STR(row_all("310104201803150024,张小红,F,2018-03-15,310104,,310104201803150024"),
+	          "guardians: guardian 1 is the person themself\n");
+	CHECK_STR(row_all("310104201803150024,张小红,F,2018-03-15,310104,,"
+	                  "110105194912310011;11010519491231002X;110105198002290013"),
+	          "guardians: guardians may name at most 2 people, separated by ';'\n");
+	/* a row's other errors and its guardians' are all reported */
+	CHECK_STR(row_all("310104201803150024,张小红,M,2018-03-15,310104,,110105194912310012"),
+	          "sex: sex does not match the ID number (its 17th digit is odd for men, even for women)\n"
+	          "guardians: guardian 1: wrong check digit\n");
 }
 
 static void test_population_bad_rows(void)
@@ -359,7 +464,7 @@ static void test_population_bad_rows(void)
 	CHECK_STR(row_why("11010519491231002X,张三,F,1949-02-30,310104,"), "birth_date is not a real date");
 	CHECK_STR(row_why("11010519491231002X,张三,F,1899-12-31,310104,"), "birth_date is before 1900");
 	CHECK_STR(row_why("11010519491231002X,张三,F,2026-11-27,310104,"), "birth_date is in the future");
-	CHECK_STR(row_why("11010519491231002X,张三,F,2026-11-26,310104,"), "");
+	CHECK_STR(row_why("310104202611260020,张三,F,2026-11-26,310104,"), ""); /* born today */
 
 	CHECK_STR(row_why("11010519491231002X,张三,F,1949-12-31,310199,"), "division is not a known GB/T 2260 code");
 	CHECK_STR(ss_err_field(), "division");
@@ -378,9 +483,15 @@ static void test_population_bad_rows(void)
 static void test_population_messages_hold_no_values(void)
 {
 	static const char *const bad[] = {
-	        "11010519491231003X,张三,F,1949-12-31,310104,", "11010519491231002X,张三\x01,F,1949-12-31,310104,",
-	        "11010519491231002X,张三,Q,1949-12-31,310104,", "11010519491231002X,张三,F,1949-13-31,310104,",
-	        "11010519491231002X,张三,F,1949-12-31,319999,", "11010519491231002X,张三,F,1949-12-31,310104,13800",
+	        "11010519491231003X,张三,F,1949-12-31,310104,",
+	        "11010519491231002X,张三\x01,F,1949-12-31,310104,",
+	        "11010519491231002X,张三,Q,1949-12-31,310104,",
+	        "11010519491231002X,张三,F,1949-13-31,310104,",
+	        "11010519491231002X,张三,F,1949-12-31,319999,",
+	        "11010519491231002X,张三,F,1949-12-31,310104,13800",
+	        "11010519491231002X,张三,M,1949-12-30,310104,",
+	        "11010519491231002X,张三,F,1949-12-31,310104,,31010419491",
+	        "11010519491231002X,张三,F,1949-12-31,310104,,110105194912310012",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK(strcmp(row_why(bad[i]), "") != 0);
@@ -439,21 +550,26 @@ static void test_population_header(void)
 	CHECK(r.nfields == 6);
 	for (size_t i = 0; i < r.nfields; i++)
 		fields[i] = ss_csv_field(&r, i, &lens[i]);
-	CHECK(ss_population_header_ok(fields, lens, r.nfields));
-	CHECK(!ss_population_header_ok(fields, lens, 5));
+	bool guardians = true;
+	CHECK(ss_population_header_ok(fields, lens, r.nfields, &guardians) && !guardians);
+	CHECK(!ss_population_header_ok(fields, lens, 5, &guardians));
 	ss_csv_release(&r);
 	fclose(f);
 
 	struct row h = row("id_number,name,sex,birth_date,division,phone");
-	CHECK(ss_population_header_ok(h.f, h.n, 6));
+	CHECK(ss_population_header_ok(h.f, h.n, h.count, &guardians) && !guardians);
+	h = row("id_number,name,sex,birth_date,division,phone,guardians");
+	CHECK(ss_population_header_ok(h.f, h.n, h.count, &guardians) && guardians);
+	h = row("id_number,name,sex,birth_date,division,phone,guardian");
+	CHECK(!ss_population_header_ok(h.f, h.n, h.count, &guardians));
 	h = row("id_number,name,sex,birth_date,phone,division");
-	CHECK(!ss_population_header_ok(h.f, h.n, 6));
+	CHECK(!ss_population_header_ok(h.f, h.n, h.count, &guardians));
 	h = row("ID_NUMBER,name,sex,birth_date,division,phone");
-	CHECK(!ss_population_header_ok(h.f, h.n, 6));
+	CHECK(!ss_population_header_ok(h.f, h.n, h.count, &guardians));
 	h = row("id_number,name ,sex,birth_date,division,phone");
-	CHECK(!ss_population_header_ok(h.f, h.n, 6));
+	CHECK(!ss_population_header_ok(h.f, h.n, h.count, &guardians));
 	h = row("id_number,name,sex,birth_date,division,");
-	CHECK(!ss_population_header_ok(h.f, h.n, 6));
+	CHECK(!ss_population_header_ok(h.f, h.n, h.count, &guardians));
 }
 
 /* A small registry file read end to end, as the importer will. */
@@ -462,7 +578,7 @@ static void test_population_file(void)
 	const char *in = "id_number,name,sex,birth_date,division,phone\n"
 	                 "11010519491231002X,张三,F,1949-12-31,310104,13800138000\n"
 	                 "\n"
-	                 "11010519491231002X,\"欧阳, 小明\",M,1949-12-31,310115,\n"
+	                 "11010519491231002X,\"欧阳, 小明\",F,1949-12-31,310115,\n"
 	                 "11010519491231003X,李四,M,1949-12-31,310115,\n"
 	                 "11010519491231002X,王五,M,1949-12-31\n";
 	FILE *f = fmemopen((void *)in, strlen(in), "r");
@@ -484,7 +600,7 @@ static void test_population_file(void)
 		for (size_t i = 0; err == SS_OK && i < 6; i++)
 			fields[i] = ss_csv_field(&r, i, &lens[i]);
 		if (err == SS_OK)
-			err = ss_population_check_row(fields, lens, now(), &p);
+			err = ss_population_check_row(fields, lens, 6, now(), &p, NULL, NULL);
 		CHECK(ss_buf_printf(&report, "%ld: %s\n", r.line, err ? ss_err_message() : "ok") == SS_OK);
 	}
 	CHECK_STR(ss_buf_str(&report), "2: ok\n4: ok\n5: wrong check digit\n6: 4 fields\n");
@@ -511,6 +627,9 @@ int main(void)
 	RUN(test_many_records_reuse_buffer);
 	RUN(test_population_good_row);
 	RUN(test_population_bad_rows);
+	RUN(test_population_contradictions);
+	RUN(test_population_every_error);
+	RUN(test_population_guardians);
 	RUN(test_population_messages_hold_no_values);
 	RUN(test_name_and_phone_checks);
 	RUN(test_population_header);

@@ -174,10 +174,13 @@ export class City {
 		return execFileSync(BIN, args, { encoding: 'utf8', env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
 	}
 
-	// Adds people to the registry (`suishen import population`).
+	// Adds people to the registry (`suishen import population`); a person's `guardians` (ID numbers) go into the
+	// registry's guardians column, which lets them link the person's code at once.
 	importPeople(people) {
 		const csv = join(this.root, `registry-${Date.now()}-${Math.random().toString(16).slice(2)}.csv`);
-		const lines = ['id_number,name,sex,birth_date,division,phone', ...people.map((p) => `${p.id_number},${p.name},${p.sex},${p.birth_date},${p.division},${p.phone}`)];
+		const guardians = people.some((p) => p.guardians && p.guardians.length);
+		const row = (p) => `${p.id_number},${p.name},${p.sex},${p.birth_date},${p.division},${p.phone}` + (guardians ? `,${(p.guardians || []).join(';')}` : '');
+		const lines = ['id_number,name,sex,birth_date,division,phone' + (guardians ? ',guardians' : ''), ...people.map(row)];
 		writeFileSync(csv, lines.join('\n') + '\n');
 		this.cli('import', 'population', '--data', this.data, csv);
 	}

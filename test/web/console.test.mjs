@@ -5,7 +5,7 @@
 // administrator's what-if, rule errors by line, applying a rule set, and a terminal whose secret shows once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { City, launch, openPage, noProblems, shot, until, ROLES, DESKTOP, maskName, maskId, watchRequests, consoleAs } from './city.mjs';
+import { City, launch, openPage, noProblems, shot, until, ROLES, DESKTOP, maskName, maskId, watchRequests, consoleAs, makePerson } from './city.mjs';
 
 const NAV = {
 	admin: ['dashboard', 'rules'],
@@ -336,6 +336,52 @@ test('operator: files an appeal for a caller and looks it up; a wrong name is re
 	await page.waitForSelector('#op-link-state[data-state="active"]');
 	const deps = await city.ok('GET', '/v1/me/dependents', { token: g.token });
 	assert.equal(deps.dependents.find((d) => d.dependent_id === link.dependent_id).state, 'active');
+	noProblems(page);
+	await page.context().close();
+});
+
+test('operator: confirms a child\'s link after seeing the household register; the document is recorded and audited', async () => {
+	// A resident the registry does not name as the child's guardian asks to link them: the link waits.
+	const g = await city.resident();
+	const child = makePerson({ birth: '2019-09-09' });
+	city.importPeople([child]);
+	const link = await city.ok('POST', '/v1/me/dependents', { token: g.token, body: { name: child.name, id_number: child.id_number, relation: 'child' } });
+	assert.equal(link.state, 'pending');
+	assert.equal((await city.api('GET', `/v1/me/dependents/${link.dependent_id}/code`, { token: g.token })).status, 409);
+
+	const page = await consoleAs(browser, city, 'operator');
+	await page.click('#nav-operator');
+	await page.fill('#op-link-id', String(link.dependent_id));
+	await page.click('#op-link-show');
+	await page.waitForSelector('#op-link-state[data-state="pending"]');
+	await page.waitForSelector('#op-link-minor[data-minor="true"]');
+	assert.match(await text(page, '#op-link-minor'), /出生医学证明或户口簿/);
+	assert.ok(!(await page.textContent('#op-link-result')).includes(child.id_number), 'masked');
+	await page.selectOption('#op-link-document', 'household_register');
+	await shot(page, 'console-operator-document');
+	// Cancelling the question sends nothing.
+	const sent = watchRequests(page, /^\/v1\/staff\/dependents\/\d+\/(document|confirm)$/);
+	await page.click('#op-link-confirm');
+	assert.match(await text(page, '#confirm-text'), /户口簿/);
+	await page.click('#confirm-cancel');
+	assert.deepEqual(sent.seen, []);
+	await page.click('#op-link-confirm');
+	await page.click('#confirm-ok');
+	await page.waitForSelector('#op-link-state[data-state="active"]');
+	await page.waitForSelector('#op-link-basis[data-basis="household_register"]');
+	assert.deepEqual(sent.stop(), [`POST /v1/staff/dependents/${link.dependent_id}/document`]);
+	await shot(page, 'console-operator-document-confirmed');
+
+	const deps = await city.ok('GET', '/v1/me/dependents', { token: g.token });
+	const d = deps.dependents.find((x) => x.dependent_id === link.dependent_id);
+	assert.deepEqual([d.state, d.basis], ['active', 'household_register']);
+	await city.ok('GET', `/v1/me/dependents/${link.dependent_id}/code`, { token: g.token });
+	const audit = await city.ok('GET', '/v1/staff/audit?action=dependent.document', { token: city.staffToken('security') });
+	const entry = audit.entries.find((e) => e.detail && e.detail.link_id === link.dependent_id);
+	assert.ok(entry, 'the confirmation is in the audit log');
+	assert.equal(entry.actor.kind, 'staff');
+	assert.equal(entry.actor.id, city.staff.operator.staff_id);
+	assert.equal(entry.detail.basis, 'household_register');
 	noProblems(page);
 	await page.context().close();
 });

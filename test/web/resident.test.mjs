@@ -205,6 +205,7 @@ test('a colour set by the admin shows on the frame and in the reasons, in both l
 
 test('relatives: a child linked at once, their code shown for them; a request for my consent accepted', async () => {
 	const child = makePerson({ birth: '2018-05-01' });
+	child.guardians = [p.id_number]; // the registry names me: linked at once
 	city.importPeople([child]);
 	await page.click('#nav-relatives');
 	await until('the relatives list', async () => /还没有添加亲属/.test((await text('#rel-list')) || ''));
@@ -274,6 +275,44 @@ test('relatives: a child linked at once, their code shown for them; a request fo
 	await until('back to my code, saying why', async () => (await visible('#code-note')) && !(await visible('#code-for')));
 	assert.equal(await text('#code-name'), maskName(p.name));
 	assert.equal(await page.locator('#code-switch button[data-dependent]:not([data-dependent=""])').count(), 0);
+	noProblems(page);
+});
+
+test('who can show my code: I withdraw the consent I gave, and the code that relative holds stops at once', async () => {
+	// Another resident asks to show my code, and I agree (through the API: the page's accept is tested above).
+	const { p: g, token: gToken } = await city.resident();
+	const link = await city.ok('POST', '/v1/me/dependents', { token: gToken, body: { name: p.name, id_number: p.id_number, relation: 'spouse' } });
+	await city.ok('POST', `/v1/me/guardian-requests/${link.dependent_id}/accept`, { token: await page.evaluate((k) => sessionStorage.getItem(k), TOKEN_KEY) });
+	const { code } = await city.ok('GET', `/v1/me/dependents/${link.dependent_id}/code`, { token: gToken });
+	const gate = await city.terminal('community', '小区东门', '长宁区');
+	assert.equal((await city.scan(gate, code)).data.result, 'red', 'their code for me answers my colour');
+
+	await page.click('#nav-code');
+	await page.click('#nav-relatives');
+	const item = `.guardian-item[data-link-id="${link.dependent_id}"]`;
+	await until('who can show my code', () => page.locator(item).count());
+	assert.match(await text('#rel-guardians-card h2'), /谁可以为我出示健康码/);
+	assert.match(await text(item), new RegExp(maskName(g.name).replace(/\*/g, '\\*')));
+	assert.match(await text(item), /配偶/);
+	assert.ok(!(await text(item)).includes(g.id_number), 'the ID number masked');
+	await shot(page, 'resident-guardians');
+
+	const withdrawals = watchRequests(page, /^\/v1\/me\/guardians\/[^/]+$/);
+	await page.click(`${item} .guardian-withdraw`);
+	await until('the button asks to confirm', async () => /确认撤回/.test(await text(`${item} .guardian-withdraw`)));
+	assert.deepEqual(withdrawals.seen, [], 'one click sends nothing');
+	await page.click(`${item} .guardian-withdraw`);
+	await until('the link gone from the list', async () => (await page.locator(item).count()) === 0);
+	assert.deepEqual(withdrawals.stop(), [`DELETE /v1/me/guardians/${link.dependent_id}`]);
+	assert.match(await text('#rel-notice'), /已撤回/);
+	await shot(page, 'resident-guardians-withdrawn');
+
+	// At once: the code they hold answers as a removed link's, and they see the link withdrawn.
+	const after = await city.scan(gate, code);
+	assert.equal(after.data.result, 'unknown');
+	assert.equal(after.data.person, undefined);
+	const theirs = await city.ok('GET', '/v1/me/dependents', { token: gToken });
+	assert.equal(theirs.dependents.find((d) => d.dependent_id === link.dependent_id).state, 'withdrawn');
 	noProblems(page);
 });
 

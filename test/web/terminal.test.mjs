@@ -190,6 +190,7 @@ test('(e) a tampered code and garbage: invalid, dark with a warning (phone-sized
 test('(f) a dependent\'s code: the child\'s masked name, presented by the guardian (relation)', async () => {
 	const { p: guardian, token } = await city.resident();
 	const child = makePerson({ birth: '2018-05-01' });
+	child.guardians = [guardian.id_number];
 	city.importPeople([child]);
 	const dep = await city.ok('POST', '/v1/me/dependents', { token, body: { name: child.name, id_number: child.id_number, relation: 'child' } });
 	assert.equal(dep.state, 'active');

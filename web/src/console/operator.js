@@ -1,6 +1,7 @@
 // operator: the 12345 hotline's tools. File an appeal for a caller, tell a caller how their appeals stand
-// (without what they wrote), and confirm a relative's link when the dependent consents on the call. ID
-// numbers and names go in request bodies only.
+// (without what they wrote), and confirm a relative's link: an adult's when the adult consents on the call, a
+// child's once the operator has seen the birth certificate or household register that names the applicant (which
+// document, is recorded and audited). ID numbers and names go in request bodies only.
 import { h, replace } from '../common/dom.js';
 import { t } from './strings.js';
 import { api } from './session.js';
@@ -67,11 +68,17 @@ function linkCard() {
 		h('div', { class: 'row2' }, field('op-link-id', t('op_link_id'), linkId), h('div')),
 		h('div', { class: 'row' }, show), box, out);
 	const render = (l) => {
-		const confirm = h('button', { id: 'op-link-confirm', type: 'button', disabled: l.state !== 'pending' }, t('op_link_confirm'));
+		const pending = l.state === 'pending';
+		// A child's link is confirmed by a document, an adult's by their consent (the API refuses the other way).
+		const doc = h('select', { id: 'op-link-document', disabled: !pending },
+			['birth_certificate', 'household_register'].map((d) => h('option', { value: d }, t(`doc_${d}`))));
+		const confirm = h('button', { id: 'op-link-confirm', type: 'button', disabled: !pending }, t(l.minor ? 'op_link_document_confirm' : 'op_link_confirm'));
 		confirm.addEventListener('click', async () => {
-			if (!(await confirmDialog(t('op_link_confirm_q')))) return;
+			const question = l.minor ? t('op_link_document_q', { doc: t(`doc_${doc.value}`) }) : t('op_link_confirm_q');
+			if (!(await confirmDialog(question))) return;
 			busy(confirm, box, async () => {
-				await api('POST', `/v1/staff/dependents/${l.link_id}/confirm`);
+				if (l.minor) await api('POST', `/v1/staff/dependents/${l.link_id}/document`, { document: doc.value });
+				else await api('POST', `/v1/staff/dependents/${l.link_id}/confirm`);
 				render(await api('GET', `/v1/staff/dependents/${l.link_id}`));
 				box.notice(t('op_link_confirmed'));
 			});
@@ -79,10 +86,13 @@ function linkCard() {
 		replace(out, h('dl', { class: 'facts' },
 			h('dt', null, t('op_name')), h('dd', null, l.name),
 			h('dt', null, t('op_id_number')), h('dd', { class: 'mono' }, l.id_number),
+			h('dt', null, t('op_link_minor')), h('dd', { id: 'op-link-minor', 'data-minor': String(l.minor) }, t(l.minor ? 'op_link_is_minor' : 'op_link_is_adult')),
 			h('dt', null, t('op_relation')), h('dd', null, t.or(`relation.${l.relation}`, l.relation)),
 			h('dt', null, t('op_guardian')), h('dd', null, `#${l.guardian_id}`),
 			h('dt', null, t('op_created')), h('dd', null, when(l.created_at)),
-			h('dt', null, t('ap_state')), h('dd', { id: 'op-link-state', 'data-state': l.state }, t.or(`link_${l.state}`, l.state))),
+			h('dt', null, t('ap_state')), h('dd', { id: 'op-link-state', 'data-state': l.state }, t.or(`link_${l.state}`, l.state)),
+			l.basis ? [h('dt', null, t('op_link_basis')), h('dd', { id: 'op-link-basis', 'data-basis': l.basis }, t.or(`basis_${l.basis}`, l.basis))] : null),
+		l.minor && pending ? field('op-link-document', t('op_link_document'), doc) : null,
 		h('div', { class: 'row' }, confirm));
 	};
 	form.addEventListener('submit', (ev) => {
