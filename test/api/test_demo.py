@@ -513,7 +513,8 @@ def test_newcomer_registers_a_person_of_the_registry(served):
 
 def test_newcomer_adds_relatives(served):
     """The 1st resident adds the children and the elder: a link is as the file's note says (at once, or waiting
-    for an operator); the elder's waits for their consent, which a 12345 operator confirms."""
+    for an operator); a child's waits for an operator who has seen the birth certificate, the elder's for their
+    consent, which a 12345 operator confirms."""
     city = served
     token = login(city, city.residents[0])
     operator = city.staff["operator"]["token"]
@@ -524,7 +525,11 @@ def test_newcomer_adds_relatives(served):
         dep = r.json()
         assert dep["minor"] == (p["relation"] == "child"), dep
         assert dep["state"] == ("active" if "linked at once" in p["note"] else "pending"), (p, dep)
-        if dep["state"] == "pending":
+        if dep["state"] == "pending" and dep["minor"]:
+            r = city.post(f"/v1/staff/dependents/{dep['dependent_id']}/document", {"document": "birth_certificate"},
+                          token=operator)
+            assert r.status_code == 200 and r.json()["state"] == "active", r.text
+        elif dep["state"] == "pending":
             r = city.post(f"/v1/staff/dependents/{dep['dependent_id']}/confirm", token=operator)
             assert r.status_code == 200 and r.json()["state"] == "active", r.text
         r = city.get(f"/v1/me/dependents/{dep['dependent_id']}/code", token=token)
