@@ -2,6 +2,7 @@
 #include "api/router.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,17 +277,22 @@ void ss_api_cache(struct ss_api_call *c, int max_age)
  * server's, so that scans, answered on the server's threads, come first. The
  * slow pool runs the password-hashing routes (log-in, registration), which
  * anyone may call: each source (a keyed hash of the peer's address, from the
- * server) may have at most SLOW_PER_SOURCE of them admitted, the excess is
+ * server) may have at most SLOW_PER_SOURCE of them admitted at once and
+ * SLOW_RATE a second (a bucket of SLOW_BURST: a log-in that is refused early,
+ * an account locked, still reads and writes the store), the excess is
  * answered 429 after a delay (TARPIT_MS: a flood from one address cannot
  * turn the refusals into a load of their own), and the threads take the
  * sources in turn, one call each, so that a source with a long queue does not
  * keep the others waiting behind it.
  */
 #define WORK_QUEUE      4096
-#define WORK_NICE       5
+#define WORK_NICE       19
 #define SLOW_MAX        256 /* slow calls admitted (queued or running), in all */
 #define SLOW_PER_SOURCE 8
-#define SLOW_NICE       10
+#define SLOW_RATE       10.0 /* a second, per source */
+#define SLOW_BURST      20.0
+#define RATE_SLOTS      4096 /* sources remembered for their rate; the least recently seen go first */
+#define RATE_PROBE      8
 #define TARPIT_MS       500
 #define TARPIT_MAX      65536
 
@@ -327,6 +333,13 @@ struct source {
 	struct queue waiting;
 };
 
+/* A source's bucket of slow calls: tokens refill at SLOW_RATE a second, up to SLOW_BURST. */
+struct rate {
+	uint64_t key; /* 0: free */
+	double tokens;
+	int64_t at_us; /* when tokens was last brought up to date */
+};
+
 struct tarpit_entry {
 	int64_t due_us;
 	struct ss_http_deferred *d;
@@ -340,6 +353,7 @@ struct ss_api {
 	bool stopping;
 	struct queue work;
 	struct source sources[SLOW_MAX];
+	struct rate rates[RATE_SLOTS];
 	unsigned slow_admitted;
 	unsigned slow_cursor;        /* where the next slow call is looked for: the sources in turn */
 	struct tarpit_entry *tarpit; /* a ring of TARPIT_MAX: the delay is constant, so first in is first due */
@@ -478,6 +492,11 @@ static void *work_worker(void *arg)
 		if (!c)
 			return NULL;
 		work_call(c);
+		/*
+		 * Give way after each call: a nice value alone lets this thread finish its time slice (a millisecond or
+		 * more) before a scan thread that has just woken runs, and scans wait for many such wake-ups.
+		 */
+		sched_yield();
 	}
 }
 
@@ -514,11 +533,34 @@ static struct source *source_of(struct ss_api *api, uint64_t key, bool make)
 	return free_entry;
 }
 
+/* The bucket of source key, brought up to date at now (made, or taken from the least recently seen). Locked. */
+static struct rate *rate_of(struct ss_api *api, uint64_t key, int64_t now)
+{
+	size_t home = (size_t)(key * 0x9E3779B97F4A7C15ull >> 52) % RATE_SLOTS;
+	struct rate *r = NULL, *oldest = NULL;
+	for (size_t i = 0; i < RATE_PROBE && !r; i++) {
+		struct rate *e = &api->rates[(home + i) % RATE_SLOTS];
+		if (e->key == key)
+			r = e;
+		else if (!oldest || !e->key || (oldest->key && e->at_us < oldest->at_us))
+			oldest = e;
+	}
+	if (!r) { /* new, or forgotten: a full bucket (a source forgotten has been quiet the longest) */
+		r = oldest;
+		*r = (struct rate){.key = key, .tokens = SLOW_BURST, .at_us = now};
+	}
+	r->tokens += (double)(now - r->at_us) / 1e6 * SLOW_RATE;
+	if (r->tokens > SLOW_BURST)
+		r->tokens = SLOW_BURST;
+	r->at_us = now;
+	return r;
+}
+
 /* Why source key may not have one more slow call now (SS_RATE_LIMITED, SS_BUSY), or SS_OK. Locked. */
 static enum ss_err slow_refusal(struct ss_api *api, uint64_t key)
 {
 	struct source *s = source_of(api, key, false);
-	if (s && s->admitted >= SLOW_PER_SOURCE)
+	if ((s && s->admitted >= SLOW_PER_SOURCE) || rate_of(api, key, ss_time_mono_us())->tokens < 1.0)
 		return ss_fail(SS_RATE_LIMITED, NULL,
 		               "too many log-ins and registrations from this address; try again");
 	if (api->slow_admitted >= SLOW_MAX || api->stopping)
@@ -542,7 +584,7 @@ static struct ss_api_call *slow_next(struct ss_api *api)
 static void *slow_worker(void *arg)
 {
 	struct ss_api *api = arg;
-	lower_priority(SLOW_NICE);
+	/* at the server's priority: it holds the store; its argon2 runs on a low-priority thread (base/lowprio.h) */
 	for (;;) {
 		struct ss_api_call *c;
 		pthread_mutex_lock(&api->lock);
@@ -579,6 +621,7 @@ static enum ss_err to_slow(struct ss_api *api, struct ss_api_call *c)
 	}
 	s->admitted++;
 	api->slow_admitted++;
+	rate_of(api, key, ss_time_mono_us())->tokens -= 1.0;
 	c->deferred = ss_http_defer(c->req, ss_err_status(SS_BUSY), fail);
 	queue_push(&s->waiting, c);
 	pthread_cond_signal(&api->slow_wake);
@@ -739,6 +782,7 @@ enum ss_http_next ss_api_head(void *ctx, struct ss_http_req *req, struct ss_http
 	}
 	c->route = route;
 	req->route = route->name;
+	req->low_priority = route->lane != SS_LANE_INLINE; /* its connection moves to the server's other threads */
 	if ((err = check_channel(c)))
 		return answer_now(c, err);
 	switch (route->lane) {

@@ -7,6 +7,7 @@
 #include <argon2.h>
 
 #include "base/log.h"
+#include "base/lowprio.h"
 #include "base/mem.h"
 #include "crypto/crypto.h"
 
@@ -26,6 +27,29 @@
 #define T_COST_MAX 64
 #define LANES_MAX  16
 
+/* One argon2id computation, run on a low-priority thread (base/lowprio.h): anyone can ask for one at will. */
+struct argon2_call {
+	const char *password;
+	size_t n;
+	const uint8_t *salt;
+	char *out;
+	const char *hash;
+	int rc;
+};
+
+static void hash_call(void *ctx)
+{
+	struct argon2_call *c = ctx;
+	c->rc = argon2id_hash_encoded(T_COST, M_COST, LANES, c->password, c->n, c->salt, SALT_LEN, HASH_LEN, c->out,
+	                              SS_PASSWORD_HASH_MAX);
+}
+
+static void verify_call(void *ctx)
+{
+	struct argon2_call *c = ctx;
+	c->rc = argon2id_verify(c->hash, c->password, c->n);
+}
+
 enum ss_err ss_password_hash(const char *password, size_t n, char out[SS_PASSWORD_HASH_MAX])
 {
 	uint8_t salt[SALT_LEN];
@@ -36,8 +60,9 @@ enum ss_err ss_password_hash(const char *password, size_t n, char out[SS_PASSWOR
 		return ss_fail(SS_TOO_BIG, "password", "password too long");
 	if ((err = ss_random(salt, sizeof(salt))) != SS_OK)
 		return err;
-	rc = argon2id_hash_encoded(T_COST, M_COST, LANES, n ? password : "", n, salt, sizeof(salt), HASH_LEN, out,
-	                           SS_PASSWORD_HASH_MAX);
+	struct argon2_call call = {.password = n ? password : "", .n = n, .salt = salt, .out = out};
+	ss_lowprio_run(hash_call, &call);
+	rc = call.rc;
 	ss_wipe(salt, sizeof(salt));
 	if (rc != ARGON2_OK) {
 		ss_log_error("crypto_failure", "op=argon2id_hash error=\"%s\"", argon2_error_message(rc));
@@ -92,5 +117,7 @@ bool ss_password_verify(const char *hash, const char *password, size_t n)
 		return false;
 	if (strnlen(hash, SS_PASSWORD_HASH_MAX) == SS_PASSWORD_HASH_MAX || !costs_are_sane(hash))
 		return false;
-	return argon2id_verify(hash, n ? password : "", n) == ARGON2_OK;
+	struct argon2_call call = {.password = n ? password : "", .n = n, .hash = hash};
+	ss_lowprio_run(verify_call, &call);
+	return call.rc == ARGON2_OK;
 }

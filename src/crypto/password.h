@@ -4,7 +4,8 @@
  * Hashes are PHC strings ("$argon2id$v=19$m=...,t=...,p=...$salt$hash") that
  * carry their own parameters, so parameters can be raised later without
  * breaking stored hashes. Thread-safe. Each call costs tens of milliseconds
- * and about 19 MiB of memory by design.
+ * and about 19 MiB of memory by design, and runs on a thread of the lowest
+ * priority (base/lowprio.h) while the caller waits: anyone can ask for one.
  */
 #ifndef SS_CRYPTO_PASSWORD_H
 #define SS_CRYPTO_PASSWORD_H

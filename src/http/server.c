@@ -17,6 +17,16 @@
  *           is read and dropped for a moment, so that its kernel does not
  *           reset the connection before it has read the answer
  *
+ * The threads are in two groups. The first accepts, and carries the urgent
+ * lane (scans, answered on the thread itself). A request the application
+ * defers to its own threads on the other lane (low_priority) moves its
+ * connection to the second group, whose threads run at nice 19 and give way
+ * after every batch of events: a resident's or an attacker's connection then
+ * costs the urgent lane only what it leaves. A connection moves back the same
+ * way if it asks for the urgent lane. The move happens while the request waits,
+ * when no thread watches the connection: out of one epoll set at the deferral,
+ * into the other's when the request is resumed.
+ *
  * Each thread sweeps its connections twice a second for deadlines. A
  * connection that is closed while its request waits (the peer went) is kept,
  * marked dead, until the request is resumed, and then freed. Connections are
@@ -31,6 +41,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +51,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,8 +82,10 @@
 /* Body memory is reserved in steps of this many bytes as a chunked body grows. */
 #define BODY_STEP (16u << 10)
 #define SWEEP_MS  500
-#define EVENTS    128
-#define ACCEPTS   64 /* connections accepted per wake-up, at most, before the thread serves others */
+/* The nice value of the low-priority group's threads (Linux keeps one per thread). */
+#define LOW_NICE 19
+#define EVENTS   128
+#define ACCEPTS  64 /* connections accepted per wake-up, at most, before the thread serves others */
 /* The per-address table: open addressing, at least twice as many slots as connections. */
 #define ADDR_SLOTS (1u << 15)
 
@@ -90,6 +104,7 @@ struct conn {
 	struct conn *garbage_next; /* the thread's connections to free after this batch */
 	bool readable, writable;   /* edges seen and not yet used up */
 	bool dead;                 /* closed while its request waits: freed when resumed */
+	bool adopt;                /* moving to another thread, which takes it when its request is resumed */
 	bool health_only;          /* over its address's cap: may ask for the health check alone */
 	bool counted_addr;         /* counted in the per-address table */
 	unsigned served;           /* requests answered */
@@ -136,6 +151,7 @@ struct conn {
 
 struct thread {
 	struct ss_http_server *srv;
+	bool low; /* of the low-priority group: no accepting; connections come to it */
 	pthread_t tid;
 	int ep, wake;
 	pthread_mutex_t lock; /* guards ready and gone */
@@ -157,7 +173,7 @@ struct ss_http_server {
 	struct ss_http_config cfg;
 	int listen_fd;
 	uint16_t port;
-	unsigned nthreads;
+	unsigned nthreads, nhigh; /* threads [0, nhigh) accept and carry the urgent lane; the rest, the others */
 	struct thread *threads;
 	atomic_bool stopping, quit;
 	atomic_long in_flight; /* requests from their head to their end, begun before the stop */
@@ -552,6 +568,45 @@ static void start_body(struct conn *c, size_t max)
 	}
 }
 
+static void enqueue(struct conn *c);
+
+/*
+ * A request that waits for the application on the other group's lane moves
+ * its connection to a thread of that group (see the top): out of this
+ * thread's epoll set and list now, into the other's when it is resumed. The
+ * move holds a reference to the server, as an orphan does, until then.
+ */
+static bool move_to_group(struct conn *c)
+{
+	struct ss_http_server *srv = c->t->srv;
+	bool want_low = c->req.low_priority;
+	if (srv->nthreads == srv->nhigh || want_low == c->t->low)
+		return false;
+	epoll_ctl(c->t->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	unlink_conn(c);
+	unsigned first = want_low ? srv->nhigh : 0, n = want_low ? srv->nthreads - srv->nhigh : srv->nhigh;
+	c->t = &srv->threads[first + (unsigned)c->fd % n];
+	c->adopt = true;
+	atomic_fetch_add(&srv->refs, 1);
+	return true;
+}
+
+/* A thread takes a connection another one moved to it. */
+static void adopt(struct conn *c)
+{
+	struct thread *t = c->t;
+	c->adopt = false;
+	c->next = t->conns;
+	if (t->conns)
+		t->conns->prev = c;
+	t->conns = c;
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+	c->readable = c->writable = true; /* whatever came meanwhile: EAGAIN says otherwise */
+	if (epoll_ctl(t->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
+		ss_log_error("http_adopt", "errno=%d", errno); /* its deadline closes it */
+	srv_unref(t->srv);
+}
+
 static void after_app(struct conn *c, enum ss_http_next next)
 {
 	switch (next) {
@@ -566,8 +621,11 @@ static void after_app(struct conn *c, enum ss_http_next next)
 	case SS_HTTP_WAIT: {
 		int expected = D_HANDLING;
 		assert(atomic_load(&c->defer) != D_NONE);
+		bool moving = move_to_group(c);
 		if (atomic_compare_exchange_strong(&c->defer, &expected, D_SUSPENDED))
-			c->state = S_WAIT; /* ss_http_resume* hands it back through the thread's queue */
+			c->state = S_WAIT; /* ss_http_resume* hands it back through the (new) thread's queue */
+		else if (moving)
+			enqueue(c); /* resumed already: the new thread takes it at once */
 		else
 			resumed(c); /* resumed already, before the application returned */
 		return;
@@ -986,6 +1044,8 @@ static void drain_ready(struct thread *t)
 	while (fifo) {
 		struct conn *c = fifo;
 		fifo = c->ready_next;
+		if (c->adopt)
+			adopt(c);
 		resumed(c);
 		advance(c);
 	}
@@ -1120,6 +1180,8 @@ static void *thread_main(void *arg)
 	struct thread *t = arg;
 	struct ss_http_server *srv = t->srv;
 	struct epoll_event events[EVENTS];
+	if (t->low && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), LOW_NICE) != 0)
+		ss_log_warn("http_thread_priority", "nice=%d", LOW_NICE);
 	t->next_sweep = now_us() + SWEEP_MS * 1000;
 	while (!atomic_load(&srv->quit)) {
 		int64_t wait_ms = (t->next_sweep - now_us()) / 1000;
@@ -1153,6 +1215,9 @@ static void *thread_main(void *arg)
 			t->next_sweep = now_us() + SWEEP_MS * 1000;
 		}
 		free_garbage(t);
+		if (t->low)
+			sched_yield(); /* give way to the urgent lane's threads woken meanwhile (api/router.c says why)
+			                */
 	}
 	thread_exit(t);
 	return NULL;
@@ -1311,6 +1376,8 @@ enum ss_err ss_http_start(const struct ss_http_config *cfg, struct ss_http_serve
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		c->threads = n > 0 ? (unsigned)n : 1;
 	}
+	if (!c->low_threads)
+		c->low_threads = c->threads;
 	srv->listen_fd = fd;
 	srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
 	                                              : ((struct sockaddr_in *)&bound)->sin_port);
@@ -1329,16 +1396,19 @@ enum ss_err ss_http_start(const struct ss_http_config *cfg, struct ss_http_serve
 	srv->busy_addr_len = canned(c, SS_RATE_LIMITED, "too many connections from this address", srv->busy_addr,
 	                            sizeof(srv->busy_addr));
 
-	srv->threads = ss_calloc(c->threads, sizeof(*srv->threads));
-	for (unsigned i = 0; i < c->threads; i++) {
+	unsigned total = c->threads + c->low_threads;
+	srv->nhigh = c->threads;
+	srv->threads = ss_calloc(total, sizeof(*srv->threads));
+	for (unsigned i = 0; i < total; i++) {
 		struct thread *t = &srv->threads[i];
 		t->srv = srv;
+		t->low = i >= c->threads;
 		pthread_mutex_init(&t->lock, NULL);
 		t->ep = epoll_create1(EPOLL_CLOEXEC);
 		t->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &srv->listen_fd};
 		struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &t->wake};
-		if (t->ep < 0 || t->wake < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &lev) != 0 ||
+		if (t->ep < 0 || t->wake < 0 || (!t->low && epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &lev) != 0) ||
 		    epoll_ctl(t->ep, EPOLL_CTL_ADD, t->wake, &wev) != 0 ||
 		    pthread_create(&t->tid, NULL, thread_main, t) != 0) {
 			ss_log_error("http_thread", "errno=%d", errno);
@@ -1355,8 +1425,8 @@ enum ss_err ss_http_start(const struct ss_http_config *cfg, struct ss_http_serve
 		}
 		srv->nthreads = i + 1;
 	}
-	ss_log_info("http_listen", "port=%u threads=%u connection_limit=%u", (unsigned)srv->port, srv->nthreads,
-	            srv->max_conns);
+	ss_log_info("http_listen", "port=%u threads=%u low_threads=%u connection_limit=%u", (unsigned)srv->port,
+	            srv->nhigh, srv->nthreads - srv->nhigh, srv->max_conns);
 	*out = srv;
 	return SS_OK;
 }

@@ -68,6 +68,8 @@ struct ss_http_req {
 	const char *remote;   /* the peer's address as text ("127.0.0.1"): for this request only, never kept */
 	uint64_t source;      /* a keyed hash of the peer's address: tells peers apart without naming them */
 	const char *route;    /* set by the application: the route pattern ("POST /v1/citizens") for metrics, logs */
+	bool low_priority;    /* set by the application: the request (and its connection) belong to the low-priority
+	                         threads (see ss_http_config.low_threads) */
 	struct ss_arena *arena;
 	void *app;   /* the application's, from head() to the end of the request */
 	void *state; /* private to the server */
@@ -133,7 +135,8 @@ typedef void (*ss_http_error_fn)(void *ctx, enum ss_err err, const char *msg, st
 
 struct ss_http_config {
 	const char *listen; /* "HOST:PORT"; port 0 picks a free one */
-	unsigned threads;   /* I/O threads; 0 means the number of CPUs */
+	unsigned threads;     /* I/O threads of the urgent lane, which accept; 0 means the number of CPUs */
+	unsigned low_threads; /* I/O threads of the rest, at the lowest priority; 0 means as many as threads */
 	ss_http_head_fn head;
 	ss_http_handler_fn handler;
 	ss_http_error_fn errors;

@@ -2792,6 +2792,24 @@ static enum ss_err migrate(struct sq *q)
 	return SS_OK;
 }
 
+/*
+ * Waiting for another connection's write lock: SQLite's own busy timeout
+ * sleeps 1, 2, 5, 10, ... up to 100 ms between tries, so a scan writer that
+ * meets a log-in's short transaction could lose tens of milliseconds and every
+ * scan waiting for its commit with it. Here the tries come every 100 us at
+ * first and at most every millisecond, up to BUSY_TIMEOUT_MS in all.
+ */
+static int busy_wait(void *ctx, int tries)
+{
+	(void)ctx;
+	/* 8 tries of 100 us, then 1 ms each: the total passes BUSY_TIMEOUT_MS at this many tries */
+	if (tries >= 8 + BUSY_TIMEOUT_MS)
+		return 0;
+	struct timespec ts = {0, tries < 8 ? 100 * 1000 : 1000 * 1000};
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 enum ss_err ss_store_sqlite_open(const char *path, bool create, struct ss_store **out)
 {
 	if (!create && access(path, F_OK) != 0)
@@ -2814,7 +2832,7 @@ enum ss_err ss_store_sqlite_open(const char *path, bool create, struct ss_store 
 		              q->db ? sqlite3_errmsg(q->db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(q->db, busy_wait, NULL);
 	sqlite3_extended_result_codes(q->db, 1);
 	if ((err = exec(q, "PRAGMA journal_mode = WAL", "enable WAL")) ||
 	    (err = exec(q, "PRAGMA synchronous = FULL", "set synchronous")) ||

@@ -89,7 +89,7 @@ static void test_setup(void)
 	struct ss_app *app = NULL;
 	CHECK(ss_app_open(dir, true, &app) == SS_OK);
 	const char *csv = "id_number,name,sex,birth_date,division,phone\n"
-	                  "11010519491231002X,张三,M,1949-12-31,110105,13800138000\n"
+	                  "11010519491231002X,张三,F,1949-12-31,110105,13800138000\n"
 	                  "110105195001010012,李四,M,1950-01-01,110105,\n";
 	FILE *f = fmemopen((void *)csv, strlen(csv), "r");
 	struct ss_import_report rep = {0};
