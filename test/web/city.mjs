@@ -3,6 +3,7 @@
 // the scene (registering people, creating terminals, signing scans, logging in staff).
 //
 //   const city = await City.start({ codeTtl: 60 });   // init, registry, one member of staff per role, serve
+//                                                      // (loginDelayMs: --login-delay-ms, default 200)
 //   const p = city.person();                           // an unregistered person of the registry
 //   await city.register(p); const token = await city.login(p);
 //   const { p, token } = await city.resident();        // the same in one step
@@ -126,8 +127,9 @@ export async function freshOtp(p) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Polls fn until it returns a truthy value (returned) or the deadline passes (throws, naming what).
-export async function until(what, fn, ms = 15000) {
+// Polls fn until it returns a truthy value (returned) or the deadline passes (throws, naming what). The deadline
+// only bounds how long a failure takes to show: 30 s, as Playwright's own waits, holds on a busy machine.
+export async function until(what, fn, ms = 30000) {
 	const deadline = Date.now() + ms;
 	let last;
 	for (;;) {
@@ -157,7 +159,7 @@ function freePort() {
 
 export class City {
 	// Makes a data directory with a registry of `people` residents, one member of staff per role, and serves it.
-	static async start({ people = 40, codeTtl = 60, extra = [] } = {}) {
+	static async start({ people = 40, codeTtl = 60, loginDelayMs = 200, extra = [] } = {}) {
 		const city = new City();
 		city.root = mkdtempSync(join(tmpdir(), 'suishen-web-'));
 		city.data = join(city.root, 'data');
@@ -167,7 +169,7 @@ export class City {
 		city.importPeople(city.pool);
 		city.staff = {};
 		for (const role of ROLES) city.staff[role] = JSON.parse(city.cli('staff', 'create', '--data', city.data, '--name', `${role} 1`, '--role', role));
-		await city.serve({ codeTtl, extra });
+		await city.serve({ codeTtl, loginDelayMs, extra });
 		return city;
 	}
 
@@ -183,13 +185,13 @@ export class City {
 		this.cli('import', 'population', '--data', this.data, csv);
 	}
 
-	async serve({ codeTtl = 60, extra = [] } = {}) {
+	async serve({ codeTtl = 60, loginDelayMs = 200, extra = [] } = {}) {
 		this.port = await freePort();
 		this.base = `http://127.0.0.1:${this.port}`;
 		this.log = join(this.root, 'server.log');
 		const out = (await import('node:fs')).openSync(this.log, 'a');
 		this.proc = spawn(BIN, ['serve', '--data', this.data, '--listen', `127.0.0.1:${this.port}`, '--code-ttl', String(codeTtl),
-			'--login-delay-ms', '200', '--web', WEB, ...extra], { stdio: ['ignore', out, out], env: cleanEnv() });
+			'--login-delay-ms', String(loginDelayMs), '--web', WEB, ...extra], { stdio: ['ignore', out, out], env: cleanEnv() });
 		this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve({ code, sig })));
 		await until('suishen serve to answer /healthz', async () => (await fetch(this.base + '/healthz')).ok, 30000);
 	}
