@@ -576,8 +576,8 @@ class City:
 # Fixtures
 
 
-def _city(root, pool=40, staff=True, start=True):
-    c = City(root)
+def _city(root, pool=40, staff=True, start=True, login_delay_ms=LOGIN_DELAY_MS):
+    c = City(root, login_delay_ms=login_delay_ms)
     if pool:
         c.add_pool(pool)
     if staff:

@@ -4,9 +4,9 @@ operators' command line (`suishen code`, `suishen verify`).
 Covers the code's form (at most 64 characters of the QR alphanumeric set; issued_at now; expires_at the code TTL
 later), that every call issues a new code and each scans green, the QR images (SVG; a PNG that zbarimg reads back to
 a code that scans green), `Cache-Control: no-store` and 401 without a citizen token; expiry with `--code-ttl 2`
-(green at once, `expired` within a few seconds, without `person`, and listed in the resident's history); codes made
-with a key that is rotated out (still green) and then retired (invalid, while new codes are green); a code whose
-holder was deleted (unknown); and the command line.
+(green before its expires_at and `expired` from then on by the server's clock, without `person`, and listed in the
+resident's history); codes made with a key that is rotated out (still green) and then retired (invalid, while new
+codes are green); a code whose holder was deleted (unknown); and the command line.
 """
 import re
 import signal
@@ -219,29 +219,38 @@ def test_ttl_is_the_servers(short_city):
 
 
 def test_code_expires(short_city):
+    """Green before expires_at, expired from then on: judged by the server's own clock (each answer's scanned_at, the
+    second the server checked the code in), not by how long the test took between its requests."""
     city = short_city
     term = make_terminal(city, scene="hospital", place="仁济医院")
     _, token = resident(city)
-    early_in_second(0.5)
-    code = get_code(city, token)["code"]
-    first = scan_ok(city, term, code)
-    assert first["result"] == "green", first
-    t0 = time.monotonic()
-    last = poll(lambda: (lambda b: b if b["result"] != "green" else None)(scan_ok(city, term, code)), timeout=6,
+    scans = []  # every answer, oldest first: the resident's history lists them all
+
+    def scanned(code, expires):
+        b = scan_ok(city, term, code)
+        scans.append(b)
+        assert b["result"] == ("expired" if parse_time(b["scanned_at"]) >= expires else "green"), (b, expires)
+        return b
+
+    def green_at_first():
+        # a code lives 2 s: a machine slower than that between issuing and scanning sees it expired, and tries anew
+        early_in_second(0.5)
+        body = get_code(city, token)
+        expires = parse_time(body["expires_at"])
+        return (body["code"], expires) if scanned(body["code"], expires)["result"] == "green" else None
+
+    code, expires = poll(green_at_first, timeout=60, interval=0, what="a code scanned green before it expired")
+    last = poll(lambda: (lambda b: b if b["result"] != "green" else None)(scanned(code, expires)), timeout=30,
                 interval=0.2, what="the code expiring")
-    assert last["result"] == "expired", last
     assert "person" not in last
-    assert time.monotonic() - t0 <= 5.0
     # expired stays expired, and the CLI agrees
-    assert scan_ok(city, term, code)["result"] == "expired"
+    assert scanned(code, expires)["result"] == "expired"
     assert verify_cli(city, code, "--code-ttl", "2")["result"] == "expired"
-    # a new code is green again
-    assert scan_result(city, term, get_code(city, token)["code"]) == "green"
-    # the expired scans are in the resident's history (newest first: the last green, then the expired ones)
-    results = [s["result"] for s in my_scans(city, token)]
-    assert results[0] == "green" and results[-1] == "green", results
-    assert "expired" in results and set(results[1:-1]) <= {"green", "expired"}, results
-    assert results.count("expired") >= 2
+    # a new code is green again (or, on a machine slower than its 2 s, expired at its own expires_at)
+    poll(green_at_first, timeout=60, interval=0, what="a new code scanned green")
+    # the resident's history holds every scan, newest first, expired ones too
+    assert [s["result"] for s in my_scans(city, token)] == [b["result"] for b in reversed(scans)]
+    assert [b["result"] for b in scans].count("expired") >= 2
 
 
 # -- keys: a code key rotated out, then retired ----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 // the scene (registering people, creating terminals, signing scans, logging in staff).
 //
 //   const city = await City.start({ codeTtl: 60 });   // init, registry, one member of staff per role, serve
+//                                                      // (loginDelayMs: --login-delay-ms, default 200)
 //   const p = city.person();                           // an unregistered person of the registry
 //   await city.register(p); const token = await city.login(p);
 //   const { p, token } = await city.resident();        // the same in one step
@@ -10,6 +11,7 @@
 //   await residentLogin(page, city, p);                // logs p in through the resident page's form
 //   const page = await consoleAs(browser, city, 'handler');  // the console, logged in as a role's member of staff
 //   maskName(p.name), maskId(p.id_number)              // as the API masks them
+//   await boxedHan(page, 'h1')                         // its Chinese characters drawn as boxes ([] if a font has them)
 //   const sent = watchRequests(page, /^\/v1\/me$/);     // the requests the page makes (sent.seen, sent.stop())
 //   ...; await city.stop();                            // SIGTERM: the server must exit 0
 //
@@ -125,8 +127,9 @@ export async function freshOtp(p) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Polls fn until it returns a truthy value (returned) or the deadline passes (throws, naming what).
-export async function until(what, fn, ms = 15000) {
+// Polls fn until it returns a truthy value (returned) or the deadline passes (throws, naming what). The deadline
+// only bounds how long a failure takes to show: 30 s, as Playwright's own waits, holds on a busy machine.
+export async function until(what, fn, ms = 30000) {
 	const deadline = Date.now() + ms;
 	let last;
 	for (;;) {
@@ -156,7 +159,7 @@ function freePort() {
 
 export class City {
 	// Makes a data directory with a registry of `people` residents, one member of staff per role, and serves it.
-	static async start({ people = 40, codeTtl = 60, extra = [] } = {}) {
+	static async start({ people = 40, codeTtl = 60, loginDelayMs = 200, extra = [] } = {}) {
 		const city = new City();
 		city.root = mkdtempSync(join(tmpdir(), 'suishen-web-'));
 		city.data = join(city.root, 'data');
@@ -166,7 +169,7 @@ export class City {
 		city.importPeople(city.pool);
 		city.staff = {};
 		for (const role of ROLES) city.staff[role] = JSON.parse(city.cli('staff', 'create', '--data', city.data, '--name', `${role} 1`, '--role', role));
-		await city.serve({ codeTtl, extra });
+		await city.serve({ codeTtl, loginDelayMs, extra });
 		return city;
 	}
 
@@ -185,13 +188,13 @@ export class City {
 		this.cli('import', 'population', '--data', this.data, csv);
 	}
 
-	async serve({ codeTtl = 60, extra = [] } = {}) {
+	async serve({ codeTtl = 60, loginDelayMs = 200, extra = [] } = {}) {
 		this.port = await freePort();
 		this.base = `http://127.0.0.1:${this.port}`;
 		this.log = join(this.root, 'server.log');
 		const out = (await import('node:fs')).openSync(this.log, 'a');
 		this.proc = spawn(BIN, ['serve', '--data', this.data, '--listen', `127.0.0.1:${this.port}`, '--code-ttl', String(codeTtl),
-			'--login-delay-ms', '200', '--web', WEB, ...extra], { stdio: ['ignore', out, out], env: cleanEnv() });
+			'--login-delay-ms', String(loginDelayMs), '--web', WEB, ...extra], { stdio: ['ignore', out, out], env: cleanEnv() });
 		this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve({ code, sig })));
 		await until('suishen serve to answer /healthz', async () => (await fetch(this.base + '/healthz')).ok, 30000);
 	}
@@ -303,12 +306,12 @@ function cleanEnv() {
 // ---- the browser ---------------------------------------------------------------------------------------------
 
 // Headless Debian Chromium. camera: a .y4m/.mjpeg file that the fake capture device plays (and permission
-// to use it granted), for pages that read codes from a camera.
-export async function launch({ camera } = {}) {
+// to use it granted), for pages that read codes from a camera. env: Chromium's environment (default this one's).
+export async function launch({ camera, env } = {}) {
 	const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
 		'--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required'];
 	if (camera) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${camera}`);
-	return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+	return chromium.launch({ executablePath: CHROMIUM, headless: true, args, env });
 }
 
 // Makes a Y4M video (640x480, 4:2:0) for Chromium's fake camera: blankFrames white frames, then qrFrames frames of
@@ -417,6 +420,52 @@ export function watchRequests(page, re) {
 // Fails if the page logged an error or broke its policy (call at the end of a test).
 export function noProblems(page) {
 	if (page.problems.length) throw new Error('the page had problems:\n  ' + page.problems.join('\n  '));
+}
+
+// The Chinese characters of the element sel (the first match) that page draws as boxes ("tofu", what Chromium draws
+// where no installed font has a character): [] when every one is a glyph. Each distinct Han character is drawn alone
+// inside the element itself (its font, size, weight and lang, in the page as it is) and photographed, and so is
+// U+10FFFD, a private-use character that no font draws. A box is the same picture whatever the character, so a
+// character that looks like U+10FFFD, or like another character, is a box. Pictures, not fonts' names: this holds
+// whichever font the page's stack or fontconfig's fallback picks, and says nothing of fonts that are merely there.
+// The element's own content is put back after. Throws, naming the fonts used (CSS.getPlatformFontsForNode), if the
+// element has fewer than two distinct Han characters to tell apart.
+export async function boxedHan(page, sel) {
+	const el = page.locator(sel).first();
+	const chars = [...new Set((await el.textContent()).match(/\p{Script=Han}/gu) || [])];
+	if (chars.length < 2) throw new Error(`boxedHan: ${sel} has ${chars.length} distinct Han characters, 2 are needed`);
+	const MISSING = '\u{10FFFD}';
+	const pictures = new Map();
+	await el.evaluate((e) => {
+		e.suishenKept = [...e.childNodes];
+		e.replaceChildren(Object.assign(document.createElement('span'), { id: 'glyph-probe' }));
+	});
+	try {
+		for (const c of [MISSING, ...chars]) {
+			await el.evaluate((e, c) => (e.querySelector('#glyph-probe').textContent = c), c);
+			pictures.set(c, (await page.locator('#glyph-probe').screenshot({ animations: 'disabled', caret: 'hide' })).toString('base64'));
+		}
+	} finally {
+		await el.evaluate((e) => e.replaceChildren(...e.suishenKept));
+	}
+	const alike = new Map();
+	for (const c of chars) alike.set(pictures.get(c), (alike.get(pictures.get(c)) || 0) + 1);
+	return chars.filter((c) => pictures.get(c) === pictures.get(MISSING) || alike.get(pictures.get(c)) > 1);
+}
+
+// The fonts Chromium used for the text of the element sel (the first match): "family ×glyphs" each, for messages.
+export async function fontsOf(page, sel) {
+	const cdp = await page.context().newCDPSession(page);
+	try {
+		await cdp.send('DOM.enable');
+		await cdp.send('CSS.enable');
+		const { root } = await cdp.send('DOM.getDocument');
+		const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector: sel });
+		const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+		return fonts.map((f) => `${f.familyName} ×${f.glyphCount}`);
+	} finally {
+		await cdp.detach();
+	}
 }
 
 // Saves a screenshot of the page as test-results/web/<name>.png and says where (the test output lists them).
