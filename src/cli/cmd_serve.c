@@ -9,6 +9,8 @@
  * active (`suishen rules load`): a scan sees such a change at the next
  * SIGHUP, or within HOUSEKEEPING_SECONDS. The server follows the store's
  * history of changes by its change_id, so the cost is that of the changes.
+ * Every second it also takes up a rule job (core/rulejob.h) that a server
+ * stopped or killed part-way, or a command line that died, left unfinished.
  * Housekeeping also runs the security watcher (core/alerts.h) and signs the
  * audit log's latest entry (core/audit.h), so an entry is covered by a signed
  * checkpoint within HOUSEKEEPING_SECONDS.
@@ -33,6 +35,7 @@
 #include "core/assign.h"
 #include "core/audit.h"
 #include "core/holders.h"
+#include "core/rulejob.h"
 #include "http/pages.h"
 #include "http/server.h"
 
@@ -149,6 +152,9 @@ int ss_cmd_serve(int argc, char **argv)
 			ss_log_info("stopping", "signal=%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			break;
 		}
+		/* a rule job left by a server stopped or killed part-way, or by a `suishen rules load` that died */
+		if (ss_rulejob_resume(app, NULL))
+			ss_log_warn("rules_job_resume_failed", "msg=\"%s\"", ss_err_message());
 		int changed = 0;
 		if (ss_assign_due(app, ss_time_now(), &changed))
 			ss_log_warn("review_failed", "msg=\"%s\"", ss_err_message());
