@@ -1,6 +1,6 @@
 /*
  * staff: the staff endpoints (api.md "Staff"): who am I, creating staff and terminals, colours by hand, rules diff,
- * tracing companions.
+ * applying rules (a job: core/rulejob.h), tracing companions.
  */
 #include "api/api.h"
 
@@ -18,12 +18,13 @@
 #include "core/division.h"
 #include "core/holders.h"
 #include "core/records.h"
+#include "core/rulejob.h"
 #include "core/rules.h"
 #include "core/status.h"
 #include "core/terminal.h"
 #include "core/trace.h"
 
-#define SMALL_BODY        (8 * 1024) /* a form of a few short members */
+#define SMALL_BODY        (8 * 1024)    /* a form of a few short members */
 #define RULES_BODY        (1024 * 1024) /* a rule file's text, escaped in JSON */
 #define RULES_ERRORS_LIST 100           /* parse errors listed in a refusal */
 #define RULES_ERRORS_MAX  (64 * 1024)
@@ -151,6 +152,20 @@ static void district_json(struct ss_jw *w, const struct ss_rules_district *e, bo
 	ss_jw_obj_end(w);
 }
 
+/* The "changes" and "by_district" members of a diff or a rule job. */
+static void moves_json(struct ss_jw *w, const struct ss_rules_diff *d)
+{
+	ss_jw_key(w, "changes");
+	changes_json(w, d->changes);
+	ss_jw_key(w, "by_district");
+	ss_jw_arr_begin(w);
+	for (size_t i = 0; i < d->ndistricts; i++)
+		district_json(w, &d->districts[i], false);
+	if (d->has_other)
+		district_json(w, &d->other, true);
+	ss_jw_arr_end(w);
+}
+
 /*
  * The body's "rules" text and the rule set it parses to (*rs, the caller's);
  * a file that does not parse is refused with every error listed by line.
@@ -193,15 +208,7 @@ static enum ss_err rules_diff(struct ss_api_call *c)
 	ss_jw_obj_begin(&c->w);
 	ss_jw_kstr(&c->w, "version", ss_rules_version(rs));
 	ss_jw_kint(&c->w, "people", d->people);
-	ss_jw_key(&c->w, "changes");
-	changes_json(&c->w, d->changes);
-	ss_jw_key(&c->w, "by_district");
-	ss_jw_arr_begin(&c->w);
-	for (size_t i = 0; i < d->ndistricts; i++)
-		district_json(&c->w, &d->districts[i], false);
-	if (d->has_other)
-		district_json(&c->w, &d->other, true);
-	ss_jw_arr_end(&c->w);
+	moves_json(&c->w, d);
 	ss_jw_obj_end(&c->w);
 out:
 	free(d);
@@ -228,33 +235,81 @@ static enum ss_err rules_get(struct ss_api_call *c)
 	return SS_OK;
 }
 
+/* A rule job as the endpoints below answer it (api.md "POST /v1/staff/rules/apply"). */
+static void job_json(struct ss_jw *w, const struct ss_rulejob *j)
+{
+	ss_jw_obj_begin(w);
+	ss_jw_kint(w, "job_id", j->job_id);
+	ss_jw_kstr(w, "state", ss_rulejob_state_name(j->state));
+	ss_jw_kstr(w, "version", j->version);
+	ss_jw_kint(w, "started_by", j->started_by);
+	ss_jw_ktime(w, "started_at", j->started_at);
+	ss_jw_key(w, "finished_at");
+	if (j->finished_at)
+		ss_jw_time(w, j->finished_at);
+	else
+		ss_jw_null(w);
+	ss_jw_key(w, "people_total");
+	if (j->people_total >= 0)
+		ss_jw_int(w, j->people_total);
+	else
+		ss_jw_null(w);
+	ss_jw_kint(w, "people_done", j->people_done);
+	ss_jw_kint(w, "changed", j->changed);
+	moves_json(w, &j->moves);
+	if (j->state == SS_RULEJOB_FAILED)
+		ss_jw_kstr(w, "error", j->error);
+	ss_jw_obj_end(w);
+}
+
+/* The job job_id (0: the newest) as the answer, never cached: it moves. */
+static enum ss_err answer_job(struct ss_api_call *c, int64_t job_id)
+{
+	struct ss_rulejob *j = ss_malloc(sizeof(*j));
+	enum ss_err err = ss_rulejob_get(c->app, job_id, j);
+	if (!err) {
+		ss_api_cache(c, 0);
+		job_json(&c->w, j);
+	}
+	free(j);
+	return err;
+}
+
 /*
  * POST /v1/staff/rules/apply: makes the body's rule set the active one and
- * re-evaluates everyone with records, as `suishen rules load` does (each
- * person a small transaction, scans go on). One application at a time.
+ * starts re-evaluating everyone with records on the job thread
+ * (core/rulejob.h); answers 202 with the job at once. One job at a time.
  */
 static enum ss_err rules_apply(struct ss_api_call *c)
 {
 	const char *text;
 	size_t n;
 	struct ss_ruleset *rs = NULL;
-	int64_t people = 0, changed = 0;
+	int64_t job_id = 0;
 	enum ss_err err = body_rules(c, &text, &n, &rs);
 	if (!err)
-		err = ss_assign_apply(c->app, rs, ss_time_now(), SS_APPLY_BATCH, &people, &changed);
+		err = ss_rulejob_start(c->app, rs, c->staff.staff_id, true, &job_id);
 	if (!err) {
-		/* the version is in the rules.apply entry ss_assign_apply writes */
-		c->audit.detail = ss_arena_printf(c->req->arena, "{\"people\":%lld,\"changed\":%lld}",
-		                                  (long long)people, (long long)changed);
-		ss_api_cache(c, 0);
-		ss_jw_obj_begin(&c->w);
-		ss_jw_kstr(&c->w, "version", ss_rules_version(rs));
-		ss_jw_kint(&c->w, "people", people);
-		ss_jw_kint(&c->w, "changed", changed);
-		ss_jw_obj_end(&c->w);
+		/* who and which version now; the counts are in the rules.apply entry the job writes when it ends */
+		c->audit.detail = ss_arena_printf(c->req->arena, "{\"job_id\":%lld,\"version\":\"%s\"}",
+		                                  (long long)job_id, ss_rules_version(rs));
+		c->resp->status = 202;
+		ss_http_resp_header(c->resp, "Location",
+		                    ss_arena_printf(c->req->arena, "/v1/staff/rules/jobs/%lld", (long long)job_id));
+		err = answer_job(c, job_id);
 	}
 	ss_rules_free(rs);
 	return err;
+}
+
+/* GET /v1/staff/rules/jobs/{job_id}: a rule job, or with "latest" the newest one. */
+static enum ss_err rules_job(struct ss_api_call *c)
+{
+	const char *id = c->params[0];
+	long long job_id = 0;
+	if (strcmp(id, "latest") != 0 && !(id[0] >= '0' && id[0] <= '9' && ss_str_to_ll(id, 1, INT64_MAX, &job_id)))
+		return ss_fail(SS_NOT_FOUND, NULL, "no such job");
+	return answer_job(c, job_id);
 }
 
 /* A time member of the body, RFC 3339, required. */
@@ -700,8 +755,11 @@ const struct ss_api_route ss_api_staff_routes[] = {
         {"POST", "/v1/staff/rules/diff", "POST /v1/staff/rules/diff", SS_AUTH_STAFF, SS_ROLE_ADMIN, RULES_BODY,
          rules_diff},
         {"GET", "/v1/staff/rules", "GET /v1/staff/rules", SS_AUTH_STAFF, SS_ROLE_ADMIN, 0, rules_get},
+        /* answers at once: the walk is the job thread's (core/rulejob.h) */
         {"POST", "/v1/staff/rules/apply", "POST /v1/staff/rules/apply", SS_AUTH_STAFF, SS_ROLE_ADMIN, RULES_BODY,
          rules_apply},
+        {"GET", "/v1/staff/rules/jobs/{job_id}", "GET /v1/staff/rules/jobs/{job_id}", SS_AUTH_STAFF, SS_ROLE_ADMIN, 0,
+         rules_job},
         {"POST", "/v1/staff/trace", "POST /v1/staff/trace", SS_AUTH_STAFF, SS_ROLE_EPIDEMIOLOGIST, SMALL_BODY, trace},
         {"GET", "/v1/staff/audit", "GET /v1/staff/audit", SS_AUTH_STAFF, SS_ROLE_SECURITY, 0, audit_search},
         {"POST", "/v1/staff/audit/search", "POST /v1/staff/audit/search", SS_AUTH_STAFF, SS_ROLE_SECURITY, SMALL_BODY,

@@ -13,7 +13,10 @@
 #include "core/assign.h"
 #include "core/division.h"
 #include "core/holders.h"
+#include "core/rulejob.h"
 #include "core/rules.h"
+
+#define PROGRESS_MS 1000 /* between lines saying how far a load is */
 
 static void report(void *ctx, long line, const char *message)
 {
@@ -69,6 +72,39 @@ static void print_diff(const char *version, const struct ss_rules_diff *d)
 	}
 }
 
+/* Says how far the job is, at most every PROGRESS_MS. */
+static bool print_progress(void *ctx, const struct ss_rulejob *job)
+{
+	int64_t *last_ms = ctx, now_ms = ss_time_now_ms();
+	if (job->state == SS_RULEJOB_RUNNING && now_ms - *last_ms < PROGRESS_MS)
+		return true;
+	*last_ms = now_ms;
+	if (job->people_total < 0)
+		fprintf(stderr, "job %lld: counting the people with records\n", (long long)job->job_id);
+	else if (job->state == SS_RULEJOB_RUNNING)
+		fprintf(stderr, "job %lld: %lld of %lld people re-evaluated, %lld changed\n", (long long)job->job_id,
+		        (long long)job->people_done, (long long)job->people_total, (long long)job->changed);
+	return true;
+}
+
+/* Applies candidate as a job walked here, saying how far it is; prints its version once it is in force. */
+static enum ss_err load_rules(struct ss_app *app, struct ss_ruleset *candidate)
+{
+	int64_t job_id = 0, last_ms = 0;
+	enum ss_err err = ss_rulejob_start(app, candidate, 0, false, &job_id);
+	if (err)
+		return err;
+	printf("%s\n", ss_rules_version(candidate)); /* stored and in force from here, whatever the walk does */
+	fflush(stdout);
+	err = ss_rulejob_run(app, job_id, 0, print_progress, &last_ms);
+	struct ss_rulejob *job = ss_malloc(sizeof(*job));
+	if (!err && !(err = ss_rulejob_get(app, job_id, job)))
+		fprintf(stderr, "re-evaluated %lld people: %lld changed (job %lld)\n", (long long)job->people_done,
+		        (long long)job->changed, (long long)job_id);
+	free(job);
+	return err;
+}
+
 int ss_cmd_rules(int argc, char **argv)
 {
 	static const char *const names[] = {"data", NULL};
@@ -119,13 +155,7 @@ int ss_cmd_rules(int argc, char **argv)
 			print_diff(ss_rules_version(candidate), d);
 		free(d);
 	} else if (load) {
-		int64_t people = 0, changed = 0;
-		err = ss_assign_apply(app, candidate, ss_time_now(), SS_APPLY_BATCH, &people, &changed);
-		if (app->rules == candidate) { /* stored and active, even if the walk failed part-way */
-			printf("%s\n", ss_rules_version(candidate));
-			fprintf(stderr, "re-evaluated %lld people: %lld changed\n", (long long)people,
-			        (long long)changed);
-		}
+		err = load_rules(app, candidate);
 	} else if (!(err = ss_assign_load_rules(app))) {
 		/* the text as stored, so that `rules show > FILE` gives a file `rules load` takes back */
 		const char *active = ss_rules_text(app->rules);

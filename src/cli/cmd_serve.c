@@ -17,7 +17,9 @@
  * the purge of nonces too old to matter (core/sign.h). Housekeeping also
  * purges expired sessions, runs the security watcher (core/alerts.h) and
  * signs the audit log's latest entry (core/audit.h), so an entry is covered
- * by a signed checkpoint within the housekeeping interval.
+ * by a signed checkpoint within the housekeeping interval. Every second it
+ * also takes up a rule job (core/rulejob.h) that a server stopped or killed
+ * part-way, or a command line that died, left unfinished.
  *
  * The web pages (resident, terminal, console) are served from --web DIR
  * (default: web/dist of the source tree this binary was built from), read
@@ -41,6 +43,7 @@
 #include "core/holders.h"
 #include "core/identity.h"
 #include "core/sign.h"
+#include "core/rulejob.h"
 #include "http/pages.h"
 #include "http/server.h"
 
@@ -90,8 +93,9 @@ int ss_cmd_serve(int argc, char **argv)
 	        "data", "listen",       "code-ttl",        "threads",         "session-ttl", "login-delay-ms",
 	        "web",  "housekeeping", "head-timeout-ms", "idle-timeout-ms", "conn-per-ip", "body-memory",
 	        NULL};
-	const char *values[12] = {NULL,       "127.0.0.1:8080",     "60",    "0",     "43200", "1000",
-	                          ss_cli_web_dir(), HOUSEKEEPING_SECONDS, "10000", "30000", "1000",  "67108864"},
+	const char *values[12] =
+	        {NULL,    "127.0.0.1:8080", "60",   "0",       "43200", "1000", ss_cli_web_dir(), HOUSEKEEPING_SECONDS,
+	         "10000", "30000",          "1000", "67108864"},
 	           *rest[1];
 	const char *usage = "--data DIR [--listen HOST:PORT] [--code-ttl SECONDS] [--threads N] "
 	                    "[--session-ttl SECONDS] [--login-delay-ms MS] [--web DIR] [--housekeeping SECONDS] "
@@ -194,6 +198,10 @@ int ss_cmd_serve(int argc, char **argv)
 			follow_store(&follow);
 		if (now >= next_second) {
 			next_second = now + 1;
+			/* a rule job left by a server stopped or killed part-way, or by a `suishen rules load` that
+			 * died */
+			if (ss_rulejob_resume(app, NULL))
+				ss_log_warn("rules_job_resume_failed", "msg=\"%s\"", ss_err_message());
 			int changed = 0;
 			if (ss_assign_due(app, now, &changed))
 				ss_log_warn("review_failed", "msg=\"%s\"", ss_err_message());

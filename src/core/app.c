@@ -21,6 +21,7 @@
 #include "core/dependents.h"
 #include "core/holders.h"
 #include "core/pii.h"
+#include "core/rulejob.h"
 #include "core/rules.h"
 #include "core/scanlog.h"
 #include "core/sign.h"
@@ -341,12 +342,13 @@ enum ss_err ss_app_open(const char *dir, bool create, struct ss_app **out)
 
 	struct ss_app *app = ss_calloc(1, sizeof(*app));
 	pthread_mutex_init(&app->rules_lock, NULL);
-	pthread_mutex_init(&app->apply_lock, NULL);
 	app->data_dir = ss_strdup(dir);
 	app->master_from_env = from_env;
 	app->cfg = (struct ss_app_config){.session_ttl = 12 * 3600, .code_ttl = 60, .login_delay_ms = 1000};
 	app->keys = ss_keyring_new(master);
 	ss_wipe(master, sizeof(master));
+	if ((err = ss_rulejobs_new(&app->rulejobs)))
+		goto fail;
 	if ((err = ss_store_open("sqlite", dir, create, &app->store))) {
 		if (err == SS_NOT_FOUND)
 			err = ss_fail(SS_INVALID, "data", "data directory '%s' is not initialised: run 'suishen init'",
@@ -443,6 +445,7 @@ void ss_app_close(struct ss_app *app)
 {
 	if (!app)
 		return;
+	ss_rulejobs_free(app->rulejobs);         /* first: its thread uses everything below */
 	bool wrote_scans = app->scanlog != NULL; /* the scan writer audits unmasked reads */
 	ss_scanlog_stop(app->scanlog);
 	ss_store_close(app->scan_store);
@@ -453,7 +456,6 @@ void ss_app_close(struct ss_app *app)
 	ss_dependents_free(app->dependents);
 	ss_rules_free(app->rules);
 	pthread_mutex_destroy(&app->rules_lock);
-	pthread_mutex_destroy(&app->apply_lock);
 	ss_terminals_free(app->terminals);
 	ss_nonce_cache_free(app->nonces);
 	ss_alerts_free(app->alerts);

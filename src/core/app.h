@@ -38,6 +38,7 @@ struct ss_ruleset;
 struct ss_dependents;
 struct ss_conf;
 struct ss_alerts;
+struct ss_rulejobs;
 
 struct ss_app {
 	char *data_dir;
@@ -53,7 +54,7 @@ struct ss_app {
 	struct ss_terminals *terminals; /* terminals' keys and scenes, cached */
 	struct ss_ruleset *rules;       /* the active rule set (core/assign.h): NULL until loaded */
 	pthread_mutex_t rules_lock;     /* guards the pointer rules: a rule set in use is held by a reference */
-	pthread_mutex_t apply_lock;     /* held while a rule set is applied (ss_assign_apply): one at a time */
+	struct ss_rulejobs *rulejobs;   /* the job thread that applies rule sets (core/rulejob.h) */
 	int audited;                    /* entries this process added to the audit log (atomic; core/audit.h) */
 	struct ss_conf *conf;           /* DIR/suishen.conf (base/conf.h); empty if there is none */
 	struct ss_alerts *alerts;       /* the security watcher (core/alerts.h): NULL until ss_app_start */

@@ -128,17 +128,21 @@ enum ss_err ss_assign_follow_rules(struct ss_app *app, bool *changed)
 	return err;
 }
 
+void ss_assign_install(struct ss_app *app, struct ss_ruleset *rules)
+{
+	ss_log_info("rules_stored", "version=%s rules=%zu", ss_rules_version(rules), ss_rules_count(rules));
+	install(app, ss_rules_ref(rules));
+}
+
 /* Stores rs (the caller's) as the active rule set and makes it app->rules (taking a reference of its own). */
 static enum ss_err store_rules(struct ss_app *app, struct ss_ruleset *rs)
 {
 	/* the parser refuses NUL bytes, so the text is whole as a C string */
 	enum ss_err err =
 	        app->store->ops->rule_set_put(app->store, ss_rules_version(rs), ss_rules_text(rs), ss_time_now());
-	if (err)
-		return err;
-	ss_log_info("rules_stored", "version=%s rules=%zu", ss_rules_version(rs), ss_rules_count(rs));
-	install(app, ss_rules_ref(rs));
-	return SS_OK;
+	if (!err)
+		ss_assign_install(app, rs);
+	return err;
 }
 
 enum ss_err ss_assign_set_rules(struct ss_app *app, const char *text, size_t n,
@@ -287,9 +291,14 @@ static enum ss_err fired_json(const struct ss_rule_verdict *v, const struct ss_r
 	return ss_jw_finish(&w);
 }
 
-/* ss_assign_person, also telling the colour before (the stored one, green if none) and after. */
+/*
+ * ss_assign_person, also telling the colour before (the stored one, green if
+ * none) and after; within (if not NULL) is called in the transaction that
+ * keeps a new status, so that what it writes is kept with it or not at all.
+ */
 static enum ss_err assign(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], int64_t person_id, int64_t now,
-                          bool *changed, int *from, int *to)
+                          bool *changed, int *from, int *to, enum ss_err (*within)(void *ctx, int from, int to),
+                          void *ctx)
 {
 	struct ss_store *s = app->store;
 	struct gather g = {0};
@@ -364,7 +373,8 @@ static enum ss_err assign(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN], i
 		ss_buf_release(&detail);
 		goto out;
 	}
-	if ((err = s->ops->status_put(s, &row)) || (err = ss_audit(app, &e)))
+	if ((err = s->ops->status_put(s, &row)) || (err = ss_audit(app, &e)) ||
+	    (within && (err = within(ctx, *from, row.color))))
 		s->ops->rollback(s);
 	else
 		err = s->ops->commit(s);
@@ -389,7 +399,7 @@ enum ss_err ss_assign_person(struct ss_app *app, const uint8_t idx[SS_INDEX_LEN]
                              bool *changed)
 {
 	int from, to;
-	return assign(app, idx, person_id, now, changed, &from, &to);
+	return assign(app, idx, person_id, now, changed, &from, &to, NULL, NULL);
 }
 
 void ss_assign_resync(struct ss_app *app, int64_t person_id)
@@ -493,28 +503,34 @@ static struct ss_rules_district *district(struct ss_rules_diff *d, const char *d
 	return e;
 }
 
-/* Counts one person moving from a colour to another (or keeping it). */
-static void count(struct ss_rules_diff *d, const char *division, int from, int to)
+void ss_rules_diff_add_moves(struct ss_rules_diff *d, const char *division, int from, int to, int64_t n)
 {
-	d->people++;
-	d->changes[from][to]++;
-	d->now[from]++;
-	d->after[to]++;
-	if (from == to)
-		return;
+	d->changes[from][to] += n;
 	struct ss_rules_district *e = district(d, division);
 	if (!e) {
 		e = &d->other;
 		d->has_other = true;
 	}
-	e->changes[from][to]++;
+	e->changes[from][to] += n;
+}
+
+/* Counts one person moving from a colour to another (or keeping it). */
+static void count(struct ss_rules_diff *d, const char *division, int from, int to)
+{
+	d->people++;
+	d->now[from]++;
+	d->after[to]++;
+	if (from == to)
+		d->changes[from][to]++;
+	else
+		ss_rules_diff_add_moves(d, division, from, to, 1);
 }
 
 struct walk {
 	struct ss_app *app;
-	const struct ss_ruleset *candidate; /* diff */
+	const struct ss_ruleset *candidate;
 	struct ss_rules_diff *diff;
-	int64_t now, last, people, changed;
+	int64_t now, last;
 };
 
 static enum ss_err diff_one(void *ctx, int64_t person_id, const uint8_t idx[SS_INDEX_LEN], const char *division)
@@ -573,77 +589,61 @@ int64_t ss_rules_diff_changed(const struct ss_rules_diff *d)
 	return n;
 }
 
-static enum ss_err apply_one(void *ctx, int64_t person_id, const uint8_t idx[SS_INDEX_LEN], const char *division)
+struct walking {
+	struct ss_app *app;
+	struct ss_assign_walk *w;
+	int64_t now;
+	int64_t person_id;    /* the person being re-evaluated */
+	const char *division; /* and where they are registered */
+};
+
+/* Inside the transaction that keeps a person's new status. */
+static enum ss_err moving(void *ctx, int from, int to)
 {
-	struct walk *w = ctx;
+	struct walking *k = ctx;
+	return from != to && k->w->changing ? k->w->changing(k->w->ctx, k->person_id, k->division, from, to) : SS_OK;
+}
+
+static enum ss_err walk_one(void *ctx, int64_t person_id, const uint8_t idx[SS_INDEX_LEN], const char *division)
+{
+	struct walking *k = ctx;
+	struct ss_assign_walk *w = k->w;
 	int from = SS_GREEN, to = SS_GREEN;
-	(void)division;
-	w->last = person_id;
-	enum ss_err err = assign(w->app, idx, person_id, w->now, NULL, &from, &to);
+	if (w->stop)
+		return SS_OK; /* the rest of the batch is left for the next walk */
+	k->person_id = person_id;
+	k->division = division;
+	enum ss_err err = assign(k->app, idx, person_id, k->now, NULL, &from, &to, moving, k);
+	if (err)
+		return err;
+	w->after = person_id;
 	w->people++;
-	w->changed += !err && from != to;
+	w->changed += from != to;
+	return w->done_one ? w->done_one(w) : SS_OK;
+}
+
+enum ss_err ss_assign_walk(struct ss_app *app, int64_t now, struct ss_assign_walk *w)
+{
+	struct walking k = {app, w, now, 0, NULL};
+	int batch = w->batch > 0 && w->batch < SS_APPLY_BATCH ? w->batch : SS_APPLY_BATCH;
+	enum ss_err err = SS_OK;
+	while (!err && !w->stop) {
+		int64_t before = w->people;
+		err = app->store->ops->record_people_each(app->store, w->after, batch, walk_one, &k);
+		if (w->people - before < batch)
+			break;
+	}
 	return err;
 }
 
 enum ss_err ss_assign_people_after(struct ss_app *app, int64_t after, int64_t now, int batch, int64_t *people,
                                    int64_t *changed)
 {
-	struct walk w = {.app = app, .now = now, .last = after};
-	enum ss_err err;
-	if (batch <= 0 || batch > SS_APPLY_BATCH)
-		batch = SS_APPLY_BATCH;
-	for (;;) {
-		int64_t before = w.people;
-		if ((err = app->store->ops->record_people_each(app->store, w.last, batch, apply_one, &w)))
-			break;
-		if (w.people - before < batch)
-			break;
-	}
+	struct ss_assign_walk w = {.after = after, .batch = batch};
+	enum ss_err err = ss_assign_walk(app, now, &w);
 	if (people)
 		*people = w.people;
 	if (changed)
 		*changed = w.changed;
-	return err;
-}
-
-enum ss_err ss_assign_apply(struct ss_app *app, struct ss_ruleset *rules, int64_t now, int batch, int64_t *people,
-                            int64_t *changed)
-{
-	int64_t p = 0, c = 0;
-	if (people)
-		*people = 0;
-	if (changed)
-		*changed = 0;
-	if (pthread_mutex_trylock(&app->apply_lock) != 0)
-		return ss_fail(SS_CONFLICT, NULL, "another rule set is being applied; try again when it is done");
-	enum ss_err err = store_rules(app, rules);
-	if (err) {
-		pthread_mutex_unlock(&app->apply_lock);
-		return err;
-	}
-	const char *v = ss_rules_version(rules);
-	err = ss_assign_people_after(app, 0, now, batch, &p, &c);
-	ss_log_info("rules_applied", "version=%s people=%lld changed=%lld", v, (long long)p, (long long)c);
-	struct ss_buf detail;
-	struct ss_jw w;
-	ss_buf_init(&detail, 1024);
-	ss_jw_init(&w, &detail);
-	ss_jw_obj_begin(&w);
-	ss_jw_kstr(&w, "version", v);
-	ss_jw_kint(&w, "people", p);
-	ss_jw_kint(&w, "changed", c);
-	ss_jw_obj_end(&w);
-	struct ss_audit_event e = {.actor = SS_ACTOR_SYSTEM, .action = "rules.apply", .detail = ss_buf_str(&detail)};
-	enum ss_err aerr = ss_jw_finish(&w);
-	if (!aerr)
-		aerr = ss_audit(app, &e);
-	ss_buf_release(&detail);
-	pthread_mutex_unlock(&app->apply_lock);
-	if (!err)
-		err = aerr;
-	if (people)
-		*people = p;
-	if (changed)
-		*changed = c;
 	return err;
 }

@@ -9,8 +9,8 @@
  * that has none gets the default rule set compiled into the binary
  * (rules/default.rules) on first use. The app owns the parsed set
  * (app->rules); it is loaded once (ss_assign_load_rules) and replaced by
- * ss_assign_set_rules (the command line, or an admin through the API while
- * the server serves; any thread): every evaluation holds a reference to the
+ * a rule job (core/rulejob.h: the command line, or an admin through the API
+ * while the server serves; any thread): every evaluation holds a reference to the
  * set it started with, so a set is freed only when the last one using it ends.
  *
  * The reasons that decide the colour are kept as a JSON array that a
@@ -118,8 +118,8 @@ struct ss_rules_diff {
  * if none) and the colour candidate gives their records as of now, counted
  * overall and, for those whose colour would change, by the district they
  * are registered in. Writes nothing. For the same now and no new record in
- * between, the number of people whose colour differs equals what
- * ss_assign_apply reports as changed.
+ * between, the number of people whose colour differs equals what applying
+ * candidate then changes (a rule job, core/rulejob.h).
  */
 enum ss_err ss_assign_diff(struct ss_app *app, const struct ss_ruleset *candidate, int64_t now,
                            struct ss_rules_diff *out) SS_MUST;
@@ -128,27 +128,51 @@ enum ss_err ss_assign_diff(struct ss_app *app, const struct ss_ruleset *candidat
 int64_t ss_rules_diff_changed(const struct ss_rules_diff *d);
 
 /*
+ * Adds n people moving from a colour to another in the district division
+ * (from != to) to the changes of d, overall and by district.
+ */
+void ss_rules_diff_add_moves(struct ss_rules_diff *d, const char *division, int from, int to, int64_t n);
+
+/*
+ * A walk over everyone with at least one record, in person id order (store op
+ * record_people_each), re-evaluating each as ss_assign_person does: each
+ * person's write is its own small transaction, so that scans never wait long.
+ */
+struct ss_assign_walk {
+	int64_t after;           /* it goes on after this person id, and leaves here the last one re-evaluated */
+	int batch;               /* people read from the store at a time (0 or more than SS_APPLY_BATCH: that) */
+	int64_t people, changed; /* re-evaluated by this walk, and of them those whose colour changed */
+	bool stop;               /* set by done_one: the walk ends after this person, SS_OK */
+	void *ctx;
+	/*
+	 * NULL, or called in the transaction that keeps a change of the colour
+	 * of person_id (from != to; division: where they are registered), before
+	 * after and people count them: what it writes is kept with the change
+	 * or not at all, and an error undoes the change and ends the walk.
+	 */
+	enum ss_err (*changing)(void *ctx, int64_t person_id, const char *division, int from, int to);
+	/* NULL, or called after each person (outside any transaction): an error ends the walk. */
+	enum ss_err (*done_one)(struct ss_assign_walk *w);
+};
+
+/* Walks as of now from w->after to the end (or until w->stop); on an error the people not reached keep their colour. */
+enum ss_err ss_assign_walk(struct ss_app *app, int64_t now, struct ss_assign_walk *w) SS_MUST;
+
+/*
  * Re-evaluates, as of now, everyone with at least one record whose person id
- * is above after, batch people (at most SS_APPLY_BATCH) at a time, each
- * person's write its own small transaction. With after 0 that is everyone;
+ * is above after, batch people (at most SS_APPLY_BATCH) at a time (a walk):
  * with the highest person id before a population import, the people the
  * import added, whose records were waiting for them. *people and *changed
- * (either may be NULL) as for ss_assign_apply.
+ * (either may be NULL) get the walk's counts.
  */
 enum ss_err ss_assign_people_after(struct ss_app *app, int64_t after, int64_t now, int batch, int64_t *people,
                                    int64_t *changed) SS_MUST;
 
 /*
- * Makes rules (the caller's, parsed and checked; the app takes a reference of
- * its own) the active rule set, then re-evaluates everyone with at least one
- * record as of now, batch people (at most SS_APPLY_BATCH) at a time, each
- * person's write its own small transaction so that scans never wait long.
- * One application at a time: SS_CONFLICT, changing nothing, while another
- * runs. *people gets how many were re-evaluated and *changed how many changed
- * colour (either may be NULL). If the walk fails, the set stays active and
- * the people not reached keep their colour until their next evaluation.
+ * Makes rules (the caller's; the app takes a reference of its own) the set
+ * the app judges by, for a caller that has just stored it as the active one
+ * (a rule job, core/rulejob.h, stores it together with the job).
  */
-enum ss_err ss_assign_apply(struct ss_app *app, struct ss_ruleset *rules, int64_t now, int batch, int64_t *people,
-                            int64_t *changed) SS_MUST;
+void ss_assign_install(struct ss_app *app, struct ss_ruleset *rules);
 
 #endif

@@ -298,6 +298,23 @@ struct ss_appeal_counts {
 	double median_decision_secs; /* of the decided ones; 0 if none */
 };
 
+/* An application of a rule set (core/rulejob.h), as kept. */
+struct ss_rule_job_row {
+	int64_t job_id; /* set by rule_job_insert */
+	const char *version;
+	const char *state;    /* "running", "done", "failed" */
+	int64_t started_by;   /* staff id; 0: the command line */
+	int64_t started_at;   /* unix seconds */
+	int64_t finished_at;  /* unix seconds; 0 while running */
+	int64_t people_total; /* people with records when it started; -1 until counted */
+	int64_t people_done;  /* re-evaluated so far */
+	int64_t changed;      /* of them, those whose colour changed (read only: rule_job_change counts them) */
+	int64_t after;        /* everyone up to this person id is done */
+	int64_t owner;        /* the process running it (a random token) */
+	int64_t heartbeat_ms; /* when the owner last reported; 0: let go */
+	const char *error;    /* failed: why; else "" */
+};
+
 struct ss_store;
 
 struct ss_store_ops {
@@ -627,6 +644,29 @@ struct ss_store_ops {
 	 * process can follow what others write, and only when they wrote.
 	 */
 	enum ss_err (*data_version)(struct ss_store *s, int64_t *version);
+
+	/*
+	 * Rule jobs (core/rulejob.h). rule_job_get: the job job_id, or with 0
+	 * the newest; text copied to a. rule_job_update: writes the job's state,
+	 * finished_at, people_total, people_done, after, owner, heartbeat_ms and
+	 * error as row has them, if its owner is owner and it is running, else
+	 * SS_CONFLICT and no change. rule_job_change: counts one change of colour
+	 * made by the job, in the district division, and writes where the job is
+	 * (row's after and people_done) with it, under the same condition.
+	 * rule_job_changes: calls fn for each (division, from, to) the job
+	 * changed, with its count, in that order.
+	 */
+	enum ss_err (*rule_job_insert)(struct ss_store *s, const struct ss_rule_job_row *row, int64_t *job_id);
+	enum ss_err (*rule_job_get)(struct ss_store *s, int64_t job_id, struct ss_arena *a,
+	                            struct ss_rule_job_row *out);
+	enum ss_err (*rule_job_update)(struct ss_store *s, const struct ss_rule_job_row *row, int64_t owner);
+	enum ss_err (*rule_job_change)(struct ss_store *s, const struct ss_rule_job_row *row, int64_t owner,
+	                               const char *division, int from, int to);
+	enum ss_err (*rule_job_changes)(struct ss_store *s, int64_t job_id,
+	                                void (*fn)(void *ctx, const char *division, int from, int to, int64_t n),
+	                                void *ctx);
+	/* The people with at least one record whose person_id is in (after, upto] (see record_people_each). */
+	enum ss_err (*record_people_count)(struct ss_store *s, int64_t after, int64_t upto, int64_t *n);
 };
 
 struct ss_store {

@@ -124,6 +124,13 @@ enum stmt_id {
 	ST_NONCE_OLDEST,
 	ST_NONCE_PURGE,
 	ST_DATA_VERSION,
+	ST_RULE_JOB_INSERT,
+	ST_RULE_JOB_GET,
+	ST_RULE_JOB_UPDATE,
+	ST_RULE_JOB_CHANGED,
+	ST_RULE_JOB_CHANGE_PUT,
+	ST_RULE_JOB_CHANGES,
+	ST_RECORD_PEOPLE_COUNT,
 	ST_COUNT
 };
 
@@ -344,6 +351,25 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_NONCE_OLDEST] = "SELECT coalesce(min(ts), 0) FROM nonces",
         [ST_NONCE_PURGE] = "DELETE FROM nonces WHERE ts <= ?1",
         [ST_DATA_VERSION] = "PRAGMA data_version",
+        /* rule jobs (core/rulejob.h) */
+        [ST_RULE_JOB_INSERT] = "INSERT INTO rule_jobs (version, state, started_by, started_at, finished_at, "
+                               "people_total, people_done, after, owner, heartbeat_ms, error) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        [ST_RULE_JOB_GET] = "SELECT job_id, version, state, started_by, started_at, finished_at, people_total, "
+                            "people_done, changed, after, owner, heartbeat_ms, error FROM rule_jobs "
+                            "WHERE ?1 = 0 OR job_id = ?1 ORDER BY job_id DESC LIMIT 1",
+        [ST_RULE_JOB_UPDATE] = "UPDATE rule_jobs SET state = ?3, finished_at = ?4, people_total = ?5, "
+                               "people_done = ?6, after = ?7, owner = ?8, heartbeat_ms = ?9, error = ?10 "
+                               "WHERE job_id = ?1 AND owner = ?2 AND state = 'running'",
+        [ST_RULE_JOB_CHANGED] = "UPDATE rule_jobs SET changed = changed + 1, after = ?3, people_done = ?4 "
+                                "WHERE job_id = ?1 AND owner = ?2 AND state = 'running'",
+        [ST_RULE_JOB_CHANGE_PUT] = "INSERT INTO rule_job_changes (job_id, division, from_color, to_color, count) "
+                                   "VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT (job_id, division, from_color, to_color) "
+                                   "DO UPDATE SET count = count + 1",
+        [ST_RULE_JOB_CHANGES] = "SELECT division, from_color, to_color, count FROM rule_job_changes "
+                                "WHERE job_id = ?1 ORDER BY division, from_color, to_color",
+        [ST_RECORD_PEOPLE_COUNT] = "SELECT count(*) FROM population p WHERE p.person_id > ?1 AND p.person_id <= ?2 "
+                                   "AND EXISTS (SELECT 1 FROM records r WHERE r.idx = p.idx)",
 };
 
 /*
@@ -2635,6 +2661,169 @@ static enum ss_err sq_nonce_purge(struct ss_store *s, int64_t before)
 	return err;
 }
 
+/* Rule jobs (core/rulejob.h). */
+
+static enum ss_err sq_rule_job_insert(struct ss_store *s, const struct ss_rule_job_row *row, int64_t *job_id)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_RULE_JOB_INSERT, &st);
+	if (!err) {
+		bind_text(st, 1, row->version);
+		bind_text(st, 2, row->state);
+		sqlite3_bind_int64(st, 3, row->started_by);
+		sqlite3_bind_int64(st, 4, row->started_at);
+		sqlite3_bind_int64(st, 5, row->finished_at);
+		sqlite3_bind_int64(st, 6, row->people_total);
+		sqlite3_bind_int64(st, 7, row->people_done);
+		sqlite3_bind_int64(st, 8, row->after);
+		sqlite3_bind_int64(st, 9, row->owner);
+		sqlite3_bind_int64(st, 10, row->heartbeat_ms);
+		bind_text(st, 11, row->error ? row->error : "");
+		if (!(err = run(q, st, "rule_job_insert")))
+			*job_id = sqlite3_last_insert_rowid(q->db);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_rule_job_get(struct ss_store *s, int64_t job_id, struct ss_arena *a, struct ss_rule_job_row *out)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_RULE_JOB_GET, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, job_id);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*out = (struct ss_rule_job_row){
+			        .job_id = sqlite3_column_int64(st, 0),
+			        .version = col_text(st, 1, a),
+			        .state = col_text(st, 2, a),
+			        .started_by = sqlite3_column_int64(st, 3),
+			        .started_at = sqlite3_column_int64(st, 4),
+			        .finished_at = sqlite3_column_int64(st, 5),
+			        .people_total = sqlite3_column_int64(st, 6),
+			        .people_done = sqlite3_column_int64(st, 7),
+			        .changed = sqlite3_column_int64(st, 8),
+			        .after = sqlite3_column_int64(st, 9),
+			        .owner = sqlite3_column_int64(st, 10),
+			        .heartbeat_ms = sqlite3_column_int64(st, 11),
+			        .error = col_text(st, 12, a),
+			};
+		} else {
+			err = rc == SQLITE_DONE ? SS_NOT_FOUND : translate(q, rc, "rule_job_get");
+		}
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+/* A job that is not running or not the owner's: nothing was written. */
+static enum ss_err not_owned(int64_t job_id)
+{
+	return ss_fail(SS_CONFLICT, NULL, "job %lld is not running here", (long long)job_id);
+}
+
+static enum ss_err sq_rule_job_update(struct ss_store *s, const struct ss_rule_job_row *row, int64_t owner)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_RULE_JOB_UPDATE, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, row->job_id);
+		sqlite3_bind_int64(st, 2, owner);
+		bind_text(st, 3, row->state);
+		sqlite3_bind_int64(st, 4, row->finished_at);
+		sqlite3_bind_int64(st, 5, row->people_total);
+		sqlite3_bind_int64(st, 6, row->people_done);
+		sqlite3_bind_int64(st, 7, row->after);
+		sqlite3_bind_int64(st, 8, row->owner);
+		sqlite3_bind_int64(st, 9, row->heartbeat_ms);
+		bind_text(st, 10, row->error ? row->error : "");
+		err = run(q, st, "rule_job_update");
+		if (!err && sqlite3_changes(q->db) == 0)
+			err = not_owned(row->job_id);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_rule_job_change(struct ss_store *s, const struct ss_rule_job_row *row, int64_t owner,
+                                      const char *division, int from, int to)
+{
+	int64_t job_id = row->job_id;
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	enum ss_err err = sq_begin(s);
+	if (err)
+		return err;
+	if ((err = stmt(q, ST_RULE_JOB_CHANGED, &st)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, job_id);
+	sqlite3_bind_int64(st, 2, owner);
+	sqlite3_bind_int64(st, 3, row->after);
+	sqlite3_bind_int64(st, 4, row->people_done);
+	if ((err = run(q, st, "rule_job_change")))
+		goto fail;
+	if (sqlite3_changes(q->db) == 0) {
+		err = not_owned(job_id);
+		goto fail;
+	}
+	if ((err = stmt(q, ST_RULE_JOB_CHANGE_PUT, &st)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, job_id);
+	bind_text(st, 2, division);
+	sqlite3_bind_int(st, 3, from);
+	sqlite3_bind_int(st, 4, to);
+	if ((err = run(q, st, "rule_job_change")))
+		goto fail;
+	return sq_commit(s);
+fail:
+	sq_rollback(s);
+	return err;
+}
+
+static enum ss_err sq_rule_job_changes(struct ss_store *s, int64_t job_id,
+                                       void (*fn)(void *ctx, const char *division, int from, int to, int64_t n),
+                                       void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_RULE_JOB_CHANGES, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, job_id);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
+			   sqlite3_column_int(st, 2), sqlite3_column_int64(st, 3));
+		err = translate(q, rc, "rule_job_changes");
+		done(st);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
+static enum ss_err sq_record_people_count(struct ss_store *s, int64_t after, int64_t upto, int64_t *n)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&q->lock);
+	enum ss_err err = stmt(q, ST_RECORD_PEOPLE_COUNT, &st);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, after);
+		sqlite3_bind_int64(st, 2, upto);
+		err = get_id(q, st, n, "record_people_count");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return err;
+}
+
 /* SQLite's data_version: it changes only when another connection commits (https://sqlite.org/pragma.html). */
 static enum ss_err sq_data_version(struct ss_store *s, int64_t *version)
 {
@@ -2734,6 +2923,12 @@ static const struct ss_store_ops sqlite_ops = {
         .nonces_after = sq_nonces_after,
         .nonce_purge = sq_nonce_purge,
         .data_version = sq_data_version,
+        .rule_job_insert = sq_rule_job_insert,
+        .rule_job_get = sq_rule_job_get,
+        .rule_job_update = sq_rule_job_update,
+        .rule_job_change = sq_rule_job_change,
+        .rule_job_changes = sq_rule_job_changes,
+        .record_people_count = sq_record_people_count,
 };
 
 static enum ss_err exec(struct sq *q, const char *sql, const char *what)

@@ -20,10 +20,12 @@ SIGHUP) is the set the server judges new records by.
 Terminals/me: a signed GET answers which terminal it is; unsigned, badly signed, replayed -> 401.
 """
 import collections
+import contextlib
 import datetime as dt
 import json
 import re
 import signal
+import sqlite3
 import threading
 import time
 
@@ -31,7 +33,7 @@ import pytest
 import requests
 
 from conftest import (
-    BAD_RULES, HTTP_TIMEOUT, REPO, ROLES, SCENES, _city, assert_error, get_code, make_id_number, make_person, make_terminal,
+    BAD_RULES, CSV_HEADER, HTTP_TIMEOUT, REPO, ROLES, SCENES, _city, assert_error, get_code, make_id_number, make_person, make_terminal,
     my_status, parse_time, poll, resident, scan_ok, set_status, sign_headers,
 )
 
@@ -359,6 +361,53 @@ def apply_rules(city, text, role="admin"):
     return city.post("/v1/staff/rules/apply", {"rules": text}, token=city.staff[role]["token"])
 
 
+JOB_KEYS = {"job_id", "state", "version", "started_by", "started_at", "finished_at", "people_total", "people_done",
+            "changed", "changes", "by_district"}
+JOB_DEADLINE = 120.0  # seconds for a job over a few thousand people on a loaded machine
+
+
+def get_job(city, which):
+    r = city.get(f"/v1/staff/rules/jobs/{which}", token=city.staff["admin"]["token"])
+    assert r.status_code == 200, r.text
+    assert r.headers.get("Cache-Control") == "no-store"
+    job = r.json()
+    assert set(job) == JOB_KEYS | ({"error"} if job["state"] == "failed" else set()), job
+    return job
+
+
+def wait_job(city, job_id, timeout=JOB_DEADLINE, seen=None):
+    """Polls the job until it is no longer running; returns it. seen (a list) gets every answer on the way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = get_job(city, job_id)
+        if seen is not None:
+            seen.append(job)
+        if job["state"] != "running":
+            return job
+        assert time.monotonic() < deadline, f"job {job_id} still running after {timeout} s: {job}"
+        time.sleep(0.05)
+
+
+def apply_and_wait(city, text):
+    """Applies text (202 and a job at once) and waits for the job to end; returns the job as it ended."""
+    r = apply_rules(city, text)
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert set(job) == JOB_KEYS, job
+    assert r.headers.get("Location") == f"/v1/staff/rules/jobs/{job['job_id']}", r.headers
+    assert job["version"] == version_of(text) and job["started_by"] == city.staff["admin"]["staff_id"], job
+    return wait_job(city, job["job_id"])
+
+
+def assert_outcome(job, diff):
+    """The job ended done, having moved exactly the people the diff (taken before it) said it would."""
+    assert job["state"] == "done" and job["finished_at"], job
+    assert job["version"] == diff["version"], (job, diff)
+    assert job["people_total"] == job["people_done"] == diff["people"], (job, diff)
+    assert job["changed"] == sum(c["count"] for c in diff["changes"]), (job, diff)
+    assert job["changes"] == diff["changes"] and job["by_district"] == diff["by_district"], (job, diff)
+
+
 def active(city):
     r = get_rules(city)
     assert r.status_code == 200, r.text
@@ -456,11 +505,10 @@ def test_apply_moves_what_the_diff_said_and_holds_after_restart(fresh_city):
     assert moves == [("green", "red", 1), ("yellow", "red", 1)], diff
     assert active(city)["version"] == version_of(DEFAULT)  # the diff changes nothing
 
-    r = apply_rules(city, text)
-    assert r.status_code == 200, r.text
-    applied = r.json()
-    assert applied == {"version": "hot-2026.11", "people": diff["people"],
-                       "changed": sum(c["count"] for c in diff["changes"])}, (applied, diff)
+    applied = apply_and_wait(city, text)
+    assert_outcome(applied, diff)
+    assert applied["people_done"] == 4 and applied["changed"] == 2, applied
+    assert get_job(city, "latest") == applied
     assert active(city) == {"version": "hot-2026.11", "rules": text}
 
     def colours():
@@ -484,12 +532,14 @@ def test_apply_moves_what_the_diff_said_and_holds_after_restart(fresh_city):
     call = r.json()["entries"]
     assert call and call[0]["action"] == "POST /v1/staff/rules/apply", call
     assert call[0]["actor"]["kind"] == "staff" and call[0]["actor"]["id"] == city.staff["admin"]["staff_id"], call
-    assert call[0]["detail"]["status"] == 200, call
-    assert call[0]["detail"]["call"] == {"people": 4, "changed": 2}, call
+    assert call[0]["detail"]["status"] == 202, call
+    assert call[0]["detail"]["call"] == {"job_id": applied["job_id"], "version": "hot-2026.11"}, call
     r = city.get("/v1/staff/audit?action=rules.apply&limit=5", token=sec)
     assert r.status_code == 200, r.text
     entry = r.json()["entries"]
-    assert entry and entry[0]["detail"] == {"version": "hot-2026.11", "people": 4, "changed": 2}, entry
+    assert entry and entry[0]["detail"] == {"job_id": applied["job_id"], "version": "hot-2026.11", "state": "done",
+                                            "people": 4, "changed": 2}, entry
+    assert entry[0]["actor"]["kind"] == "staff" and entry[0]["actor"]["id"] == city.staff["admin"]["staff_id"], entry
     assert text not in json.dumps(r.json(), ensure_ascii=False)
 
     # the set and the colours hold after a restart
@@ -503,17 +553,18 @@ def test_apply_moves_what_the_diff_said_and_holds_after_restart(fresh_city):
     assert my_status(city, t_late)["color"] == "red"
 
     # back to the default: everyone the hot set moved moves back
-    r = apply_rules(city, DEFAULT)
-    assert r.status_code == 200, r.text
-    assert r.json() == {"version": version_of(DEFAULT), "people": 5, "changed": 3}, r.json()
+    back = apply_and_wait(city, DEFAULT)
+    assert back["state"] == "done" and (back["people_done"], back["changed"]) == (5, 3), back
+    assert back["job_id"] == applied["job_id"] + 1
+    assert get_job(city, applied["job_id"]) == applied  # an ended job stays as it ended
     assert colours() == ["yellow", "green", "green", "yellow", "green"]
     assert my_status(city, t_late)["color"] == "green"
     assert active(city) == {"version": version_of(DEFAULT), "rules": DEFAULT}
 
 
 def test_one_application_at_a_time(tmp_path):
-    """Applications sent at once over a city of 3,000 people with records: each is applied (200) or refused with 409
-    conflict while another runs; the active set is one that was applied."""
+    """Applications sent at once over a city of 3,000 people with records: each starts a job (202) or is refused
+    with 409 conflict, naming the job that runs; every job started ends done, and the active set is the last one's."""
     city = _city(tmp_path, pool=0)
     try:
         people = [make_person() for _ in range(3000)]
@@ -539,16 +590,156 @@ def test_one_application_at_a_time(tmp_path):
         for t in threads:
             t.join(timeout=60)
         assert len(answers) == len(texts)
-        done = []
+        started = {}
         for version, r in answers.items():
             if r.status_code == 409:
                 assert_error(r, 409, "conflict")
+                assert re.search(r"^rule set race-\d is being applied \(job \d+\)", r.json()["error"]["message"]), \
+                    r.text
             else:
-                assert r.status_code == 200, r.text
-                assert r.json() == {"version": version, "people": 3000, "changed": 0}, r.json()
-                done.append(version)
-        assert done, "no application went through"
-        assert active(city)["version"] in done
+                assert r.status_code == 202, r.text
+                started[r.json()["job_id"]] = version
+        assert started, "no application went through"
+        for job_id, version in started.items():
+            job = wait_job(city, job_id)
+            assert (job["state"], job["version"], job["people_done"], job["changed"]) == \
+                ("done", version, 3000, 0), job
+        assert active(city)["version"] == started[max(started)]
+    finally:
+        city.close()
+
+
+# -- rule jobs over a city large enough to watch ----------------------------------------------------------------------
+
+JOB_PEOPLE = 8000  # with a change every MOVED_EVERY people, a walk of a few seconds: each change is a commit
+MOVED_EVERY = 10
+LEASE = 15.0  # SS_RULEJOB_LEASE_MS: a killed server's job is taken over once its owner has been silent this long
+
+
+def big_city(root):
+    """A city of JOB_PEOPLE people with one health declaration each: one in MOVED_EVERY of 36.5 degrees (green by
+    the default set, red by hotter()), the others of 35.5 (green by both). Few move, as in a city: each change of
+    colour is a transaction on disk of its own."""
+    city = _city(root, pool=0)
+    people = [make_person() for _ in range(JOB_PEOPLE)]
+    for p in people[:20]:  # a sample for the log check: all of them would make it slow, not stronger
+        city.remember_person(p)
+    registry = city.root / "big.csv"
+    registry.write_text("\n".join([CSV_HEADER] + [p.csv_line() for p in people]) + "\n", encoding="utf-8")
+    r = city.cli("import", "population", "--data", city.data, registry, timeout=300)
+    assert r.returncode == 0, r.stderr
+    when = iso(int(time.time()) - 3600)
+    records = city.root / "big.jsonl"
+    records.write_text("".join(json.dumps({"record_id": f"hd-{i}", "kind": "health_declaration", "id_number":
+                                           p.id_number, "occurred_at": when,
+                                           "attributes": {"temperature": 35.5 if i % MOVED_EVERY else 36.5,
+                                                          "symptoms": []}})
+                               + "\n" for i, p in enumerate(people)), encoding="utf-8")
+    r = city.cli("import", "records", "--data", city.data, "--source", "cdc", records, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return city
+
+
+def diff_of(city, text):
+    r = city.post("/v1/staff/rules/diff", {"rules": text}, token=city.staff["admin"]["token"])
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def start_job(city, text):
+    r = apply_rules(city, text)
+    assert r.status_code == 202, r.text
+    return r.json()
+
+
+def midway(city, job_id):
+    """Polls the job until it is part-way (0 < done < total); returns it."""
+    return poll(lambda: (lambda j: j if j["state"] == "running" and j["people_total"] and
+                         0 < j["people_done"] < j["people_total"] else None)(get_job(city, job_id)),
+                JOB_DEADLINE, interval=0.01, what=f"job {job_id} part-way")
+
+
+def stored_job(city, job_id):
+    """The job as the stopped server left it in its database: (state, people_total, people_done, heartbeat_ms)."""
+    with contextlib.closing(sqlite3.connect(city.data / "suishen.db")) as db:
+        return db.execute("SELECT state, people_total, people_done, heartbeat_ms FROM rule_jobs WHERE job_id = ?",
+                          (job_id,)).fetchone()
+
+
+def test_apply_is_a_job_whose_progress_shows(tmp_path):
+    """POST answers 202 with the job at once (running, nobody done yet); while it runs a second application is
+    refused 409 naming it and GET .../jobs/latest is it; its count of people done rises part-way to the total; it
+    ends with exactly the moves the diff predicted, by district too. Unknown jobs are 404, other roles 403."""
+    city = big_city(tmp_path)
+    try:
+        assert_error(city.get("/v1/staff/rules/jobs/latest", token=city.staff["admin"]["token"]), 404, "not_found")
+        text = hotter("hot-job-1")
+        diff = diff_of(city, text)
+        assert diff["people"] == JOB_PEOPLE and diff["changes"] == [
+            {"from": "green", "to": "red", "count": JOB_PEOPLE // MOVED_EVERY}], diff
+        job = start_job(city, text)
+        assert job["state"] == "running" and job["people_done"] < JOB_PEOPLE and job["finished_at"] is None, job
+        refused = apply_rules(city, DEFAULT)
+        assert_error(refused, 409, "conflict")
+        assert f"rule set hot-job-1 is being applied (job {job['job_id']})" in refused.json()["error"]["message"]
+        assert get_job(city, "latest")["job_id"] == job["job_id"]
+        seen = []
+        done = wait_job(city, job["job_id"], seen=seen)
+        counts = [j["people_done"] for j in seen]
+        assert counts == sorted(counts), counts
+        assert any(0 < n < JOB_PEOPLE for n in counts), f"no answer part-way: {counts}"
+        assert all(j["changed"] <= n for j, n in zip(seen, counts)), seen
+        assert_outcome(done, diff)
+        assert get_job(city, "latest") == done
+        assert active(city)["version"] == "hot-job-1"
+        for bad in ("0", "+1", "-1", "1x", "abc", str(done["job_id"] + 1), "9" * 30):
+            assert_error(city.get(f"/v1/staff/rules/jobs/{bad}", token=city.staff["admin"]["token"]), 404,
+                         "not_found")
+        for role in ROLES:
+            if role != "admin":
+                assert_error(city.get("/v1/staff/rules/jobs/latest", token=city.staff[role]["token"]), 403,
+                             "permission_denied")
+    finally:
+        city.close()
+
+
+def test_apply_job_survives_a_stop_and_a_kill(tmp_path):
+    """A job part-way when the server is stopped (SIGTERM) is let go, running, in the store, and the restarted server
+    finishes it; one part-way when the server is killed (-9) is still running in the store, and the restarted
+    server takes it over once the lease has run out. Both end with exactly what the diff predicted: nobody counted
+    twice or missed, although people re-evaluated after the last write of where the job was are re-evaluated
+    again; each job has one rules.apply audit entry."""
+    city = big_city(tmp_path)
+    try:
+        hot = hotter("hot-job-2")
+        diff = diff_of(city, hot)
+        job = start_job(city, hot)
+        midway(city, job["job_id"])
+        city.stop()
+        state, total, done, beat = stored_job(city, job["job_id"])
+        assert (state, total, beat) == ("running", JOB_PEOPLE, 0) and 0 < done < JOB_PEOPLE, (state, total, done, beat)
+        city.start()
+        assert_outcome(wait_job(city, job["job_id"]), diff)
+
+        back = diff_of(city, DEFAULT)
+        assert sum(c["count"] for c in back["changes"]) == sum(c["count"] for c in diff["changes"])
+        job2 = start_job(city, DEFAULT)
+        midway(city, job2["job_id"])
+        city.kill()
+        state, total, done, beat = stored_job(city, job2["job_id"])
+        assert (state, total) == ("running", JOB_PEOPLE) and 0 < done < JOB_PEOPLE and beat > 0, \
+            (state, total, done, beat)
+        city.start()
+        after = get_job(city, "latest")
+        assert after["job_id"] == job2["job_id"] and after["state"] in ("running", "done"), after
+        assert_outcome(wait_job(city, job2["job_id"], timeout=LEASE + JOB_DEADLINE), back)
+        assert diff_of(city, DEFAULT)["changes"] == []
+        assert active(city)["version"] == version_of(DEFAULT)
+
+        r = city.get("/v1/staff/audit?action=rules.apply&limit=10", token=city.staff["security"]["token"])
+        assert r.status_code == 200, r.text
+        ended = sorted(e["detail"]["job_id"] for e in r.json()["entries"])
+        assert ended == [job["job_id"], job2["job_id"]], r.json()
     finally:
         city.close()
 

@@ -2,10 +2,14 @@
 // sections each role sees; the dashboard's charts and figures after scans this test makes; a handler working
 // a resident's appeal from claim to close (the resident then green by the appeal's override); the operator's
 // hotline tools; an epidemiologist's trace with the companion masked; security's alerts and audit search; an
-// administrator's what-if, rule errors by line, applying a rule set, and a terminal whose secret shows once.
+// administrator's what-if, rule errors by line, applying a rule set (a job whose progress shows, over a city of
+// thousands), and a terminal whose secret shows once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { City, launch, openPage, noProblems, shot, until, ROLES, DESKTOP, maskName, maskId, watchRequests, consoleAs, makePerson } from './city.mjs';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { City, launch, openPage, noProblems, shot, until, ROLES, DESKTOP, BIN, maskName, maskId, makePerson, watchRequests, consoleAs } from './city.mjs';
 
 const NAV = {
 	admin: ['dashboard', 'rules'],
@@ -540,7 +544,10 @@ test('rules: what-if shows the mover, a bad file its lines, apply changes the co
 	await page.click('#rules-apply');
 	await page.click('#confirm-ok');
 	await until('version 2026.9 in force', async () => (await page.getAttribute('#rules-version', 'data-version')) === '2026.9');
-	assert.match(await text(page, '#rules-error'), /2026\.9/);
+	await page.waitForSelector('#rules-job[data-state="done"]');
+	assert.match(await text(page, '#rules-job-counts'), /2026\.9/);
+	assert.equal(await page.getAttribute('#rules-job', 'data-changed'), '1');
+	assert.equal(await page.getAttribute('#job-first-move', 'data-to'), 'yellow');
 	const st = await city.ok('GET', '/v1/me/status', { token: r.token });
 	assert.equal(st.color, 'yellow');
 	assert.equal(st.reasons[0].rule, 'yellow.declared');
@@ -576,4 +583,74 @@ test('rules: what-if shows the mover, a bad file its lines, apply changes the co
 	assert.equal(await page.$('#terminal-secret'), null, 'shown once');
 	noProblems(page);
 	await page.context().close();
+});
+
+test('rules: applying over a city of 3,000 shows the job as a progress bar with counts, then who changed colour', async () => {
+	// Everyone declared 36.5 an hour ago: green by the rules in force, yellow by the new set, so each of them is a
+	// change of colour, a commit of its own: a job of seconds, which the page looks at every half second.
+	const N = 3000;
+	const big = await City.start({ people: 0 });
+	try {
+		const people = Array.from({ length: N }, () => makePerson());
+		big.importPeople(people);
+		const when = new Date(Date.now() - 3600e3).toISOString().replace(/\.\d{3}Z$/, 'Z');
+		const file = join(big.root, 'declared.jsonl');
+		writeFileSync(file, people.map((p, i) => JSON.stringify({ record_id: `hd-${i}`, kind: 'health_declaration', id_number: p.id_number, occurred_at: when, attributes: { temperature: 36.5, symptoms: [] } }) + '\n').join(''));
+		execFileSync(BIN, ['import', 'records', '--data', big.data, '--source', 'cdc', file], { env: { ...process.env, SUISHEN_LOG: 'warn' }, stdio: 'ignore' });
+
+		const page = await consoleAs(browser, big, 'admin');
+		await page.click('#nav-rules');
+		await page.waitForSelector('#rules-version[data-version]');
+		const next = (await page.inputValue('#rules-text')).replace(/^version .*$/m, 'version 2026.10') + '\nrule yellow.warm\n    color yellow\n    when health_declaration where temperature >= 36.0 within 3d\n    reason zh 体温偏高\n    reason en Warm\n';
+		const diff = await big.ok('POST', '/v1/staff/rules/diff', { token: big.staffToken('admin'), body: { rules: next } });
+		assert.deepEqual(diff.changes, [{ from: 'green', to: 'yellow', count: N }]);
+
+		// Every state of the job the page shows, as it shows it.
+		await page.evaluate(() => {
+			window.jobShown = [];
+			new MutationObserver(() => {
+				const el = document.querySelector('#rules-job');
+				const bar = el && el.querySelector('progress');
+				if (el) window.jobShown.push({ state: el.dataset.state, done: Number(el.dataset.done), total: el.dataset.total, bar: bar ? [bar.value, bar.max, bar.position] : null, text: el.textContent });
+			}).observe(document.querySelector('#rules-job-box'), { childList: true, subtree: true });
+		});
+		await page.fill('#rules-text', next);
+		await page.click('#rules-apply');
+		await page.click('#confirm-ok');
+		await page.waitForSelector('#rules-job[data-state="running"] progress');
+		assert.equal(await page.isDisabled('#rules-apply'), true, 'one job at a time');
+		await until('the job part-way', async () => {
+			const d = Number(await page.getAttribute('#rules-job', 'data-done'));
+			return d > 0 && d < N;
+		}, 60000);
+		await shot(page, 'console-rules-job-running');
+		await page.waitForSelector('#rules-job[data-state="done"]', { timeout: 120000 });
+
+		const shown = await page.evaluate(() => window.jobShown);
+		const running = shown.filter((x) => x.state === 'running');
+		const part = running.filter((x) => x.done > 0 && x.done < N);
+		assert.ok(part.length >= 1, `a state part-way was shown: ${JSON.stringify(running.map((x) => x.done))}`);
+		for (const x of part) {
+			assert.equal(x.total, String(N));
+			assert.deepEqual(x.bar.slice(0, 2), [x.done, N], 'the bar is the count');
+			assert.ok(x.text.includes(`${x.done} / ${N}`), x.text);
+		}
+		const dones = running.map((x) => x.done);
+		assert.deepEqual(dones, [...dones].sort((a, b) => a - b), 'the count only rises');
+		// The outcome: everyone re-evaluated, the moves overall and by district, as the what-if had them.
+		assert.equal(await page.getAttribute('#rules-job', 'data-done'), String(N));
+		assert.equal(await page.getAttribute('#rules-job', 'data-changed'), String(N));
+		assert.match(await text(page, '#rules-job-counts'), new RegExp(`2026\\.10.*${N}`));
+		assert.equal(await page.getAttribute('#job-first-move', 'data-count'), String(N));
+		const districts = await page.$$eval('#rules-job .district', (ds) => ds.map((d) => [d.dataset.division, Number(d.querySelector('tr.move').dataset.count)]));
+		assert.deepEqual(districts, diff.by_district.map((x) => [x.division, x.changes[0].count]));
+		assert.equal(await page.isDisabled('#rules-apply'), false);
+		assert.equal(await page.getAttribute('#rules-version', 'data-version'), '2026.10');
+		await shot(page, 'console-rules-job-done');
+
+		noProblems(page);
+		await page.context().close();
+	} finally {
+		await big.stop();
+	}
 });

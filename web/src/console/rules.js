@@ -1,7 +1,10 @@
 // rules: the administrator's tools. The rule set in force in an editor; "What if" shows who would move between
-// colours (overall and by district) before anything changes; "Apply" (after a confirmation) puts it in force.
-// A bad rule file shows its errors by line, and a click on one selects that line in the editor. Also: a new
-// terminal (its secret shown once, with a copy button) and a colour set by hand.
+// colours (overall and by district) before anything changes; "Apply" (after a confirmation) puts it in force and
+// starts a job that re-evaluates everyone on the server: its progress shows as a bar with counts, polled until it
+// ends, then who changed colour (overall and by district), or why it stopped. A job still running when the section
+// opens (another tab, a reload) shows the same way. A bad rule file shows its errors by line, and a click on one
+// selects that line in the editor. Also: a new terminal (its secret shown once, with a copy button) and a colour
+// set by hand.
 import { h, replace } from '../common/dom.js';
 import { t } from './strings.js';
 import { api } from './session.js';
@@ -20,15 +23,44 @@ function selectLine(ta, n) {
 	ta.scrollTop = Math.max(0, (n - 3) * lh);
 }
 
+const POLL_MS = 500; // between looks at a running job
+
 const movesTable = (changes, id) => table([t('ru_from'), t('ru_to'), t('ru_count')],
 	changes.map((c) => [colorPill(c.from), colorPill(c.to), String(c.count)]),
 	{ rowProps: (i) => ({ class: 'move', 'data-from': changes[i].from, 'data-to': changes[i].to, 'data-count': changes[i].count, id: i === 0 && id ? id : null }) });
+
+// The moves of a what-if or of a job: overall, then by district (firstId names the first overall row).
+const moves = (d, firstId) => [
+	h('h3', null, t('ru_overall')), movesTable(d.changes, firstId),
+	h('h3', null, t('ru_by_district')),
+	h('div', { class: 'districts' }, d.by_district.map((x) => h('div', { class: 'district', 'data-division': x.division },
+		h('h4', null, x.division === 'other' ? t('ru_other') : `${x.name || ''} ${x.division}`), movesTable(x.changes)))),
+];
+
+// A rule job as it is now: a progress bar with counts while it runs, then what it changed, or why it stopped.
+function jobView(j) {
+	const total = j.people_total;
+	const attrs = { id: 'rules-job', class: `job ${j.state}`, 'data-state': j.state, 'data-job-id': j.job_id, 'data-done': j.people_done, 'data-total': total ?? '', 'data-changed': j.changed };
+	const title = h('h3', null, t('ru_job_title', { id: j.job_id, v: j.version }));
+	if (j.state === 'running') {
+		const bar = h('progress', { id: 'rules-job-progress', max: String(total || 1) });
+		if (total !== null) bar.value = Math.min(j.people_done, total); // no value: indeterminate, while counting
+		return h('div', attrs, title, bar, h('p', { id: 'rules-job-counts', role: 'status' },
+			total === null ? t('ru_job_counting') : t('ru_job_running', { d: j.people_done, n: total, c: j.changed })));
+	}
+	if (j.state === 'failed')
+		return h('div', attrs, title, h('p', { id: 'rules-job-counts', class: 'error' }, t('ru_job_failed', { v: j.version, d: j.people_done, e: j.error })));
+	return h('div', attrs, title,
+		h('p', { id: 'rules-job-counts', class: 'notice' }, t('ru_applied', { v: j.version, n: j.people_done, c: j.changed })),
+		j.changes.length ? moves(j, 'job-first-move') : h('p', { class: 'muted' }, t('ru_no_change_done')));
+}
 
 function rulesCard() {
 	const box = messageBox('rules-error');
 	const version = h('p', { id: 'rules-version', class: 'muted' });
 	const errors = h('div', { id: 'rules-errors' });
 	const result = h('div', { id: 'rules-whatif' });
+	const progress = h('div', { id: 'rules-job-box' });
 	const ta = h('textarea', { class: 'code', spellcheck: 'false', rows: '24', wrap: 'off', autocapitalize: 'off' });
 	
 	// A what-if answers for the text it was run on: once the text changes, its result is shown faded.
@@ -64,24 +96,42 @@ function rulesCard() {
 			const d = await api('POST', '/v1/staff/rules/diff', { rules: ta.value });
 			replace(result,
 				h('p', { id: 'whatif-people' }, t('ru_people', { n: d.people, v: d.version })),
-				d.changes.length ? [
-					h('h3', null, t('ru_overall')), movesTable(d.changes, 'whatif-first-move'),
-					h('h3', null, t('ru_by_district')),
-					h('div', { class: 'districts' }, d.by_district.map((x) => h('div', { class: 'district', 'data-division': x.division },
-						h('h4', null, x.division === 'other' ? t('ru_other') : `${x.name || ''} ${x.division}`), movesTable(x.changes)))),
-				] : h('p', { class: 'notice', id: 'whatif-none' }, t('ru_no_change')));
+				d.changes.length ? moves(d, 'whatif-first-move') : h('p', { class: 'notice', id: 'whatif-none' }, t('ru_no_change')));
 		});
 	});
+
+	// Shows job j and, while it runs, looks again every POLL_MS (until it ends or the section is left); Apply waits.
+	let watching = null;
+	async function watch(j) {
+		const mine = watching = j.job_id;
+		for (;;) {
+			replace(progress, jobView(j));
+			apply.disabled = j.state === 'running';
+			if (j.state !== 'running') break;
+			await new Promise((r) => setTimeout(r, POLL_MS));
+			if (!card.isConnected || watching !== mine) return;
+			try {
+				j = await api('GET', `/v1/staff/rules/jobs/${j.job_id}`);
+			} catch (e) {
+				apply.disabled = false;
+				box.error(e);
+				return;
+			}
+		}
+		if (j.state === 'done') await load();
+	}
 	apply.addEventListener('click', async () => {
 		replace(result);
 		box.clear();
 		if (!(await confirmDialog(t('ru_confirm_apply')))) return;
-		run(apply, async () => {
-			const d = await api('POST', '/v1/staff/rules/apply', { rules: ta.value });
-			box.notice(t('ru_applied', { v: d.version, n: d.people, c: d.changed }));
+		let job = null;
+		await run(apply, async () => {
+			job = await api('POST', '/v1/staff/rules/apply', { rules: ta.value });
 			draft = null;
-			await load();
 		});
+		if (!job) return;
+		load(); // in force from now on, while the job walks
+		watch(job);
 	});
 
 	async function load() {
@@ -95,11 +145,22 @@ function rulesCard() {
 		}
 		if (draft !== null) ta.value = draft;
 	}
-	load();
-	return h('div', { class: 'card', id: 'rules-card' },
+	// A job still running (or the last one, if it failed) is shown as the section opens.
+	async function latest() {
+		try {
+			const j = await api('GET', '/v1/staff/rules/jobs/latest');
+			if (j.state !== 'done') watch(j);
+		} catch (e) {
+			if (e.status !== 404) box.error(e); // 404: no rule set has been applied yet
+		}
+	}
+	const card = h('div', { class: 'card', id: 'rules-card' },
 		h('h2', null, t('ru_title')), version,
 		field('rules-text', t('ru_editor'), ta),
-		h('div', { class: 'row' }, whatif, apply), box, errors, result);
+		h('div', { class: 'row' }, whatif, apply), box, progress, errors, result);
+	load();
+	latest();
+	return card;
 }
 
 function terminalCard() {
