@@ -458,8 +458,10 @@ static enum ss_err my_access_log(struct ss_api_call *c)
 }
 
 const struct ss_api_route ss_api_citizen_routes[] = {
-        {"POST", "/v1/citizens", "POST /v1/citizens", SS_AUTH_NONE, 0, FORM_BODY, citizens_create, .lane = SS_LANE_SLOW},
-        {"POST", "/v1/sessions", "POST /v1/sessions", SS_AUTH_NONE, 0, FORM_BODY, sessions_create, .lane = SS_LANE_SLOW},
+        {"POST", "/v1/citizens", "POST /v1/citizens", SS_AUTH_NONE, 0, FORM_BODY, citizens_create,
+         .lane = SS_LANE_SLOW},
+        {"POST", "/v1/sessions", "POST /v1/sessions", SS_AUTH_NONE, 0, FORM_BODY, sessions_create,
+         .lane = SS_LANE_SLOW},
         {"DELETE", "/v1/sessions", "DELETE /v1/sessions", SS_AUTH_CITIZEN, 0, 0, sessions_delete},
         {"GET", "/v1/me", "GET /v1/me", SS_AUTH_CITIZEN, 0, 0, me},
         {"GET", "/v1/me/code", "GET /v1/me/code", SS_AUTH_CITIZEN, 0, 0, code_json},

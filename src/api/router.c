@@ -278,8 +278,8 @@ void ss_api_cache(struct ss_api_call *c, int max_age)
  * slow pool runs the password-hashing routes (log-in, registration), which
  * anyone may call: each source (a keyed hash of the peer's address, from the
  * server) may have at most SLOW_PER_SOURCE of them admitted at once and
- * SLOW_RATE a second (a bucket of SLOW_BURST: a log-in that is refused early,
- * an account locked, still reads and writes the store), the excess is
+ * slow_rate a second (ss_api_set_slow_rate; a bucket of twice that: a log-in
+ * refused early, its number locked, still reads and writes the store), the excess is
  * answered 429 after a delay (TARPIT_MS: a flood from one address cannot
  * turn the refusals into a load of their own), and the threads take the
  * sources in turn, one call each, so that a source with a long queue does not
@@ -289,8 +289,7 @@ void ss_api_cache(struct ss_api_call *c, int max_age)
 #define WORK_NICE       19
 #define SLOW_MAX        256 /* slow calls admitted (queued or running), in all */
 #define SLOW_PER_SOURCE 8
-#define SLOW_RATE       10.0 /* a second, per source */
-#define SLOW_BURST      20.0
+#define SLOW_RATE       20.0 /* a second, per source, unless ss_api_set_slow_rate says otherwise */
 #define RATE_SLOTS      4096 /* sources remembered for their rate; the least recently seen go first */
 #define RATE_PROBE      8
 #define TARPIT_MS       500
@@ -333,7 +332,7 @@ struct source {
 	struct queue waiting;
 };
 
-/* A source's bucket of slow calls: tokens refill at SLOW_RATE a second, up to SLOW_BURST. */
+/* A source's bucket of slow calls: tokens refill at slow_rate a second, up to twice that. */
 struct rate {
 	uint64_t key; /* 0: free */
 	double tokens;
@@ -354,6 +353,7 @@ struct ss_api {
 	struct queue work;
 	struct source sources[SLOW_MAX];
 	struct rate rates[RATE_SLOTS];
+	double slow_rate;
 	unsigned slow_admitted;
 	unsigned slow_cursor;        /* where the next slow call is looked for: the sources in turn */
 	struct tarpit_entry *tarpit; /* a ring of TARPIT_MAX: the delay is constant, so first in is first due */
@@ -547,11 +547,11 @@ static struct rate *rate_of(struct ss_api *api, uint64_t key, int64_t now)
 	}
 	if (!r) { /* new, or forgotten: a full bucket (a source forgotten has been quiet the longest) */
 		r = oldest;
-		*r = (struct rate){.key = key, .tokens = SLOW_BURST, .at_us = now};
+		*r = (struct rate){.key = key, .tokens = 2 * api->slow_rate, .at_us = now};
 	}
-	r->tokens += (double)(now - r->at_us) / 1e6 * SLOW_RATE;
-	if (r->tokens > SLOW_BURST)
-		r->tokens = SLOW_BURST;
+	r->tokens += (double)(now - r->at_us) / 1e6 * api->slow_rate;
+	if (r->tokens > 2 * api->slow_rate)
+		r->tokens = 2 * api->slow_rate;
 	r->at_us = now;
 	return r;
 }
@@ -687,6 +687,7 @@ struct ss_api *ss_api_new(struct ss_app *app, unsigned cpus)
 	unsigned nwork = 2 * cpus, nslow = cpus;
 	struct ss_api *api = ss_calloc(1, sizeof(*api) + (nwork + nslow) * sizeof(pthread_t));
 	api->app = app;
+	api->slow_rate = SLOW_RATE;
 	pthread_mutex_init(&api->lock, NULL);
 	pthread_cond_init(&api->work_wake, NULL);
 	pthread_cond_init(&api->slow_wake, NULL);
@@ -735,6 +736,13 @@ void ss_api_free(struct ss_api *api)
 void ss_api_set_pages(struct ss_api *api, const struct ss_pages *pages)
 {
 	api->pages = pages;
+}
+
+void ss_api_set_slow_rate(struct ss_api *api, unsigned per_second)
+{
+	pthread_mutex_lock(&api->lock);
+	api->slow_rate = per_second ? per_second : SLOW_RATE;
+	pthread_mutex_unlock(&api->lock);
 }
 
 /* The answer of c is ready (resp, or err's error body): for head() and the handler on the server's thread. */

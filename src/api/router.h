@@ -34,6 +34,13 @@ void ss_api_free(struct ss_api *api);
 struct ss_pages;
 void ss_api_set_pages(struct ss_api *api, const struct ss_pages *pages);
 
+/*
+ * Log-ins and registrations one peer address may begin a second (a burst of
+ * twice as many; 0: the default, 20), besides at most 8 at once. Behind a NAT
+ * or a proxy that does not pass on the client's address, many people share one.
+ */
+void ss_api_set_slow_rate(struct ss_api *api, unsigned per_second);
+
 /* The callbacks for ss_http_start() (server.h); ctx is the struct ss_api. */
 enum ss_http_next ss_api_head(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp);
 void ss_api_handle(void *ctx, struct ss_http_req *req, struct ss_http_resp *resp);

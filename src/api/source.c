@@ -13,7 +13,7 @@
 #include "core/identity.h"
 #include "core/source.h"
 
-#define SMALL_BODY  (16 * 1024) /* a client's creation, a declaration */
+#define SMALL_BODY  (16 * 1024)  /* a client's creation, a declaration */
 #define ERRORS_LIST 100          /* bad records listed in a refusal */
 #define ERRORS_MAX  (256 * 1024) /* bytes of that list */
 

@@ -89,27 +89,67 @@ static void follow_store(struct follow *f)
 
 int ss_cmd_serve(int argc, char **argv)
 {
-	static const char *const names[] = {
-	        "data", "listen",       "code-ttl",        "threads",         "session-ttl", "login-delay-ms",
-	        "web",  "housekeeping", "head-timeout-ms", "idle-timeout-ms", "conn-per-ip", "body-memory",
-	        NULL};
-	const char *values[12] =
-	        {NULL,    "127.0.0.1:8080", "60",   "0",       "43200", "1000", ss_cli_web_dir(), HOUSEKEEPING_SECONDS,
-	         "10000", "30000",          "1000", "67108864"},
-	           *rest[1];
+	enum {
+		DATA,
+		LISTEN,
+		CODE_TTL,
+		THREADS,
+		SESSION_TTL,
+		LOGIN_DELAY,
+		WEB,
+		HOUSEKEEPING,
+		HEAD_MS,
+		IDLE_MS,
+		PER_IP,
+		BODY_MEMORY,
+		LOGINS,
+		NOPTS
+	};
+	static const char *const names[NOPTS + 1] = {[DATA] = "data",
+	                                             [LISTEN] = "listen",
+	                                             [CODE_TTL] = "code-ttl",
+	                                             [THREADS] = "threads",
+	                                             [SESSION_TTL] = "session-ttl",
+	                                             [LOGIN_DELAY] = "login-delay-ms",
+	                                             [WEB] = "web",
+	                                             [HOUSEKEEPING] = "housekeeping",
+	                                             [HEAD_MS] = "head-timeout-ms",
+	                                             [IDLE_MS] = "idle-timeout-ms",
+	                                             [PER_IP] = "conn-per-ip",
+	                                             [BODY_MEMORY] = "body-memory",
+	                                             [LOGINS] = "logins-per-ip",
+	                                             [NOPTS] = NULL};
+	const char *values[NOPTS] = {[LISTEN] = "127.0.0.1:8080",
+	                             [CODE_TTL] = "60",
+	                             [THREADS] = "0",
+	                             [SESSION_TTL] = "43200",
+	                             [LOGIN_DELAY] = "1000",
+	                             [WEB] = ss_cli_web_dir(),
+	                             [HOUSEKEEPING] = HOUSEKEEPING_SECONDS,
+	                             [HEAD_MS] = "10000",
+	                             [IDLE_MS] = "30000",
+	                             [PER_IP] = "1000",
+	                             [BODY_MEMORY] = "67108864",
+	                             [LOGINS] = "20"};
+	const char *rest[1];
 	const char *usage = "--data DIR [--listen HOST:PORT] [--code-ttl SECONDS] [--threads N] "
 	                    "[--session-ttl SECONDS] [--login-delay-ms MS] [--web DIR] [--housekeeping SECONDS] "
-	                    "[--head-timeout-ms MS] [--idle-timeout-ms MS] [--conn-per-ip N] [--body-memory BYTES]";
-	long long code_ttl, threads, session_ttl, delay, housekeeping_s, head_ms, idle_ms, per_ip, body_memory;
+	                    "[--head-timeout-ms MS] [--idle-timeout-ms MS] [--conn-per-ip N] [--body-memory BYTES] "
+	                    "[--logins-per-ip N]";
+	long long code_ttl, threads, session_ttl, delay, housekeeping_s, head_ms, idle_ms, per_ip, body_memory, logins;
 	int nrest;
 
-	if (!ss_cli_options("serve", argc, argv, names, values, rest, &nrest, 0) || !values[0])
+	if (!ss_cli_options("serve", argc, argv, names, values, rest, &nrest, 0) || !values[DATA])
 		return ss_cli_usage("serve", usage);
-	if (!ss_str_to_ll(values[2], 1, 86400, &code_ttl) || !ss_str_to_ll(values[3], 0, 256, &threads) ||
-	    !ss_str_to_ll(values[4], 60, 30 * 86400, &session_ttl) || !ss_str_to_ll(values[5], 1, 60000, &delay) ||
-	    !ss_str_to_ll(values[7], 1, 86400, &housekeeping_s) || !ss_str_to_ll(values[8], 100, 600000, &head_ms) ||
-	    !ss_str_to_ll(values[9], 100, 3600000, &idle_ms) || !ss_str_to_ll(values[10], 1, 100000, &per_ip) ||
-	    !ss_str_to_ll(values[11], 65536, (long long)1 << 40, &body_memory))
+	if (!ss_str_to_ll(values[CODE_TTL], 1, 86400, &code_ttl) || !ss_str_to_ll(values[THREADS], 0, 256, &threads) ||
+	    !ss_str_to_ll(values[SESSION_TTL], 60, 30 * 86400, &session_ttl) ||
+	    !ss_str_to_ll(values[LOGIN_DELAY], 1, 60000, &delay) ||
+	    !ss_str_to_ll(values[HOUSEKEEPING], 1, 86400, &housekeeping_s) ||
+	    !ss_str_to_ll(values[HEAD_MS], 100, 600000, &head_ms) ||
+	    !ss_str_to_ll(values[IDLE_MS], 100, 3600000, &idle_ms) ||
+	    !ss_str_to_ll(values[PER_IP], 1, 100000, &per_ip) ||
+	    !ss_str_to_ll(values[BODY_MEMORY], 65536, (long long)1 << 40, &body_memory) ||
+	    !ss_str_to_ll(values[LOGINS], 1, 1000000, &logins))
 		return ss_cli_usage("serve", usage);
 
 	/* the server's threads inherit this mask, so only sigwait below sees these signals */
@@ -121,7 +161,7 @@ int ss_cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct ss_app *app = ss_cli_open("serve", values[0], false);
+	struct ss_app *app = ss_cli_open("serve", values[DATA], false);
 	if (!app)
 		return 1;
 	app->cfg.code_ttl = code_ttl;
@@ -144,19 +184,20 @@ int ss_cmd_serve(int argc, char **argv)
 	follow.app = app;
 
 	struct ss_pages *pages = NULL;
-	if (ss_pages_load(values[6], &pages)) {
-		ss_log_warn("no_pages", "dir=\"%s\" msg=\"%s\"", values[6], ss_err_message());
+	if (ss_pages_load(values[WEB], &pages)) {
+		ss_log_warn("no_pages", "dir=\"%s\" msg=\"%s\"", values[WEB], ss_err_message());
 	} else {
 		unsigned nfiles;
 		size_t bytes;
 		ss_pages_size(pages, &nfiles, &bytes);
-		ss_log_info("pages", "dir=\"%s\" files=%u bytes=%zu", values[6], nfiles, bytes);
+		ss_log_info("pages", "dir=\"%s\" files=%u bytes=%zu", values[WEB], nfiles, bytes);
 	}
 
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct ss_api *api = ss_api_new(app, ncpu > 0 ? (unsigned)ncpu : 1);
 	ss_api_set_pages(api, pages);
-	struct ss_http_config cfg = {.listen = values[1],
+	ss_api_set_slow_rate(api, (unsigned)logins);
+	struct ss_http_config cfg = {.listen = values[LISTEN],
 	                             .threads = (unsigned)threads,
 	                             .head = ss_api_head,
 	                             .handler = ss_api_handle,
@@ -176,7 +217,7 @@ int ss_cmd_serve(int argc, char **argv)
 		ss_app_close(app);
 		return ss_cli_fail("serve", err);
 	}
-	ss_log_info("serving", "listen=%s port=%u code_ttl=%lld", values[1], ss_http_port(srv), code_ttl);
+	ss_log_info("serving", "listen=%s port=%u code_ttl=%lld", values[LISTEN], ss_http_port(srv), code_ttl);
 
 	int64_t next_housekeeping = 0, next_second = 0, version = 0;
 	for (;;) {

@@ -84,8 +84,7 @@ enum ss_err ss_source_client_identify(struct ss_app *app, const struct ss_signed
 	return err;
 }
 
-enum ss_err ss_source_client_verify(struct ss_app *app, const struct ss_signed_request *req,
-                                    struct ss_source_client *c)
+enum ss_err ss_source_client_verify(struct ss_app *app, const struct ss_signed_request *req, struct ss_source_client *c)
 {
 	return ss_sign_accept(app->nonces, (uint64_t)c->client_id | SS_SOURCE_NONCE_BIT, c->key, req, ss_time_now(),
 	                      &c->nonce);

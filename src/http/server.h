@@ -134,7 +134,7 @@ typedef void (*ss_http_handler_fn)(void *ctx, struct ss_http_req *req, struct ss
 typedef void (*ss_http_error_fn)(void *ctx, enum ss_err err, const char *msg, struct ss_buf *out);
 
 struct ss_http_config {
-	const char *listen; /* "HOST:PORT"; port 0 picks a free one */
+	const char *listen;   /* "HOST:PORT"; port 0 picks a free one */
 	unsigned threads;     /* I/O threads of the urgent lane, which accept; 0 means the number of CPUs */
 	unsigned low_threads; /* I/O threads of the rest, at the lowest priority; 0 means as many as threads */
 	ss_http_head_fn head;

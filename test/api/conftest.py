@@ -48,6 +48,9 @@ BIN = os.environ.get("SUISHEN_BIN") or str(REPO / "build" / "suishen")
 START_DEADLINE = 30.0  # seconds; generous for sanitizer builds
 STOP_DEADLINE = 15.0  # the server finishes requests in flight for up to 10 s
 HTTP_TIMEOUT = 15.0
+# every test speaks from 127.0.0.1: log-ins and registrations from one address are limited to 20 a second by
+# default (serve --logins-per-ip), more than the tests' pace allows; test_http.py checks the default
+LOGINS_PER_IP = 100000
 LOGIN_DELAY_MS = 200  # long enough that "at once" is at once even on a loaded CI machine
 
 CSV_HEADER = "id_number,name,sex,birth_date,division,phone"
@@ -288,12 +291,13 @@ def clean_env(**extra):
 class City:
     """A data directory, its population registry and staff, and (when started) a `suishen serve` on it."""
 
-    def __init__(self, root, login_delay_ms=LOGIN_DELAY_MS):
+    def __init__(self, root, login_delay_ms=LOGIN_DELAY_MS, logins_per_ip=LOGINS_PER_IP):
         self.root = Path(root)
         self.data = self.root / "data"
         self.log_path = self.root / "server.stderr"
         self.out_path = self.root / "server.stdout"
         self.login_delay_ms = login_delay_ms
+        self.logins_per_ip = logins_per_ip  # None: the server's default
         self.proc = None
         self.port = None
         self.pool = []  # registry people not yet handed out
@@ -411,7 +415,8 @@ class City:
         with open(self.log_path, "ab") as err, open(self.out_path, "ab") as out:
             proc = subprocess.Popen(
                 [BIN, "serve", "--data", str(self.data), "--listen", f"127.0.0.1:{self.port}",
-                 "--login-delay-ms", str(self.login_delay_ms), *extra_args],
+                 "--login-delay-ms", str(self.login_delay_ms),
+                 *(["--logins-per-ip", str(self.logins_per_ip)] if self.logins_per_ip else []), *extra_args],
                 stdout=out, stderr=err, env=env or clean_env())
         return proc
 
@@ -576,8 +581,8 @@ class City:
 # Fixtures
 
 
-def _city(root, pool=40, staff=True, start=True, login_delay_ms=LOGIN_DELAY_MS):
-    c = City(root, login_delay_ms=login_delay_ms)
+def _city(root, pool=40, staff=True, start=True, login_delay_ms=LOGIN_DELAY_MS, logins_per_ip=LOGINS_PER_IP):
+    c = City(root, login_delay_ms=login_delay_ms, logins_per_ip=logins_per_ip)
     if pool:
         c.add_pool(pool)
     if staff:
