@@ -989,6 +989,11 @@ static void enqueue(struct conn *c)
 	if (t->gone) {
 		pthread_mutex_unlock(&t->lock);
 		struct ss_http_server *srv = t->srv;
+		if (c->fd >= 0) { /* moving between threads when the server stopped: not closed by either */
+			close(c->fd);
+			if (c->counted_addr)
+				addr_remove(srv, c->source);
+		}
 		free_conn(c);
 		srv_unref(srv);
 		return;

@@ -103,7 +103,7 @@ def mask_id(idn):
 
 
 def child():
-    """A registry person (not imported yet) who is about eight: linked to a guardian at once."""
+    """A registry person (not imported yet) who is about eight: linked at once to a guardian the registry names."""
     p = make_person()
     birth = time.strftime("%Y%m%d", time.gmtime(time.time() - 8 * 365 * 86400))
     p.id_number = make_id_number(p.division, birth, int(p.id_number[14:17]))
@@ -130,6 +130,7 @@ class Sample:
         self.handler = city.staff["handler"]["token"]
         self.person, self.token = resident(city)
         self.kid = child()
+        self.kid.guardians = [self.person.id_number]  # the registry names the resident: linked at once
         city.import_people([self.kid])
         r = city.post("/v1/me/dependents", {"name": self.kid.name, "id_number": self.kid.id_number,
                                             "relation": "child"}, token=self.token)
