@@ -1214,15 +1214,14 @@ static void *thread_main(void *arg)
 				continue;
 			}
 			advance(c);
+			if (t->low)
+				sched_yield(); /* after each connection, the urgent lane's woken threads first (see router.c) */
 		}
 		if (now_us() >= t->next_sweep) {
 			sweep(t);
 			t->next_sweep = now_us() + SWEEP_MS * 1000;
 		}
 		free_garbage(t);
-		if (t->low)
-			sched_yield(); /* give way to the urgent lane's threads woken meanwhile (api/router.c says why)
-			                */
 	}
 	thread_exit(t);
 	return NULL;
