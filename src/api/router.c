@@ -449,33 +449,25 @@ static void lower_priority(int nice)
 		ss_log_warn("thread_priority", "nice=%d", nice);
 }
 
-/* A work-pool call: its credentials (STAGE_HEAD, before the body), or the rest (STAGE_BODY). */
+/*
+ * A work-pool call: its credentials (STAGE_HEAD, before the body; then the
+ * body is read, and it comes back as STAGE_BODY), the part of them that
+ * needed the body, and the handler. A refusal before the body leaves it
+ * unread: the server closes the connection after the answer.
+ */
 static void work_call(struct ss_api_call *c)
 {
+	enum ss_err err = SS_OK;
 	ss_err_clear();
-	if (c->stage == STAGE_HEAD) {
-		enum ss_err err = authenticate_head(c);
-		if (err) {
-			finish(c,
-			       err); /* an unread body is not read: the server closes the connection after the answer */
-			ss_http_resume(c->deferred, true);
-			return;
-		}
-		if (c->req->has_body) {
-			c->stage = STAGE_BODY;
-			ss_http_resume_body(c->deferred, body_limit(c->route));
-			return;
-		}
+	if (c->stage == STAGE_HEAD && !(err = authenticate_head(c)) && c->req->has_body) {
+		c->stage = STAGE_BODY;
+		ss_http_resume_body(c->deferred, body_limit(c->route));
+		return;
 	}
-	{ /* the body is in (or there is none): what of the credentials needed it */
-		enum ss_err err = authenticate_body(c);
-		if (err) {
-			finish(c, err);
-			ss_http_resume(c->deferred, true);
-			return;
-		}
-	}
-	handle(c);
+	if (!err && !(err = authenticate_body(c)))
+		handle(c);
+	else
+		finish(c, err);
 	ss_http_resume(c->deferred, true);
 }
 

@@ -1215,7 +1215,8 @@ static void *thread_main(void *arg)
 			}
 			advance(c);
 			if (t->low)
-				sched_yield(); /* after each connection, the urgent lane's woken threads first (see router.c) */
+				sched_yield(); /* after each connection, the urgent lane's woken threads first (see
+				                  router.c) */
 		}
 		if (now_us() >= t->next_sweep) {
 			sweep(t);

@@ -87,9 +87,11 @@ def reseal(city, *extra, timeout=240):
     return r
 
 
-def sighup_until(city, event):
-    """SIGHUP the server and wait for a log line (a reload of the key ring that did something)."""
-    mark = len(city.log_bytes())
+def sighup_until(city, event, mark=None):
+    """SIGHUP the server and wait for a log line (a reload of the key ring that did something) written after mark
+    (default: now). A running server also follows the store within a second of another process's write, so the line
+    may come before the signal: pass the mark taken before that write."""
+    mark = len(city.log_bytes()) if mark is None else mark
     city.proc.send_signal(signal.SIGHUP)
     poll(lambda: event.encode() in city.log_bytes()[mark:], 30, what=event)
 
@@ -207,6 +209,7 @@ def test_reseal_retires_the_old_data_key_and_everything_reads(fresh_city):
 
     new = rotate_data_key(city)
     fresh = city.register_new()  # sealed under the new key by the server
+    mark = len(city.log_bytes())
     r = reseal(city)
     assert f"data key {old} retired" in r.stdout, r.stdout
     assert (old, "data", "retired") in keys_list(city)
@@ -215,7 +218,7 @@ def test_reseal_retires_the_old_data_key_and_everything_reads(fresh_city):
     assert set(blobs) == set(before) and all(set(n) == {new} for n in blobs.values()), blobs
 
     # the running server drops the old key, re-sealing in memory what it holds; everything still reads
-    sighup_until(city, f"event=key_dropped key_id={old} ")
+    sighup_until(city, f"event=key_dropped key_id={old} ", mark)
     sample.check(login=True)
     city.login_ok(fresh)
     # a server started after the retirement has no old key to read with
@@ -269,10 +272,11 @@ def test_reseal_killed_and_run_again(bare_city):
     for p in (people[0], people[first_old]):
         city.register_ok(p)
         city.login_ok(p)
+    mark = len(city.log_bytes())
     r = reseal(city)
     assert f"data key {old} retired" in r.stdout, r.stdout
     assert under(city, old) == 0 and population_under(city, new) == len(people)
-    sighup_until(city, f"event=key_dropped key_id={old} ")
+    sighup_until(city, f"event=key_dropped key_id={old} ", mark)
     for p in (people[0], people[first_old]):
         token = city.login_ok(p)
         assert city.get("/v1/me", token=token).json()["id_number"] == mask_id(p.id_number)
@@ -321,8 +325,9 @@ def test_reseal_beside_scans_and_log_ins(fresh_city):
     t.start()
     try:
         rotate_data_key(city)
+        mark = len(city.log_bytes())
         reseal(city)
-        sighup_until(city, f"event=key_dropped key_id={old} ")
+        sighup_until(city, f"event=key_dropped key_id={old} ", mark)
         after = counts["login"]
         poll(lambda: counts["login"] >= after + 3, 60, what="log-ins after the retirement")
     finally:
@@ -352,6 +357,7 @@ def test_master_key_replaced_in_the_file(fresh_city):
     city = fresh_city
     sample = Sample(city)
     old = master_file(city)
+    mark = len(city.log_bytes())
     r = city.cli("keys", "master", "--data", city.data)
     assert r.returncode == 0, r.stderr
     new = master_file(city)
@@ -362,7 +368,7 @@ def test_master_key_replaced_in_the_file(fresh_city):
     assert audit_actions(city, "key.master") == 1
     # the running server goes on with the keys it has, and says it must restart to load any other
     sample.check(login=True)
-    sighup_until(city, "was replaced")
+    sighup_until(city, "was replaced", mark)
     # the old key opens nothing; nothing is harmed by trying
     r = city.cli("keys", "list", "--data", city.data, env=clean_env(SUISHEN_MASTER_KEY=old))
     assert r.returncode != 0 and "wrong master key" in r.stderr, r.stderr
